@@ -1,0 +1,1 @@
+//! The array-backed order book and its snapshot + diff synchroniser.

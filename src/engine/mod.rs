@@ -1,0 +1,1 @@
+//! The event loop: connections, timers, reconnect and backoff, dispatch.

@@ -1,0 +1,5 @@
+//! The `ascendex` command line.
+
+fn main() {
+    println!("ascendex {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,1 @@
+//! Exact decimal fixed-point prices and quantities.

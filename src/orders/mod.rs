@@ -1,0 +1,1 @@
+//! The in-flight order tracker: fixed-capacity slab, state machine, fills, balances.

@@ -1,0 +1,7 @@
+//! AscendEX: signing, REST endpoints, WebSocket messages, trading rules, ids.
+
+pub mod auth;
+pub mod ids;
+pub mod rest;
+pub mod rules;
+pub mod stream;

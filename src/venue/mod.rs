@@ -1,0 +1,3 @@
+//! Venue adapters: everything exchange-specific lives below here.
+
+pub mod ascendex;

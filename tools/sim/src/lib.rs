@@ -1,0 +1,1 @@
+//! The AscendEX exchange simulator (issue 3).
