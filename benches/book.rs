@@ -1,0 +1,2 @@
+//! Bench `book`: being written (see the issue tracker).
+fn main() {}

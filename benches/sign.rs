@@ -1,0 +1,2 @@
+//! Bench `sign`: being written (see the issue tracker).
+fn main() {}

@@ -1,0 +1,2 @@
+//! Bench `transport`: being written (see the issue tracker).
+fn main() {}

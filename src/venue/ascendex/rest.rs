@@ -1,1 +1,0 @@
-//! AscendEX rest.

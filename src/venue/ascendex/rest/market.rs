@@ -1,0 +1,1 @@
+//! Market-data REST: depth, trades, ticker, barhist, products.

@@ -1,0 +1,4 @@
+//! REST endpoint builders and response parsers.
+
+pub mod market;
+pub mod trading;

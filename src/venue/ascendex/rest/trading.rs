@@ -1,0 +1,1 @@
+//! Trading REST: orders, balances, account info.

@@ -1,0 +1,1 @@
+//! Market-data stream messages: depth, depth-snapshot, bbo, trades, bar.

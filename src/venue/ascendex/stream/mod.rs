@@ -1,0 +1,4 @@
+//! WebSocket messages in and out.
+
+pub mod market;
+pub mod trading;

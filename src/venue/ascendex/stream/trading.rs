@@ -1,0 +1,1 @@
+//! Trading stream messages: auth, order requests and replies, order and balance pushes.
