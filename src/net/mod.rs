@@ -1,1 +1,7 @@
-//! Transports: TLS over mio, HTTP/1.1, WebSocket, timers.
+//! Transports: TLS over mio, HTTP/1.1, WebSocket, timers, backoff.
+
+pub mod backoff;
+pub mod http;
+pub mod timer;
+pub mod tls;
+pub mod ws;

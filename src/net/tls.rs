@@ -1,0 +1,680 @@
+//! TLS 1.3 client over a non-blocking byte stream, allocation-free once the handshake is done.
+//!
+//! rustls drives the handshake through its unbuffered API. When the handshake completes, the connection becomes a
+//! `rustls::kernel::KernelConnection` (rustls's API for kTLS-style users) and from then on records are sealed and
+//! opened in place with ring's AEAD in buffers this struct owns; rustls still handles key updates and session
+//! tickets. Why not simply keep using rustls for records: in rustls 0.23 both the buffered and the unbuffered
+//! connection copy every received record into a fresh `Vec` (`take_received_plaintext`), which breaks the
+//! zero-allocation rule of the hot path. Only TLS 1.3 is offered, so there is one record format to get right.
+//!
+//! Certificate and host-name verification are rustls's own (webpki) and cannot be switched off here.
+
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use ring::aead;
+use rustls::client::{ClientConnectionData, UnbufferedClientConnection};
+use rustls::kernel::KernelConnection;
+use rustls::unbuffered::{ConnectionState, EncodeError, UnbufferedStatus};
+use rustls::{ClientConfig, ConnectionTrafficSecrets, RootCertStore};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+
+/// Largest TLS 1.3 plaintext fragment (RFC 8446 §5.1).
+pub const MAX_FRAGMENT: usize = 16 * 1024;
+const HEADER_LEN: usize = 5;
+const TAG_LEN: usize = 16;
+/// Largest ciphertext a peer may send in one record: 2^14 + 256 (RFC 8446 §5.2).
+const MAX_CIPHERTEXT: usize = MAX_FRAGMENT + 256;
+const CT_ALERT: u8 = 21;
+const CT_HANDSHAKE: u8 = 22;
+const CT_APP_DATA: u8 = 23;
+const HS_NEW_SESSION_TICKET: u8 = 4;
+const HS_KEY_UPDATE: u8 = 24;
+/// Re-key the send direction well before AES-GCM's confidentiality limit (2^24 records in rustls's ring suites).
+const TX_REKEY_AFTER: u64 = 1 << 23;
+
+/// Why a TLS connection failed. None of these carry secret material.
+#[derive(Debug)]
+pub enum TlsError {
+    /// The socket failed.
+    Io(io::Error),
+    /// rustls refused the handshake (certificate, name, protocol); the message says which check failed.
+    Handshake(rustls::Error),
+    /// A record failed authentication: corrupted or forged data on the wire.
+    BadRecord,
+    /// The peer sent a record type or size TLS 1.3 does not allow after the handshake.
+    Protocol(&'static str),
+    /// The peer sent a fatal alert (the TLS alert description code).
+    Alert(u8),
+    /// The peer closed the TCP connection without a TLS close_notify (possible truncation).
+    UnexpectedEof,
+    /// More plaintext was queued than the send buffer holds; the socket is not draining.
+    SendBufferFull,
+    /// The CA file could not be read or held no certificate.
+    CaFile(String),
+}
+
+impl std::fmt::Display for TlsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TlsError::Io(e) => write!(f, "socket error: {e}"),
+            TlsError::Handshake(e) => write!(f, "TLS handshake failed: {e}"),
+            TlsError::BadRecord => write!(
+                f,
+                "TLS record failed authentication (corrupted or forged data)"
+            ),
+            TlsError::Protocol(what) => write!(f, "TLS protocol violation by the peer: {what}"),
+            TlsError::Alert(code) => write!(f, "the peer sent fatal TLS alert {code}"),
+            TlsError::UnexpectedEof => {
+                write!(f, "the peer closed the connection without TLS close_notify")
+            }
+            TlsError::SendBufferFull => write!(f, "TLS send buffer full: the peer is not reading"),
+            TlsError::CaFile(msg) => write!(f, "cannot use the CA file: {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+impl From<io::Error> for TlsError {
+    fn from(e: io::Error) -> Self {
+        TlsError::Io(e)
+    }
+}
+
+/// Client configuration: the public web roots plus the roots in `extra_ca_file` (a simulator, a private gateway).
+/// TLS 1.3 only; secret extraction is enabled because the record layer after the handshake is ours.
+pub fn client_config(extra_ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, TlsError> {
+    let mut roots = RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = extra_ca_file {
+        let mut added = 0;
+        let iter = CertificateDer::pem_file_iter(path)
+            .map_err(|e| TlsError::CaFile(format!("{}: {e}", path.display())))?;
+        for cert in iter {
+            let cert = cert.map_err(|e| TlsError::CaFile(format!("{}: {e}", path.display())))?;
+            roots
+                .add(cert)
+                .map_err(|e| TlsError::CaFile(format!("{}: {e}", path.display())))?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(TlsError::CaFile(format!(
+                "{}: no certificate found",
+                path.display()
+            )));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(TlsError::Handshake)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.enable_secret_extraction = true;
+    Ok(Arc::new(cfg))
+}
+
+/// One direction's record protection: key, static IV and sequence number.
+struct RecordKey {
+    key: aead::LessSafeKey,
+    iv: [u8; 12],
+    seq: u64,
+}
+
+impl RecordKey {
+    fn new(seq: u64, secrets: ConnectionTrafficSecrets) -> Result<Self, TlsError> {
+        let (alg, key, iv) = match &secrets {
+            ConnectionTrafficSecrets::Aes128Gcm { key, iv } => (&aead::AES_128_GCM, key, iv),
+            ConnectionTrafficSecrets::Aes256Gcm { key, iv } => (&aead::AES_256_GCM, key, iv),
+            ConnectionTrafficSecrets::Chacha20Poly1305 { key, iv } => {
+                (&aead::CHACHA20_POLY1305, key, iv)
+            }
+            _ => {
+                return Err(TlsError::Protocol(
+                    "negotiated cipher suite has no record layer here",
+                ));
+            }
+        };
+        let unbound = aead::UnboundKey::new(alg, key.as_ref())
+            .map_err(|_| TlsError::Protocol("bad traffic key length"))?;
+        let iv: [u8; 12] = iv
+            .as_ref()
+            .try_into()
+            .map_err(|_| TlsError::Protocol("bad IV length"))?;
+        Ok(RecordKey {
+            key: aead::LessSafeKey::new(unbound),
+            iv,
+            seq,
+        })
+    }
+
+    /// RFC 8446 §5.3: the per-record nonce is the static IV XOR the 64-bit sequence number.
+    fn next_nonce(&mut self) -> aead::Nonce {
+        let mut n = self.iv;
+        for (b, s) in n[4..].iter_mut().zip(self.seq.to_be_bytes()) {
+            *b ^= s;
+        }
+        self.seq += 1;
+        aead::Nonce::assume_unique_for_key(n)
+    }
+}
+
+enum Phase {
+    Handshaking(Box<UnbufferedClientConnection>),
+    Open {
+        kernel: Box<KernelConnection<ClientConnectionData>>,
+        rx: RecordKey,
+        tx: RecordKey,
+    },
+    Failed,
+}
+
+/// Connection state as seen by the owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsState {
+    Handshaking,
+    Open,
+    /// The peer sent close_notify: everything it sent has been delivered.
+    PeerClosed,
+    Failed,
+}
+
+/// Buffer sizes. The defaults suit market data: records are small, bursts are not.
+#[derive(Clone, Copy, Debug)]
+pub struct TlsBuffers {
+    /// Ciphertext read buffer; holds several records so one `read()` can take a burst.
+    pub rx: usize,
+    /// Decrypted bytes not yet consumed by the protocol above.
+    pub plain: usize,
+    /// Encrypted bytes not yet accepted by the socket.
+    pub tx: usize,
+}
+
+impl Default for TlsBuffers {
+    fn default() -> Self {
+        TlsBuffers {
+            rx: 128 * 1024,
+            plain: 256 * 1024,
+            tx: 256 * 1024,
+        }
+    }
+}
+
+/// What one `read_tls` call did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadOutcome {
+    /// Plaintext bytes added to `plaintext()`.
+    pub plaintext_added: usize,
+    /// The handshake finished during this call.
+    pub handshake_done: bool,
+    /// The peer sent close_notify.
+    pub peer_closed: bool,
+}
+
+/// A TLS 1.3 client stream over `S` (a mio `TcpStream`, or an in-memory pipe in tests and benches).
+pub struct TlsStream<S> {
+    io: S,
+    phase: Phase,
+    peer_closed: bool,
+    rx: Box<[u8]>,
+    rx_start: usize,
+    rx_end: usize,
+    plain: Box<[u8]>,
+    p_start: usize,
+    p_end: usize,
+    tx: Box<[u8]>,
+    t_start: usize,
+    t_end: usize,
+}
+
+impl<S: Read + Write> TlsStream<S> {
+    /// Starts a handshake to `name` over an already connected (or connecting) stream. The ClientHello is queued
+    /// and written by the first `flush`.
+    pub fn new(
+        io: S,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+        bufs: TlsBuffers,
+    ) -> Result<Self, TlsError> {
+        let conn = UnbufferedClientConnection::new(config, name).map_err(TlsError::Handshake)?;
+        let mut s = TlsStream {
+            io,
+            phase: Phase::Handshaking(Box::new(conn)),
+            peer_closed: false,
+            rx: vec![0; bufs.rx.max(2 * (MAX_CIPHERTEXT + HEADER_LEN))].into_boxed_slice(),
+            rx_start: 0,
+            rx_end: 0,
+            plain: vec![0; bufs.plain.max(MAX_FRAGMENT)].into_boxed_slice(),
+            p_start: 0,
+            p_end: 0,
+            tx: vec![0; bufs.tx.max(2 * (MAX_CIPHERTEXT + HEADER_LEN))].into_boxed_slice(),
+            t_start: 0,
+            t_end: 0,
+        };
+        s.drive_handshake()?;
+        Ok(s)
+    }
+
+    pub fn state(&self) -> TlsState {
+        match self.phase {
+            Phase::Handshaking(_) => TlsState::Handshaking,
+            Phase::Open { .. } if self.peer_closed => TlsState::PeerClosed,
+            Phase::Open { .. } => TlsState::Open,
+            Phase::Failed => TlsState::Failed,
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        matches!(self.phase, Phase::Open { .. }) && !self.peer_closed
+    }
+
+    pub fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// Decrypted bytes waiting for the protocol above.
+    #[inline]
+    pub fn plaintext(&self) -> &[u8] {
+        &self.plain[self.p_start..self.p_end]
+    }
+
+    /// Marks `n` plaintext bytes as consumed.
+    #[inline]
+    pub fn consume(&mut self, n: usize) {
+        self.p_start = (self.p_start + n).min(self.p_end);
+        if self.p_start == self.p_end {
+            self.p_start = 0;
+            self.p_end = 0;
+        }
+    }
+
+    /// Room for more plaintext; when it is zero the protocol above must consume before more can be decrypted.
+    pub fn plaintext_capacity(&self) -> usize {
+        self.plain.len()
+    }
+
+    /// True when encrypted bytes are waiting for the socket to accept them.
+    #[inline]
+    pub fn wants_write(&self) -> bool {
+        self.t_end > self.t_start
+    }
+
+    /// Reads what the socket has, runs the handshake or decrypts records into `plaintext()`.
+    ///
+    /// Stops quietly on `WouldBlock`. A read shorter than the free space means the kernel's buffer was drained, so
+    /// no extra `read()` is spent just to collect a `WouldBlock` (with edge-triggered readiness new data raises a
+    /// new event). Also stops when the plaintext buffer is full: the caller consumes and calls again.
+    pub fn read_tls(&mut self) -> Result<ReadOutcome, TlsError> {
+        let mut out = ReadOutcome::default();
+        let p_before = self.p_end - self.p_start;
+        loop {
+            // Decrypt what is already buffered first, so a full rx buffer never blocks progress.
+            let handshake_before = matches!(self.phase, Phase::Handshaking(_));
+            self.process()?;
+            if handshake_before && matches!(self.phase, Phase::Open { .. }) {
+                out.handshake_done = true;
+            }
+            if self.peer_closed {
+                break;
+            }
+            if self.rx_start > 0 && (self.rx_end == self.rx.len() || self.rx_start == self.rx_end) {
+                self.rx.copy_within(self.rx_start..self.rx_end, 0);
+                self.rx_end -= self.rx_start;
+                self.rx_start = 0;
+            }
+            let free = self.rx.len() - self.rx_end;
+            if free == 0 {
+                break; // plaintext backpressure: records wait until the caller consumes.
+            }
+            match self.io.read(&mut self.rx[self.rx_end..]) {
+                Ok(0) => {
+                    self.process()?;
+                    if !self.peer_closed {
+                        self.phase = Phase::Failed;
+                        return Err(TlsError::UnexpectedEof);
+                    }
+                    break;
+                }
+                Ok(n) => {
+                    self.rx_end += n;
+                    if n < free {
+                        let handshake_before = matches!(self.phase, Phase::Handshaking(_));
+                        self.process()?;
+                        if handshake_before && matches!(self.phase, Phase::Open { .. }) {
+                            out.handshake_done = true;
+                            // The server may already have sent data behind its Finished; keep reading.
+                            continue;
+                        }
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.phase = Phase::Failed;
+                    return Err(TlsError::Io(e));
+                }
+            }
+        }
+        out.plaintext_added = (self.p_end - self.p_start).saturating_sub(p_before);
+        out.peer_closed = self.peer_closed;
+        Ok(out)
+    }
+
+    fn process(&mut self) -> Result<(), TlsError> {
+        let r = match self.phase {
+            Phase::Handshaking(_) => self.drive_handshake(),
+            Phase::Open { .. } => self.open_records(),
+            Phase::Failed => Err(TlsError::Protocol("connection already failed")),
+        };
+        if r.is_err() {
+            self.phase = Phase::Failed;
+        }
+        r
+    }
+
+    fn drive_handshake(&mut self) -> Result<(), TlsError> {
+        loop {
+            let Phase::Handshaking(conn) = &mut self.phase else {
+                return Ok(());
+            };
+            let UnbufferedStatus { discard, state } =
+                conn.process_tls_records(&mut self.rx[self.rx_start..self.rx_end]);
+            let mut done = false;
+            let mut blocked = false;
+            match state.map_err(TlsError::Handshake)? {
+                ConnectionState::EncodeTlsData(mut enc) => match enc
+                    .encode(&mut self.tx[self.t_end..])
+                {
+                    Ok(n) => self.t_end += n,
+                    Err(EncodeError::InsufficientSize(_)) => return Err(TlsError::SendBufferFull),
+                    Err(_) => return Err(TlsError::Protocol("handshake record encoded twice")),
+                },
+                ConnectionState::TransmitTlsData(t) => {
+                    // The bytes are in our buffer and will be written by `flush`; rustls only needs to know
+                    // they will not be sent twice.
+                    t.done();
+                }
+                ConnectionState::BlockedHandshake => blocked = true,
+                ConnectionState::ReadTraffic(mut rt) => {
+                    while let Some(rec) = rt.next_record() {
+                        let rec = rec.map_err(TlsError::Handshake)?;
+                        let room = self.plain.len() - self.p_end;
+                        if rec.payload.len() > room {
+                            return Err(TlsError::Protocol(
+                                "early application data larger than the buffer",
+                            ));
+                        }
+                        self.plain[self.p_end..self.p_end + rec.payload.len()]
+                            .copy_from_slice(rec.payload);
+                        self.p_end += rec.payload.len();
+                    }
+                }
+                ConnectionState::WriteTraffic(_) => done = true,
+                ConnectionState::PeerClosed | ConnectionState::Closed => {
+                    return Err(TlsError::Protocol("peer closed during the handshake"));
+                }
+                _ => return Err(TlsError::Protocol("unexpected handshake state")),
+            }
+            self.rx_start += discard;
+            if done {
+                let Phase::Handshaking(conn) = std::mem::replace(&mut self.phase, Phase::Failed)
+                else {
+                    return Ok(());
+                };
+                let (secrets, kernel) = conn
+                    .dangerous_into_kernel_connection()
+                    .map_err(TlsError::Handshake)?;
+                let rx = RecordKey::new(secrets.rx.0, secrets.rx.1)?;
+                let tx = RecordKey::new(secrets.tx.0, secrets.tx.1)?;
+                self.phase = Phase::Open {
+                    kernel: Box::new(kernel),
+                    rx,
+                    tx,
+                };
+                self.flush()?;
+                return self.open_records();
+            }
+            if blocked {
+                self.flush()?;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Opens every complete record in `rx`, appending application data to the plaintext buffer.
+    fn open_records(&mut self) -> Result<(), TlsError> {
+        loop {
+            let avail = self.rx_end - self.rx_start;
+            if avail < HEADER_LEN || self.peer_closed {
+                return Ok(());
+            }
+            let h = &self.rx[self.rx_start..self.rx_start + HEADER_LEN];
+            let header: [u8; HEADER_LEN] = [h[0], h[1], h[2], h[3], h[4]];
+            let len = u16::from_be_bytes([header[3], header[4]]) as usize;
+            if header[0] != CT_APP_DATA {
+                return Err(TlsError::Protocol(
+                    "non-application-data record after the handshake",
+                ));
+            }
+            if len > MAX_CIPHERTEXT || len < TAG_LEN + 1 {
+                return Err(TlsError::Protocol("record length out of range"));
+            }
+            if avail < HEADER_LEN + len {
+                return Ok(());
+            }
+            // Decrypting is in place, so make sure the plaintext fits before touching the record.
+            let max_plain = len - TAG_LEN;
+            if self.plain.len() - self.p_end < max_plain {
+                if self.p_start > 0 {
+                    self.plain.copy_within(self.p_start..self.p_end, 0);
+                    self.p_end -= self.p_start;
+                    self.p_start = 0;
+                }
+                if self.plain.len() - self.p_end < max_plain {
+                    return Ok(()); // backpressure
+                }
+            }
+            let Phase::Open { rx, .. } = &mut self.phase else {
+                return Ok(());
+            };
+            let body = self.rx_start + HEADER_LEN;
+            let nonce = rx.next_nonce();
+            let opened = rx
+                .key
+                .open_in_place(
+                    nonce,
+                    aead::Aad::from(header),
+                    &mut self.rx[body..body + len],
+                )
+                .map_err(|_| TlsError::BadRecord)?;
+            // The inner content type is the last non-zero byte; zeros after it are padding.
+            let Some(type_at) = opened.iter().rposition(|&b| b != 0) else {
+                return Err(TlsError::Protocol("record without content type"));
+            };
+            let content_type = opened[type_at];
+            let content_end = body + type_at;
+            self.rx_start += HEADER_LEN + len;
+            match content_type {
+                CT_APP_DATA => {
+                    let n = content_end - body;
+                    self.plain[self.p_end..self.p_end + n]
+                        .copy_from_slice(&self.rx[body..content_end]);
+                    self.p_end += n;
+                }
+                CT_ALERT => {
+                    let alert = &self.rx[body..content_end];
+                    match alert {
+                        [_, 0] => self.peer_closed = true, // close_notify
+                        [_, desc] => return Err(TlsError::Alert(*desc)),
+                        _ => return Err(TlsError::Protocol("malformed alert")),
+                    }
+                }
+                CT_HANDSHAKE => self.post_handshake(body, content_end)?,
+                _ => return Err(TlsError::Protocol("unknown record content type")),
+            }
+            if self.rx_start == self.rx_end {
+                self.rx_start = 0;
+                self.rx_end = 0;
+            }
+        }
+    }
+
+    /// Post-handshake messages: session tickets go to rustls; key updates re-key (RFC 8446 §4.6.3).
+    fn post_handshake(&mut self, start: usize, end: usize) -> Result<(), TlsError> {
+        let mut at = start;
+        while at < end {
+            if end - at < 4 {
+                return Err(TlsError::Protocol("truncated handshake message"));
+            }
+            let typ = self.rx[at];
+            let len =
+                u32::from_be_bytes([0, self.rx[at + 1], self.rx[at + 2], self.rx[at + 3]]) as usize;
+            let body = at + 4;
+            if end - body < len {
+                return Err(TlsError::Protocol("truncated handshake message"));
+            }
+            let Phase::Open { kernel, rx, .. } = &mut self.phase else {
+                return Ok(());
+            };
+            match typ {
+                HS_NEW_SESSION_TICKET => {
+                    kernel
+                        .handle_new_session_ticket(&self.rx[body..body + len])
+                        .map_err(TlsError::Handshake)?;
+                }
+                HS_KEY_UPDATE => {
+                    if len != 1 {
+                        return Err(TlsError::Protocol("malformed KeyUpdate"));
+                    }
+                    let requested = self.rx[body] == 1;
+                    let (seq, secrets) = kernel.update_rx_secret().map_err(TlsError::Handshake)?;
+                    *rx = RecordKey::new(seq, secrets)?;
+                    if requested {
+                        self.send_key_update()?;
+                    }
+                }
+                _ => {
+                    return Err(TlsError::Protocol(
+                        "unexpected handshake message after the handshake",
+                    ));
+                }
+            }
+            at = body + len;
+        }
+        Ok(())
+    }
+
+    /// Sends KeyUpdate(update_not_requested) under the current key, then switches to the next one.
+    fn send_key_update(&mut self) -> Result<(), TlsError> {
+        self.seal(&[HS_KEY_UPDATE, 0, 0, 1, 0], CT_HANDSHAKE)?;
+        let Phase::Open { kernel, tx, .. } = &mut self.phase else {
+            return Ok(());
+        };
+        let (seq, secrets) = kernel.update_tx_secret().map_err(TlsError::Handshake)?;
+        *tx = RecordKey::new(seq, secrets)?;
+        Ok(())
+    }
+
+    /// Encrypts `data` as application data into the send buffer (split into records as needed), then tries to
+    /// write it. On `WouldBlock` the rest stays queued for `flush`.
+    pub fn send(&mut self, data: &[u8]) -> Result<(), TlsError> {
+        for chunk in data.chunks(MAX_FRAGMENT) {
+            self.seal(chunk, CT_APP_DATA)?;
+        }
+        self.flush()?;
+        Ok(())
+    }
+
+    /// Encrypts `data` without writing to the socket (callers batching several messages, and benches).
+    pub fn queue(&mut self, data: &[u8]) -> Result<(), TlsError> {
+        for chunk in data.chunks(MAX_FRAGMENT) {
+            self.seal(chunk, CT_APP_DATA)?;
+        }
+        Ok(())
+    }
+
+    fn seal(&mut self, data: &[u8], content_type: u8) -> Result<(), TlsError> {
+        let need = HEADER_LEN + data.len() + 1 + TAG_LEN;
+        if self.tx.len() - self.t_end < need {
+            if self.t_start > 0 {
+                self.tx.copy_within(self.t_start..self.t_end, 0);
+                self.t_end -= self.t_start;
+                self.t_start = 0;
+            }
+            if self.tx.len() - self.t_end < need {
+                return Err(TlsError::SendBufferFull);
+            }
+        }
+        let rekey = match &self.phase {
+            Phase::Open { tx, .. } => tx.seq >= TX_REKEY_AFTER && content_type == CT_APP_DATA,
+            _ => return Err(TlsError::Protocol("send before the handshake completed")),
+        };
+        if rekey {
+            self.send_key_update()?;
+        }
+        let Phase::Open { tx, .. } = &mut self.phase else {
+            return Err(TlsError::Protocol("send before the handshake completed"));
+        };
+        let at = self.t_end;
+        let inner_len = data.len() + 1;
+        let rec_len = (inner_len + TAG_LEN) as u16;
+        let header = [CT_APP_DATA, 3, 3, (rec_len >> 8) as u8, rec_len as u8];
+        self.tx[at..at + HEADER_LEN].copy_from_slice(&header);
+        let body = at + HEADER_LEN;
+        self.tx[body..body + data.len()].copy_from_slice(data);
+        self.tx[body + data.len()] = content_type;
+        let nonce = tx.next_nonce();
+        let tag = tx
+            .key
+            .seal_in_place_separate_tag(
+                nonce,
+                aead::Aad::from(header),
+                &mut self.tx[body..body + inner_len],
+            )
+            .map_err(|_| TlsError::Protocol("encryption failed"))?;
+        self.tx[body + inner_len..body + inner_len + TAG_LEN].copy_from_slice(tag.as_ref());
+        self.t_end = body + inner_len + TAG_LEN;
+        Ok(())
+    }
+
+    /// Writes queued ciphertext until done or `WouldBlock`. Returns true when nothing is left queued.
+    pub fn flush(&mut self) -> Result<bool, TlsError> {
+        while self.t_start < self.t_end {
+            match self.io.write(&self.tx[self.t_start..self.t_end]) {
+                Ok(0) => {
+                    self.phase = Phase::Failed;
+                    return Err(TlsError::Io(io::ErrorKind::WriteZero.into()));
+                }
+                Ok(n) => self.t_start += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false), // connect in progress
+                Err(e) => {
+                    self.phase = Phase::Failed;
+                    return Err(TlsError::Io(e));
+                }
+            }
+        }
+        self.t_start = 0;
+        self.t_end = 0;
+        Ok(true)
+    }
+
+    /// Queues close_notify and tries to write it. The caller drops the stream once `flush` returns true or a
+    /// grace period passes.
+    pub fn close(&mut self) -> Result<(), TlsError> {
+        if matches!(self.phase, Phase::Open { .. }) {
+            self.seal(&[1, 0], CT_ALERT)?;
+            self.flush()?;
+        }
+        Ok(())
+    }
+}
