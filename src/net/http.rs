@@ -30,6 +30,8 @@ pub enum HttpError {
     Busy,
     /// The connection is not usable (handshake not done, or closed): reconnect.
     NotReady,
+    /// No complete response within the request timeout.
+    Timeout,
 }
 
 impl std::fmt::Display for HttpError {
@@ -55,6 +57,7 @@ impl std::fmt::Display for HttpError {
             HttpError::NotReady => {
                 write!(f, "the HTTP connection is not ready (connecting or closed)")
             }
+            HttpError::Timeout => write!(f, "HTTP request timed out"),
         }
     }
 }
@@ -166,27 +169,22 @@ impl<S: Read + Write> HttpConn<S> {
             return Err(HttpError::NotReady);
         }
         self.req.clear();
-        let r = &mut self.req;
-        r.extend_from_slice(method.as_bytes());
-        r.push(b' ');
-        r.extend_from_slice(path.as_bytes());
-        r.extend_from_slice(b" HTTP/1.1\r\nHost: ");
-        r.extend_from_slice(self.host.as_bytes());
-        r.extend_from_slice(b"\r\nAccept: application/json\r\nUser-Agent: ascendex-hft\r\n");
-        for (k, v) in headers {
-            r.extend_from_slice(k.as_bytes());
-            r.extend_from_slice(b": ");
-            r.extend_from_slice(v.as_bytes());
-            r.extend_from_slice(b"\r\n");
+        write_request(&mut self.req, &self.host, method, path, headers, body);
+        let req = std::mem::take(&mut self.req);
+        let r = self.send_raw(&req);
+        self.req = req;
+        r
+    }
+
+    /// Sends an already serialized request (see `write_request`).
+    pub fn send_raw(&mut self, request: &[u8]) -> Result<(), HttpError> {
+        if self.in_flight() {
+            return Err(HttpError::Busy);
         }
-        if !body.is_empty() || method != "GET" {
-            r.extend_from_slice(b"Content-Type: application/json\r\nContent-Length: ");
-            r.extend_from_slice(itoa_buf(body.len() as u64).as_bytes());
-            r.extend_from_slice(b"\r\n");
+        if !self.tls.is_open() || self.closed {
+            return Err(HttpError::NotReady);
         }
-        r.extend_from_slice(b"\r\n");
-        r.extend_from_slice(body);
-        self.tls.send(&self.req)?;
+        self.tls.send(request)?;
         self.phase = Phase::Head;
         self.body.clear();
         self.status = 0;
@@ -196,35 +194,49 @@ impl<S: Read + Write> HttpConn<S> {
 
     /// Reads from the socket and advances the response. `Ok(None)` until the response is complete.
     pub fn poll(&mut self) -> Result<Option<Response<'_>>, HttpError> {
-        let r = self.tls.read_tls()?;
-        let done = self.advance()?;
-        if !done {
-            if r.peer_closed {
-                self.closed = true;
-                if self.phase == Phase::Body(Body::UntilClose) {
-                    return self.finish();
-                }
-                if self.in_flight() {
-                    return Err(HttpError::Closed);
-                }
-            }
-            return Ok(None);
+        if self.poll_ready()? {
+            self.last_response().map(Some)
+        } else {
+            Ok(None)
         }
-        self.finish()
     }
 
-    fn finish(&mut self) -> Result<Option<Response<'_>>, HttpError> {
+    /// Reads and parses; true when a response just completed (then read it with `last_response`).
+    pub fn poll_ready(&mut self) -> Result<bool, HttpError> {
+        let r = self.tls.read_tls()?;
+        if self.advance()? {
+            self.finish();
+            return Ok(true);
+        }
+        if r.peer_closed {
+            self.closed = true;
+            if self.phase == Phase::Body(Body::UntilClose) {
+                self.finish();
+                return Ok(true);
+            }
+            if self.in_flight() {
+                return Err(HttpError::Closed);
+            }
+        }
+        Ok(false)
+    }
+
+    fn finish(&mut self) {
         self.phase = Phase::Done;
         self.completed += 1;
         if self.close_after {
             self.closed = true;
             let _ = self.tls.close();
         }
+    }
+
+    /// The last completed response: its body for 2xx, a typed error otherwise (the body stays in `last_body`).
+    pub fn last_response(&self) -> Result<Response<'_>, HttpError> {
         match self.status {
-            200..=299 => Ok(Some(Response {
+            200..=299 => Ok(Response {
                 status: self.status,
                 body: &self.body,
-            })),
+            }),
             300..=399 => Err(HttpError::Redirect { code: self.status }),
             code => Err(HttpError::Status {
                 code,
@@ -394,6 +406,36 @@ impl<S: Read + Write> HttpConn<S> {
         self.tls.consume(n);
         Ok(())
     }
+}
+
+/// Serializes a request into `r` (appending). `path` includes the query string.
+pub fn write_request(
+    r: &mut Vec<u8>,
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) {
+    r.extend_from_slice(method.as_bytes());
+    r.push(b' ');
+    r.extend_from_slice(path.as_bytes());
+    r.extend_from_slice(b" HTTP/1.1\r\nHost: ");
+    r.extend_from_slice(host.as_bytes());
+    r.extend_from_slice(b"\r\nAccept: application/json\r\nUser-Agent: ascendex-hft\r\n");
+    for (k, v) in headers {
+        r.extend_from_slice(k.as_bytes());
+        r.extend_from_slice(b": ");
+        r.extend_from_slice(v.as_bytes());
+        r.extend_from_slice(b"\r\n");
+    }
+    if !body.is_empty() || method != "GET" {
+        r.extend_from_slice(b"Content-Type: application/json\r\nContent-Length: ");
+        r.extend_from_slice(itoa_buf(body.len() as u64).as_bytes());
+        r.extend_from_slice(b"\r\n");
+    }
+    r.extend_from_slice(b"\r\n");
+    r.extend_from_slice(body);
 }
 
 fn parse_u64(v: &[u8]) -> Option<u64> {

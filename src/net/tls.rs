@@ -219,6 +219,8 @@ pub struct TlsStream<S> {
     io: S,
     phase: Phase,
     peer_closed: bool,
+    /// The last `read_tls` stopped on a full buffer, so the socket may hold more.
+    blocked: bool,
     rx: Box<[u8]>,
     rx_start: usize,
     rx_end: usize,
@@ -244,6 +246,7 @@ impl<S: Read + Write> TlsStream<S> {
             io,
             phase: Phase::Handshaking(Box::new(conn)),
             peer_closed: false,
+            blocked: false,
             rx: vec![0; bufs.rx.max(2 * (MAX_CIPHERTEXT + HEADER_LEN))].into_boxed_slice(),
             rx_start: 0,
             rx_end: 0,
@@ -300,6 +303,12 @@ impl<S: Read + Write> TlsStream<S> {
         self.plain.len()
     }
 
+    /// True when the last `read_tls` stopped because the buffers were full: consume, then call it again.
+    #[inline]
+    pub fn read_blocked(&self) -> bool {
+        self.blocked
+    }
+
     /// True when encrypted bytes are waiting for the socket to accept them.
     #[inline]
     pub fn wants_write(&self) -> bool {
@@ -314,6 +323,7 @@ impl<S: Read + Write> TlsStream<S> {
     pub fn read_tls(&mut self) -> Result<ReadOutcome, TlsError> {
         let mut out = ReadOutcome::default();
         let p_before = self.p_end - self.p_start;
+        self.blocked = false;
         loop {
             // Decrypt what is already buffered first, so a full rx buffer never blocks progress.
             let handshake_before = matches!(self.phase, Phase::Handshaking(_));
@@ -331,7 +341,8 @@ impl<S: Read + Write> TlsStream<S> {
             }
             let free = self.rx.len() - self.rx_end;
             if free == 0 {
-                break; // plaintext backpressure: records wait until the caller consumes.
+                self.blocked = true; // plaintext backpressure: records wait until the caller consumes.
+                break;
             }
             match self.io.read(&mut self.rx[self.rx_end..]) {
                 Ok(0) => {

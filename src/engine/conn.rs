@@ -1,0 +1,248 @@
+//! What the engine knows about one connection: where it goes, what it speaks, and where it is in its life.
+
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use crate::net::backoff::BackoffPolicy;
+use crate::net::http::HttpError;
+use crate::net::tls::TlsError;
+use crate::net::ws::WsError;
+
+/// Index of a connection in the engine, in the order `Engine::add` returned them.
+pub type ConnId = usize;
+
+/// Host and port of a TLS server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+}
+
+impl Endpoint {
+    /// Splits `https://host[:port]/path?q` or `wss://...` into the endpoint and the path (with query).
+    pub fn parse_url(url: &str) -> Result<(Endpoint, String), EngineError> {
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| EngineError::BadUrl(url.to_string()))?;
+        let default_port = match scheme {
+            "https" | "wss" => 443,
+            _ => {
+                return Err(EngineError::BadUrl(format!(
+                    "{url}: only https:// and wss:// are supported"
+                )));
+            }
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+                let port = p
+                    .parse()
+                    .map_err(|_| EngineError::BadUrl(format!("{url}: bad port")))?;
+                (h.trim_start_matches('[').trim_end_matches(']'), port)
+            }
+            _ => (
+                authority.trim_start_matches('[').trim_end_matches(']'),
+                default_port,
+            ),
+        };
+        if host.is_empty() {
+            return Err(EngineError::BadUrl(format!("{url}: no host")));
+        }
+        Ok((
+            Endpoint {
+                host: host.to_string(),
+                port,
+            },
+            path.to_string(),
+        ))
+    }
+
+    /// The `Host` header value: the port only when it is not the default.
+    pub fn host_header(&self) -> String {
+        if self.port == 443 {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    pub fn resolve(&self) -> Result<SocketAddr, EngineError> {
+        (self.host.as_str(), self.port)
+            .to_socket_addrs()
+            .map_err(|e| EngineError::Resolve(format!("{}: {e}", self.host)))?
+            .next()
+            .ok_or_else(|| EngineError::Resolve(format!("{}: no address", self.host)))
+    }
+}
+
+/// What a connection speaks.
+#[derive(Clone, Debug)]
+pub enum ConnKind {
+    /// A WebSocket at `path`, with extra upgrade headers (AscendEX accepts `x-auth-*` there).
+    WebSocket {
+        path: String,
+        headers: Vec<(String, String)>,
+    },
+    /// Keep-alive HTTP/1.1, one request in flight.
+    Http,
+}
+
+/// Everything the engine needs to open and keep a connection.
+#[derive(Clone, Debug)]
+pub struct ConnSpec {
+    pub endpoint: Endpoint,
+    pub kind: ConnKind,
+    pub backoff: BackoffPolicy,
+    /// Reconnect after a failure (with backoff); otherwise the connection stops.
+    pub reconnect: bool,
+    pub connect_timeout_ms: u64,
+    /// HTTP: a request without a complete response after this long fails and the socket is replaced.
+    pub request_timeout_ms: u64,
+    /// WebSocket: send a protocol ping after this long without receiving anything.
+    pub idle_ping_ms: Option<u64>,
+    /// WebSocket: declare the connection dead after this long without receiving anything.
+    pub dead_after_ms: Option<u64>,
+    /// Cap on one WebSocket message or HTTP body.
+    pub max_message: usize,
+}
+
+impl ConnSpec {
+    pub fn websocket(url: &str, headers: Vec<(String, String)>) -> Result<Self, EngineError> {
+        let (endpoint, path) = Endpoint::parse_url(url)?;
+        Ok(ConnSpec {
+            kind: ConnKind::WebSocket { path, headers },
+            ..Self::base(endpoint)
+        })
+    }
+
+    pub fn http(base_url: &str) -> Result<Self, EngineError> {
+        let (endpoint, _) = Endpoint::parse_url(base_url)?;
+        Ok(ConnSpec {
+            kind: ConnKind::Http,
+            ..Self::base(endpoint)
+        })
+    }
+
+    fn base(endpoint: Endpoint) -> Self {
+        ConnSpec {
+            endpoint,
+            kind: ConnKind::Http,
+            backoff: BackoffPolicy::default(),
+            reconnect: true,
+            connect_timeout_ms: 10_000,
+            request_timeout_ms: 10_000,
+            idle_ping_ms: Some(15_000),
+            dead_after_ms: Some(45_000),
+            max_message: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// Where a connection is in its life; the engine reports every change to the handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// Added, not started.
+    Idle,
+    /// TCP connect in progress.
+    Connecting,
+    TlsHandshake,
+    /// WebSocket upgrade sent, waiting for 101.
+    Upgrading,
+    Open,
+    /// We started a close handshake.
+    Closing,
+    /// Waiting to reconnect.
+    Backoff,
+    /// Closed for good (reconnect off, or the engine stopped).
+    Stopped,
+}
+
+/// Why a connection went down.
+#[derive(Debug)]
+pub enum DisconnectReason {
+    Connect(io::Error),
+    Tls(TlsError),
+    Ws(WsError),
+    Http(HttpError),
+    /// The server closed the WebSocket with this code.
+    ClosedByPeer(Option<u16>),
+    /// Connect, handshake, request or liveness timeout.
+    Timeout(&'static str),
+    /// The handler asked for a reconnect (for example after a sequence gap it cannot repair in place).
+    Requested,
+    /// Resolving the host failed.
+    Resolve(String),
+}
+
+impl std::fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DisconnectReason::Connect(e) => write!(f, "connect failed: {e}"),
+            DisconnectReason::Tls(e) => write!(f, "{e}"),
+            DisconnectReason::Ws(e) => write!(f, "{e}"),
+            DisconnectReason::Http(e) => write!(f, "{e}"),
+            DisconnectReason::ClosedByPeer(Some(c)) => write!(f, "closed by the server (code {c})"),
+            DisconnectReason::ClosedByPeer(None) => write!(f, "closed by the server"),
+            DisconnectReason::Timeout(what) => write!(f, "timed out: {what}"),
+            DisconnectReason::Requested => write!(f, "reconnect requested"),
+            DisconnectReason::Resolve(e) => write!(f, "cannot resolve {e}"),
+        }
+    }
+}
+
+/// Errors setting the engine up.
+#[derive(Debug)]
+pub enum EngineError {
+    BadUrl(String),
+    Resolve(String),
+    Tls(TlsError),
+    Io(io::Error),
+    /// `--core N` named a core this machine does not have, or the OS refused the affinity.
+    Pin(usize),
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EngineError::BadUrl(u) => write!(f, "bad URL {u}"),
+            EngineError::Resolve(e) => write!(f, "cannot resolve {e}"),
+            EngineError::Tls(e) => write!(f, "{e}"),
+            EngineError::Io(e) => write!(f, "event loop I/O error: {e}"),
+            EngineError::Pin(c) => write!(
+                f,
+                "cannot pin the event loop to core {c} (check --core and the CPU count)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        let (e, p) = Endpoint::parse_url("wss://127.0.0.1:8443/api/pro/v1/stream").unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.port, p.as_str()),
+            ("127.0.0.1", 8443, "/api/pro/v1/stream")
+        );
+        let (e, p) = Endpoint::parse_url("https://ascendex.com").unwrap();
+        assert_eq!(
+            (e.host.as_str(), e.port, p.as_str()),
+            ("ascendex.com", 443, "/")
+        );
+        assert_eq!(e.host_header(), "ascendex.com");
+        let (e, _) = Endpoint::parse_url("https://[::1]:9000/x").unwrap();
+        assert_eq!((e.host.as_str(), e.port), ("::1", 9000));
+        assert!(Endpoint::parse_url("http://plain.example").is_err());
+        assert!(Endpoint::parse_url("wss://:80/").is_err());
+        assert!(Endpoint::parse_url("wss://h:notaport/").is_err());
+        assert!(Endpoint::parse_url("no-scheme").is_err());
+    }
+}
