@@ -5,3 +5,6 @@ pub mod http;
 pub mod timer;
 pub mod tls;
 pub mod ws;
+
+#[cfg(test)]
+pub(crate) mod testkit;

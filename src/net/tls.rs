@@ -221,6 +221,8 @@ pub struct TlsStream<S> {
     peer_closed: bool,
     /// The last `read_tls` stopped on a full buffer, so the socket may hold more.
     blocked: bool,
+    /// A post-handshake message split across records (TLS 1.3 allows it); empty on the hot path.
+    hs_partial: Vec<u8>,
     rx: Box<[u8]>,
     rx_start: usize,
     rx_end: usize,
@@ -247,10 +249,11 @@ impl<S: Read + Write> TlsStream<S> {
             phase: Phase::Handshaking(Box::new(conn)),
             peer_closed: false,
             blocked: false,
+            hs_partial: Vec::new(),
             rx: vec![0; bufs.rx.max(2 * (MAX_CIPHERTEXT + HEADER_LEN))].into_boxed_slice(),
             rx_start: 0,
             rx_end: 0,
-            plain: vec![0; bufs.plain.max(MAX_FRAGMENT)].into_boxed_slice(),
+            plain: vec![0; bufs.plain.max(MAX_FRAGMENT)].into_boxed_slice(), // one full record always fits
             p_start: 0,
             p_end: 0,
             tx: vec![0; bufs.tx.max(2 * (MAX_CIPHERTEXT + HEADER_LEN))].into_boxed_slice(),
@@ -482,7 +485,8 @@ impl<S: Read + Write> TlsStream<S> {
                 return Ok(());
             }
             // Decrypting is in place, so make sure the plaintext fits before touching the record.
-            let max_plain = len - TAG_LEN;
+            // Content plus the inner content-type byte is `len - TAG_LEN`; only the content is copied out.
+            let max_plain = len - TAG_LEN - 1;
             if self.plain.len() - self.p_end < max_plain {
                 if self.p_start > 0 {
                     self.plain.copy_within(self.p_start..self.p_end, 0);
@@ -538,34 +542,35 @@ impl<S: Read + Write> TlsStream<S> {
         }
     }
 
-    /// Post-handshake messages: session tickets go to rustls; key updates re-key (RFC 8446 §4.6.3).
+    /// Post-handshake messages: session tickets go to rustls; key updates re-key (RFC 8446 §4.6.3). A message may
+    /// span records, so bytes are gathered until each message is whole. This path is rare (tickets right after the
+    /// handshake, key updates every few million records), so it may allocate.
     fn post_handshake(&mut self, start: usize, end: usize) -> Result<(), TlsError> {
-        let mut at = start;
-        while at < end {
-            if end - at < 4 {
-                return Err(TlsError::Protocol("truncated handshake message"));
+        self.hs_partial.extend_from_slice(&self.rx[start..end]);
+        let mut at = 0;
+        while self.hs_partial.len() - at >= 4 {
+            let m = &self.hs_partial[at..];
+            let typ = m[0];
+            let len = u32::from_be_bytes([0, m[1], m[2], m[3]]) as usize;
+            if len > MAX_FRAGMENT * 4 {
+                return Err(TlsError::Protocol("oversized post-handshake message"));
             }
-            let typ = self.rx[at];
-            let len =
-                u32::from_be_bytes([0, self.rx[at + 1], self.rx[at + 2], self.rx[at + 3]]) as usize;
-            let body = at + 4;
-            if end - body < len {
-                return Err(TlsError::Protocol("truncated handshake message"));
+            if m.len() - 4 < len {
+                break;
             }
+            let body = &m[4..4 + len];
             let Phase::Open { kernel, rx, .. } = &mut self.phase else {
                 return Ok(());
             };
             match typ {
-                HS_NEW_SESSION_TICKET => {
-                    kernel
-                        .handle_new_session_ticket(&self.rx[body..body + len])
-                        .map_err(TlsError::Handshake)?;
-                }
+                HS_NEW_SESSION_TICKET => kernel
+                    .handle_new_session_ticket(body)
+                    .map_err(TlsError::Handshake)?,
                 HS_KEY_UPDATE => {
                     if len != 1 {
                         return Err(TlsError::Protocol("malformed KeyUpdate"));
                     }
-                    let requested = self.rx[body] == 1;
+                    let requested = body[0] == 1;
                     let (seq, secrets) = kernel.update_rx_secret().map_err(TlsError::Handshake)?;
                     *rx = RecordKey::new(seq, secrets)?;
                     if requested {
@@ -578,8 +583,9 @@ impl<S: Read + Write> TlsStream<S> {
                     ));
                 }
             }
-            at = body + len;
+            at += 4 + len;
         }
+        self.hs_partial.drain(..at);
         Ok(())
     }
 
@@ -687,5 +693,179 @@ impl<S: Read + Write> TlsStream<S> {
             self.flush()?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::testkit::{MemIo, MemServer, client_config};
+
+    fn name() -> ServerName<'static> {
+        ServerName::try_from("localhost").unwrap()
+    }
+
+    /// Drives the handshake to completion; returns the connected pair.
+    fn connect(max_fragment: Option<usize>, read_chunk: usize) -> (MemServer, TlsStream<MemIo>) {
+        let (mut srv, io) = MemServer::new(max_fragment, read_chunk);
+        let mut cli = TlsStream::new(io, client_config(), name(), TlsBuffers::default()).unwrap();
+        for _ in 0..100_000 {
+            cli.flush().unwrap();
+            srv.pump();
+            cli.read_tls().unwrap();
+            if cli.is_open() && !srv.conn.is_handshaking() {
+                break;
+            }
+        }
+        assert_eq!(cli.state(), TlsState::Open);
+        cli.flush().unwrap();
+        srv.pump();
+        (srv, cli)
+    }
+
+    fn read_all(cli: &mut TlsStream<MemIo>, want: usize) -> Vec<u8> {
+        let mut got = Vec::new();
+        for _ in 0..1_000_000 {
+            cli.read_tls().unwrap();
+            got.extend_from_slice(cli.plaintext());
+            let n = cli.plaintext().len();
+            cli.consume(n);
+            if got.len() >= want {
+                break;
+            }
+        }
+        got
+    }
+
+    #[test]
+    fn data_both_ways_with_records_split_and_one_byte_reads() {
+        let (mut srv, mut cli) = connect(Some(64), 1);
+        let msg: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        srv.send(&msg);
+        assert!(read_all(&mut cli, msg.len()) == msg, "plaintext differs");
+        cli.send(b"hello from the client").unwrap();
+        assert_eq!(srv.pump(), b"hello from the client");
+    }
+
+    #[test]
+    fn large_writes_are_split_into_records() {
+        let (mut srv, mut cli) = connect(None, usize::MAX);
+        let big = vec![7u8; 100_000];
+        cli.send(&big).unwrap();
+        assert!(srv.pump() == big, "server got different bytes");
+    }
+
+    #[test]
+    fn server_key_update_is_followed_and_our_keys_update_when_asked() {
+        let (mut srv, mut cli) = connect(None, usize::MAX);
+        srv.send(b"before");
+        assert_eq!(read_all(&mut cli, 6), b"before");
+        // rustls's server sends KeyUpdate(update_requested): we must switch rx keys and answer with our own.
+        srv.conn.refresh_traffic_keys().unwrap();
+        srv.send(b"after");
+        assert_eq!(read_all(&mut cli, 5), b"after");
+        cli.send(b"still readable").unwrap();
+        assert_eq!(srv.pump(), b"still readable");
+    }
+
+    #[test]
+    fn corrupted_record_is_rejected_not_delivered() {
+        let (mut srv, mut cli) = connect(None, usize::MAX);
+        srv.conn.writer().write_all(b"secret payload").unwrap();
+        let mut out = Vec::new();
+        while srv.conn.wants_write() {
+            srv.conn.write_tls(&mut out).unwrap();
+        }
+        let last = out.len() - 3;
+        out[last] ^= 0x40;
+        srv.to_client.0.borrow_mut().extend(out);
+        match cli.read_tls() {
+            Err(TlsError::BadRecord) => {}
+            other => panic!("expected BadRecord, got {other:?}"),
+        }
+        assert!(cli.plaintext().is_empty());
+        assert_eq!(cli.state(), TlsState::Failed);
+    }
+
+    #[test]
+    fn close_notify_is_a_clean_close_and_eof_without_it_is_an_error() {
+        let (mut srv, mut cli) = connect(None, usize::MAX);
+        srv.conn.send_close_notify();
+        srv.send(b"");
+        let r = cli.read_tls().unwrap();
+        assert!(r.peer_closed);
+        assert_eq!(cli.state(), TlsState::PeerClosed);
+
+        let (srv2, mut cli2) = connect(None, usize::MAX);
+        *srv2.eof.borrow_mut() = true;
+        assert!(matches!(cli2.read_tls(), Err(TlsError::UnexpectedEof)));
+    }
+
+    #[test]
+    fn wrong_server_name_fails_the_handshake() {
+        let (mut srv, io) = MemServer::new(None, usize::MAX);
+        let mut cli = TlsStream::new(
+            io,
+            client_config(),
+            ServerName::try_from("other.example").unwrap(),
+            TlsBuffers::default(),
+        )
+        .unwrap();
+        let mut failed = None;
+        for _ in 0..100 {
+            cli.flush().ok();
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| srv.pump()));
+            if let Err(e) = cli.read_tls() {
+                failed = Some(e);
+                break;
+            }
+        }
+        match failed {
+            Some(TlsError::Handshake(e)) => assert!(e.to_string().contains("certificate"), "{e}"),
+            other => panic!("expected a certificate error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn garbage_instead_of_a_handshake_is_an_error() {
+        let (srv, io) = MemServer::new(None, usize::MAX);
+        let mut cli = TlsStream::new(io, client_config(), name(), TlsBuffers::default()).unwrap();
+        cli.flush().unwrap();
+        srv.to_client
+            .0
+            .borrow_mut()
+            .extend(b"HTTP/1.1 400 Bad Request\r\n\r\n".iter());
+        assert!(matches!(cli.read_tls(), Err(TlsError::Handshake(_))));
+    }
+
+    #[test]
+    fn plaintext_backpressure_holds_records_until_consumed() {
+        let (mut srv, io) = MemServer::new(None, usize::MAX);
+        let bufs = TlsBuffers {
+            rx: 40 * 1024,
+            plain: 16 * 1024,
+            tx: 64 * 1024,
+        };
+        let mut cli = TlsStream::new(io, client_config(), name(), bufs).unwrap();
+        for _ in 0..100 {
+            cli.flush().unwrap();
+            srv.pump();
+            cli.read_tls().unwrap();
+        }
+        let msg: Vec<u8> = (0..200_000u32).map(|i| (i * 7) as u8).collect();
+        srv.send(&msg);
+        let mut got = Vec::new();
+        for _ in 0..10_000 {
+            cli.read_tls().unwrap();
+            assert!(cli.plaintext().len() <= 16 * 1024);
+            got.extend_from_slice(cli.plaintext());
+            let n = cli.plaintext().len();
+            cli.consume(n);
+            if got.len() == msg.len() {
+                break;
+            }
+        }
+        assert_eq!(got.len(), msg.len());
+        assert!(got == msg, "plaintext differs");
     }
 }

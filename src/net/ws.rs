@@ -657,3 +657,196 @@ impl<S: Read + Write> WsStream<S> {
         Ok(self.tls.flush()?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server frame (unmasked).
+    fn frame(fin: bool, op: u8, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![(if fin { 0x80 } else { 0 }) | op];
+        let n = payload.len();
+        if n < 126 {
+            f.push(n as u8);
+        } else if n <= 65535 {
+            f.push(126);
+            f.extend_from_slice(&(n as u16).to_be_bytes());
+        } else {
+            f.push(127);
+            f.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+        f.extend_from_slice(payload);
+        f
+    }
+
+    /// Feeds `input` in chunks of `chunk`, collecting data messages and control frames in order.
+    fn run(
+        dec: &mut WsDecoder,
+        input: &[u8],
+        chunk: usize,
+    ) -> Result<Vec<(char, Vec<u8>)>, WsError> {
+        let mut buf: Vec<u8> = Vec::new();
+        let mut out = Vec::new();
+        let mut fed = 0;
+        loop {
+            let step = dec.decode(&buf)?;
+            if let Some(ev) = dec.event(&buf, step.frame) {
+                out.push(match ev {
+                    WsEvent::Text(p) => ('T', p.to_vec()),
+                    WsEvent::Binary(p) => ('B', p.to_vec()),
+                    WsEvent::Ping(p) => ('P', p.to_vec()),
+                    WsEvent::Pong(p) => ('O', p.to_vec()),
+                    WsEvent::Close(c) => {
+                        ('C', c.map(|c| c.to_be_bytes().to_vec()).unwrap_or_default())
+                    }
+                });
+            }
+            buf.drain(..step.consumed);
+            if step.consumed == 0 && step.frame == Frame::Incomplete {
+                if fed >= input.len() {
+                    return Ok(out);
+                }
+                let n = chunk.min(input.len() - fed);
+                buf.extend_from_slice(&input[fed..fed + n]);
+                fed += n;
+            }
+        }
+    }
+
+    #[test]
+    fn whole_and_fragmented_messages_with_control_frames_between_fragments() {
+        let mut wire = frame(true, OP_TEXT, b"{\"m\":\"depth\"}");
+        wire.extend(frame(false, OP_TEXT, b"hel"));
+        wire.extend(frame(true, OP_PING, b"p1"));
+        wire.extend(frame(false, OP_CONT, b"lo "));
+        wire.extend(frame(true, OP_CONT, b"world"));
+        wire.extend(frame(true, OP_BINARY, &[1, 2, 3]));
+        wire.extend(frame(true, OP_CLOSE, &1001u16.to_be_bytes()));
+        let expect = vec![
+            ('T', b"{\"m\":\"depth\"}".to_vec()),
+            ('P', b"p1".to_vec()),
+            ('T', b"hello world".to_vec()),
+            ('B', vec![1, 2, 3]),
+            ('C', 1001u16.to_be_bytes().to_vec()),
+        ];
+        for chunk in [1, 2, 3, 7, 1000] {
+            let mut dec = WsDecoder::new(1 << 20, 64 * 1024);
+            assert_eq!(
+                run(&mut dec, &wire, chunk).unwrap(),
+                expect,
+                "chunk size {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn frames_larger_than_the_inline_limit_are_streamed_intact() {
+        let big: Vec<u8> = (0..2 * 1024 * 1024u32)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect();
+        let wire = frame(true, OP_TEXT, &big);
+        let mut dec = WsDecoder::new(4 * 1024 * 1024, 16 * 1024);
+        let got = run(&mut dec, &wire, 16 * 1024).unwrap();
+        assert_eq!(got.len(), 1);
+        assert!(got[0].1 == big, "2 MiB message corrupted");
+    }
+
+    #[test]
+    fn protocol_violations_are_errors() {
+        let mut masked = frame(true, OP_TEXT, b"x");
+        masked[1] |= 0x80;
+        masked.splice(2..2, [1, 2, 3, 4]);
+        let mut rsv = frame(true, OP_TEXT, b"x");
+        rsv[0] |= 0x40;
+        let cases: Vec<(&str, Vec<u8>)> = vec![
+            ("masked", masked),
+            ("rsv", rsv),
+            ("reserved opcode", frame(true, 0x3, b"x")),
+            ("continuation first", frame(true, OP_CONT, b"x")),
+            ("long ping", frame(true, OP_PING, &[0; 126])),
+            ("fragmented ping", frame(false, OP_PING, b"x")),
+            (
+                "new message inside fragmented",
+                [frame(false, OP_TEXT, b"a"), frame(true, OP_TEXT, b"b")].concat(),
+            ),
+            ("one-byte close", frame(true, OP_CLOSE, &[3])),
+        ];
+        for (what, wire) in cases {
+            let mut dec = WsDecoder::new(1024, 1024);
+            assert!(run(&mut dec, &wire, 1000).is_err(), "{what} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_message_cap_holds_for_whole_and_fragmented_messages() {
+        let mut dec = WsDecoder::new(100, 1024);
+        assert!(matches!(
+            run(&mut dec, &frame(true, OP_TEXT, &[b'a'; 101]), 1000),
+            Err(WsError::MessageTooBig { .. })
+        ));
+        let mut dec = WsDecoder::new(100, 1024);
+        let wire = [
+            frame(false, OP_TEXT, &[b'a'; 60]),
+            frame(true, OP_CONT, &[b'a'; 60]),
+        ]
+        .concat();
+        assert!(matches!(
+            run(&mut dec, &wire, 1000),
+            Err(WsError::MessageTooBig { .. })
+        ));
+        let mut dec = WsDecoder::new(100, 1024);
+        assert_eq!(
+            run(&mut dec, &frame(true, OP_TEXT, &[b'a'; 100]), 1000)
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn client_frames_are_masked_and_unmask_to_the_payload() {
+        let mut enc = WsEncoder::new();
+        for len in [0usize, 5, 125, 126, 300, 65535, 65536] {
+            let payload: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let mut out = Vec::new();
+            enc.text(&payload, &mut out);
+            let mut cur = Cursor::new(&out[..]);
+            let (hdr, n) = FrameHeader::parse(&mut cur).unwrap().unwrap();
+            assert_eq!(n as usize, len);
+            let mask = hdr.mask.expect("client frames must be masked");
+            let mut body = out[cur.position() as usize..].to_vec();
+            apply_mask(&mut body, mask);
+            assert!(body == payload, "len {len}");
+        }
+    }
+
+    #[test]
+    fn upgrade_response_is_validated() {
+        let key = "dGhlIHNhbXBsZSBub25jZQ==";
+        let ok = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                  Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+        let with_frame = format!("{ok}\u{81}\u{1}x");
+        assert_eq!(
+            parse_upgrade_response(with_frame.as_bytes(), key).unwrap(),
+            Some(ok.len())
+        );
+        assert_eq!(
+            parse_upgrade_response(&ok.as_bytes()[..20], key).unwrap(),
+            None
+        );
+        let bad_accept = ok.replace(
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        );
+        assert!(matches!(
+            parse_upgrade_response(bad_accept.as_bytes(), key),
+            Err(WsError::BadUpgrade(_))
+        ));
+        let refused = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+        assert!(matches!(
+            parse_upgrade_response(refused.as_bytes(), key),
+            Err(WsError::UpgradeRejected(403))
+        ));
+        assert!(parse_upgrade_response(b"\x16\x03\x01garbage\r\n\r\n", key).is_err());
+    }
+}
