@@ -370,10 +370,10 @@ impl Engine {
                     ))
                 }
             };
-            if let Err(e) = self.poll.poll(&mut events, timeout) {
-                if e.kind() != io::ErrorKind::Interrupted {
-                    break Err(EngineError::Io(e));
-                }
+            if let Err(e) = self.poll.poll(&mut events, timeout)
+                && e.kind() != io::ErrorKind::Interrupted
+            {
+                break Err(EngineError::Io(e));
             }
             let now = self.clock.now_ns();
             self.stats.iterations += 1;
@@ -652,10 +652,10 @@ impl Engine {
         h: &mut H,
         now: u64,
     ) -> Result<(), DisconnectReason> {
-        if self.states[id] == ConnState::Connecting {
-            if let Some(why) = connect_error(ws.tls.get_mut()) {
-                return Err(why);
-            }
+        if self.states[id] == ConnState::Connecting
+            && let Some(why) = connect_error(ws.tls.get_mut())
+        {
+            return Err(why);
         }
         ws.flush().map_err(DisconnectReason::Ws)?;
         loop {
@@ -702,10 +702,10 @@ impl Engine {
         h: &mut H,
         now: u64,
     ) -> Result<(), DisconnectReason> {
-        if self.states[id] == ConnState::Connecting {
-            if let Some(why) = connect_error(hc.tls.get_mut()) {
-                return Err(why);
-            }
+        if self.states[id] == ConnState::Connecting
+            && let Some(why) = connect_error(hc.tls.get_mut())
+        {
+            return Err(why);
         }
         hc.tls.flush().map_err(DisconnectReason::Tls)?;
         loop {

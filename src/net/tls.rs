@@ -162,6 +162,8 @@ impl RecordKey {
     }
 }
 
+// The open phase is large (AEAD key schedules) and stays inline: a Box would cost a pointer chase per record.
+#[allow(clippy::large_enum_variant)]
 enum Phase {
     Handshaking(Box<UnbufferedClientConnection>),
     Open {
@@ -478,7 +480,7 @@ impl<S: Read + Write> TlsStream<S> {
                     "non-application-data record after the handshake",
                 ));
             }
-            if len > MAX_CIPHERTEXT || len < TAG_LEN + 1 {
+            if !(TAG_LEN + 1..=MAX_CIPHERTEXT).contains(&len) {
                 return Err(TlsError::Protocol("record length out of range"));
             }
             if avail < HEADER_LEN + len {
