@@ -107,6 +107,9 @@ pub struct ConnSpec {
     pub dead_after_ms: Option<u64>,
     /// Cap on one WebSocket message or HTTP body.
     pub max_message: usize,
+    /// SO_SNDBUF / SO_RCVBUF in bytes; `None` keeps the kernel's autotuning.
+    pub send_buffer: Option<usize>,
+    pub recv_buffer: Option<usize>,
 }
 
 impl ConnSpec {
@@ -137,6 +140,8 @@ impl ConnSpec {
             idle_ping_ms: Some(15_000),
             dead_after_ms: Some(45_000),
             max_message: 8 * 1024 * 1024,
+            send_buffer: None,
+            recv_buffer: None,
         }
     }
 }

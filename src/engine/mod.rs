@@ -330,6 +330,18 @@ impl Engine {
         self.states.get(conn).copied().unwrap_or(ConnState::Stopped)
     }
 
+    /// Writes that hit `WouldBlock` on the live connections (the rest was flushed on a writable event).
+    pub fn write_blocks(&self) -> u64 {
+        self.slots
+            .iter()
+            .map(|s| match &s.t {
+                Transport::Ws(w) => w.tls.write_blocks,
+                Transport::Http(h) => h.tls.write_blocks,
+                Transport::None => 0,
+            })
+            .sum()
+    }
+
     /// Runs until a handler calls `Cx::stop` or `limit` elapses.
     pub fn run<H: Handler>(
         &mut self,
@@ -440,6 +452,8 @@ impl Engine {
             Err(e) => return self.fail(id, DisconnectReason::Connect(e), h, now),
         };
         let _ = sock.set_nodelay(true);
+        set_buffer(&sock, libc::SO_SNDBUF, slot.spec.send_buffer);
+        set_buffer(&sock, libc::SO_RCVBUF, slot.spec.recv_buffer);
         if let Err(e) = self.poll.registry().register(
             &mut sock,
             Token(id),
@@ -730,10 +744,11 @@ impl Engine {
                 }
                 Err(e) => {
                     let fatal = !matches!(e, HttpError::Status { .. } | HttpError::Redirect { .. });
-                    self.outboxes[id].http_busy = false;
+                    // An idle keep-alive socket the server closed is not a failed request: just replace it.
+                    let had_request = std::mem::replace(&mut self.outboxes[id].http_busy, false);
                     self.timers
                         .disarm(self.user_timers + id * TIMERS_PER_CONN + KEEPALIVE);
-                    {
+                    if had_request {
                         let mut cx = self.cx(now);
                         h.on_http(&mut cx, id, Err(&e));
                     }
@@ -822,6 +837,23 @@ impl Engine {
         }
         for s in &mut self.states {
             *s = ConnState::Stopped;
+        }
+    }
+}
+
+fn set_buffer(sock: &TcpStream, opt: libc::c_int, size: Option<usize>) {
+    use std::os::fd::AsRawFd;
+    if let Some(size) = size {
+        let v = size.min(i32::MAX as usize) as libc::c_int;
+        // SAFETY: the fd is a live socket owned by `sock`; the option value is a c_int of the declared length.
+        unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                (&v as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
         }
     }
 }

@@ -223,6 +223,8 @@ pub struct TlsStream<S> {
     peer_closed: bool,
     /// The last `read_tls` stopped on a full buffer, so the socket may hold more.
     blocked: bool,
+    /// Writes that stopped on `WouldBlock` with ciphertext still queued.
+    pub write_blocks: u64,
     /// A post-handshake message split across records (TLS 1.3 allows it); empty on the hot path.
     hs_partial: Vec<u8>,
     rx: Box<[u8]>,
@@ -251,6 +253,7 @@ impl<S: Read + Write> TlsStream<S> {
             phase: Phase::Handshaking(Box::new(conn)),
             peer_closed: false,
             blocked: false,
+            write_blocks: 0,
             hs_partial: Vec::new(),
             rx: vec![0; bufs.rx.max(2 * (MAX_CIPHERTEXT + HEADER_LEN))].into_boxed_slice(),
             rx_start: 0,
@@ -673,7 +676,10 @@ impl<S: Read + Write> TlsStream<S> {
                     return Err(TlsError::Io(io::ErrorKind::WriteZero.into()));
                 }
                 Ok(n) => self.t_start += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.write_blocks += 1;
+                    return Ok(false);
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(false), // connect in progress
                 Err(e) => {
