@@ -73,6 +73,13 @@ impl Conn {
         }
     }
 
+    /// Sends the start of the final response, counting the request first so a client that has the response
+    /// always sees it counted.
+    fn respond(&mut self, ctx: &ConnCtx, bytes: &[u8]) -> io::Result<()> {
+        ctx.state.count_request(ctx.index);
+        self.send(bytes)
+    }
+
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.tls.write_all(bytes)?;
         self.tls.flush()
@@ -269,48 +276,54 @@ fn serve_one(ctx: &ConnCtx, c: &mut Conn) -> io::Result<bool> {
     match (head.method.as_str(), path) {
         ("GET", _) if num("/len/").is_some() => {
             let n = num("/len/").unwrap_or(0);
-            c.send(&response(200, text, &body_bytes(n), close))?;
+            c.respond(ctx, &response(200, text, &body_bytes(n), close))?;
         }
         ("GET", _) if num("/chunked/").is_some() => {
             let n = num("/chunked/").unwrap_or(0);
-            send_chunked(c, &body_bytes(n), close)?;
+            send_chunked(ctx, c, &body_bytes(n), close)?;
         }
         ("GET", _) if path.starts_with("/status/") => {
             match path["/status/".len()..].parse::<u16>() {
-                Ok(code) if (200..=599).contains(&code) => c.send(&response(
-                    code,
-                    json,
-                    format!("{{\"code\":{code}}}").as_bytes(),
-                    close,
-                ))?,
-                _ => c.send(&response(400, json, b"{\"error\":\"bad status\"}", close))?,
+                Ok(code) if (200..=599).contains(&code) => c.respond(
+                    ctx,
+                    &response(code, json, format!("{{\"code\":{code}}}").as_bytes(), close),
+                )?,
+                _ => c.respond(
+                    ctx,
+                    &response(400, json, b"{\"error\":\"bad status\"}", close),
+                )?,
             }
         }
         ("GET", "/close") => {
             close = true;
-            c.send(&response(200, text, b"bye", true))?;
+            c.respond(ctx, &response(200, text, b"bye", true))?;
         }
         ("GET", _) if num("/sleep/").is_some() => {
             let ms = num("/sleep/").unwrap_or(0) as u64;
             if !ctx.sleep(std::time::Duration::from_millis(ms)) {
                 return Ok(false);
             }
-            c.send(&response(200, text, b"slept", close))?;
+            c.respond(ctx, &response(200, text, b"slept", close))?;
         }
         ("POST", "/echo") => {
-            c.send(&response(200, "application/octet-stream", &body, close))?;
+            c.respond(
+                ctx,
+                &response(200, "application/octet-stream", &body, close),
+            )?;
         }
         ("GET", "/100") => {
             c.send(b"HTTP/1.1 100 Continue\r\n\r\n")?;
-            c.send(&response(200, text, b"ok", close))?;
+            c.respond(ctx, &response(200, text, b"ok", close))?;
         }
-        _ => c.send(&response(404, json, b"{\"error\":\"not found\"}", close))?,
+        _ => c.respond(
+            ctx,
+            &response(404, json, b"{\"error\":\"not found\"}", close),
+        )?,
     }
-    ctx.state.count_request(ctx.index);
     Ok(!close)
 }
 
-fn send_chunked(c: &mut Conn, body: &[u8], close: bool) -> io::Result<()> {
+fn send_chunked(ctx: &ConnCtx, c: &mut Conn, body: &[u8], close: bool) -> io::Result<()> {
     let mut head = String::from(
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Trailer\r\n",
     );
@@ -318,7 +331,7 @@ fn send_chunked(c: &mut Conn, body: &[u8], close: bool) -> io::Result<()> {
         head.push_str("Connection: close\r\n");
     }
     head.push_str("\r\n");
-    c.send(head.as_bytes())?;
+    c.respond(ctx, head.as_bytes())?;
     let mut off = 0;
     let mut i = 0;
     while off < body.len() {
