@@ -10,18 +10,21 @@ use ascendex_hft::net::backoff::BackoffPolicy;
 use ascendex_hft::net::http::{HttpError, Response};
 use ascendex_hft::net::tls::client_config;
 
+pub type HttpResult = Result<(u16, Vec<u8>), String>;
+pub type StopWhen = Box<dyn Fn(&Recorder) -> bool>;
+
 /// Everything the engine reported, in order.
 #[derive(Default)]
 pub struct Recorder {
     pub states: Vec<(ConnId, ConnState, Option<String>)>,
     pub messages: Vec<(ConnId, Vec<u8>)>,
-    pub http: Vec<(ConnId, Result<(u16, Vec<u8>), String>)>,
+    pub http: Vec<(ConnId, HttpResult)>,
     /// Sent on every transition to Open (per connection).
     pub on_open_ws: Vec<(ConnId, Vec<u8>)>,
     /// HTTP requests sent one after another on connection 0: (method, path, body).
     pub http_script: Vec<(String, String, Vec<u8>)>,
     pub http_next: usize,
-    pub stop_when: Option<Box<dyn Fn(&Recorder) -> bool>>,
+    pub stop_when: Option<StopWhen>,
 }
 
 impl Recorder {
@@ -40,10 +43,8 @@ impl Recorder {
     }
 
     fn check(&self, cx: &mut Cx<'_>) {
-        if let Some(f) = &self.stop_when {
-            if f(self) {
-                cx.stop();
-            }
+        if self.stop_when.as_ref().is_some_and(|f| f(self)) {
+            cx.stop();
         }
     }
 
