@@ -484,8 +484,19 @@ fn write_chunk_one_dribbles_bytes() {
     // Handshake + upgrade + echo is well over 1000 bytes; most reads return a byte or two.
     assert!(total > 1000);
     assert!(
-        reads.len() > total / 8,
+        reads.len() > total / 20,
         "{} reads for {total} bytes",
+        reads.len()
+    );
+    // A well-behaved server delivers the same exchange in far fewer reads.
+    let plain = TestServer::start(App::WsEcho, Behaviour::default());
+    let (mut ws, wire) = ws_connect(&plain);
+    ws.send(Message::text("x".repeat(300))).unwrap();
+    assert_eq!(read_text(&mut ws), "x".repeat(300));
+    let plain_reads = wire.1.lock().unwrap().len();
+    assert!(
+        plain_reads * 4 < reads.len(),
+        "{plain_reads} vs {}",
         reads.len()
     );
 }
@@ -776,6 +787,18 @@ fn restart_drops_connections_and_listens_on_the_same_port() {
     assert_eq!(read_text(&mut ws2), "after");
     assert_eq!(server.connections_accepted(), 2);
     assert!(!server.client_sent_close());
+}
+
+#[test]
+#[should_panic(expected = "rustls accepts 32..=16389")]
+fn out_of_range_max_fragment_panics_at_start() {
+    let _ = TestServer::start(
+        App::WsEcho,
+        Behaviour {
+            max_fragment: Some(16),
+            ..Default::default()
+        },
+    );
 }
 
 #[test]
