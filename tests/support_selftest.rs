@@ -769,6 +769,35 @@ fn stall_reads_makes_a_big_writer_see_would_block() {
     assert!(r.body == body);
 }
 
+#[test]
+fn ws_stall_reads_starts_after_the_upgrade() {
+    let server = TestServer::start(
+        App::WsEcho,
+        Behaviour {
+            stall_reads: Some(Duration::from_millis(200)),
+            ..Default::default()
+        },
+    );
+    // The upgrade itself is answered at once; the stall starts after it.
+    let t = Instant::now();
+    let (mut ws, _) = ws_connect(&server);
+    let upgraded = t.elapsed();
+    assert!(upgraded < Duration::from_millis(200), "{upgraded:?}");
+    let t = Instant::now();
+    ws.send(Message::text("late")).unwrap();
+    assert_eq!(read_text(&mut ws), "late");
+    assert!(
+        t.elapsed() + upgraded >= Duration::from_millis(200),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(
+        t.elapsed() >= Duration::from_millis(100),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
 // ---------------------------------------------------------------- restart / stop
 
 #[test]
