@@ -484,8 +484,19 @@ fn write_chunk_one_dribbles_bytes() {
     // Handshake + upgrade + echo is well over 1000 bytes; most reads return a byte or two.
     assert!(total > 1000);
     assert!(
-        reads.len() > total / 8,
+        reads.len() > total / 20,
         "{} reads for {total} bytes",
+        reads.len()
+    );
+    // A well-behaved server delivers the same exchange in far fewer reads.
+    let plain = TestServer::start(App::WsEcho, Behaviour::default());
+    let (mut ws, wire) = ws_connect(&plain);
+    ws.send(Message::text("x".repeat(300))).unwrap();
+    assert_eq!(read_text(&mut ws), "x".repeat(300));
+    let plain_reads = wire.1.lock().unwrap().len();
+    assert!(
+        plain_reads * 4 < reads.len(),
+        "{plain_reads} vs {}",
         reads.len()
     );
 }
@@ -758,6 +769,35 @@ fn stall_reads_makes_a_big_writer_see_would_block() {
     assert!(r.body == body);
 }
 
+#[test]
+fn ws_stall_reads_starts_after_the_upgrade() {
+    let server = TestServer::start(
+        App::WsEcho,
+        Behaviour {
+            stall_reads: Some(Duration::from_millis(200)),
+            ..Default::default()
+        },
+    );
+    // The upgrade itself is answered at once; the stall starts after it.
+    let t = Instant::now();
+    let (mut ws, _) = ws_connect(&server);
+    let upgraded = t.elapsed();
+    assert!(upgraded < Duration::from_millis(200), "{upgraded:?}");
+    let t = Instant::now();
+    ws.send(Message::text("late")).unwrap();
+    assert_eq!(read_text(&mut ws), "late");
+    assert!(
+        t.elapsed() + upgraded >= Duration::from_millis(200),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(
+        t.elapsed() >= Duration::from_millis(100),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
 // ---------------------------------------------------------------- restart / stop
 
 #[test]
@@ -776,6 +816,18 @@ fn restart_drops_connections_and_listens_on_the_same_port() {
     assert_eq!(read_text(&mut ws2), "after");
     assert_eq!(server.connections_accepted(), 2);
     assert!(!server.client_sent_close());
+}
+
+#[test]
+#[should_panic(expected = "rustls accepts 32..=16389")]
+fn out_of_range_max_fragment_panics_at_start() {
+    let _ = TestServer::start(
+        App::WsEcho,
+        Behaviour {
+            max_fragment: Some(16),
+            ..Default::default()
+        },
+    );
 }
 
 #[test]

@@ -27,7 +27,8 @@ pub struct Behaviour {
     /// rustls `max_fragment_size`: every TLS record is at most this long (32..=16389), so frames span records.
     pub max_fragment: Option<usize>,
     /// Write the ciphertext (handshake included) to the socket this many bytes at a time, flushing and pausing
-    /// `chunk_pause` between chunks (1 = byte at a time).
+    /// `chunk_pause` between chunks (1 = byte at a time). Each pause is a sleep (≥ 20 µs, more on this VM), so keep
+    /// messages small at 1 byte per chunk (a 2 MiB message would take minutes).
     pub write_chunk: Option<usize>,
     /// Pause between `write_chunk` chunks; `None` = 20 µs.
     pub chunk_pause: Option<Duration>,
@@ -134,7 +135,14 @@ pub struct TestServer {
 
 impl TestServer {
     /// Starts on `127.0.0.1:0` (an ephemeral port).
+    /// Panics on a `max_fragment` rustls would refuse (outside 32..=16389), so the mistake shows at start.
     pub fn start(app: App, behaviour: Behaviour) -> TestServer {
+        if let Some(n) = behaviour.max_fragment {
+            assert!(
+                (32..=16389).contains(&n),
+                "max_fragment {n}: rustls accepts 32..=16389 (record size incl. the 5-byte header)"
+            );
+        }
         let config = pki().server_config(behaviour.wrong_name, behaviour.max_fragment);
         let listener = bind(0, &behaviour).expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("listener address");
