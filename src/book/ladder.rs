@@ -7,10 +7,12 @@
 //!
 //! Window rule (what happens to prices outside it), chosen so the top `depth` levels stay exact:
 //! - a level that is *worse* than the window on its own side (a bid below it, an ask above it) is not stored; when its
-//!   quantity is non-zero the side is marked `lost` (something real exists out there);
+//!   quantity is non-zero the side remembers a *lost edge*: the best price at which something real may be missing
+//!   (for bids the highest lost tick, for asks the lowest);
 //! - a level that is *better* than the window (a bid above it, an ask below it) moves the window so that price sits in
-//!   its middle; slots shifted out are dropped and mark their side `lost` (or `corrupt` when the dropped slots were on
-//!   the side's better end, which only a crossed book can cause);
+//!   its middle; slots shifted out on a side's worse end extend its lost edge; slots shifted out on its better end, or
+//!   a window that now reaches over the lost edge (the missing levels would now be inside it), make the side
+//!   `corrupt` until the next snapshot;
 //! - a side is `complete` when it is not corrupt and either nothing was lost or it still holds at least `depth` levels
 //!   inside the window: then its best `depth` levels are exactly the real ones, because every lost level is worse than
 //!   every stored one. `BookSync` asks for a new snapshot when a side stops being complete.
@@ -92,19 +94,40 @@ struct Ladder {
     qty: Box<[i64]>,
     bits: Box<[u64]>,
     count: usize,
-    lost: bool,
+    /// Best tick at which a real level may be missing: bids the highest (`i64::MIN` = none), asks the lowest
+    /// (`i64::MAX` = none).
+    lost_edge: i64,
     corrupt: bool,
 }
 
 impl Ladder {
-    fn new(cap: usize) -> Ladder {
+    fn new(cap: usize, side: Side) -> Ladder {
         Ladder {
             qty: vec![0; cap].into_boxed_slice(),
             bits: vec![0; cap / 64].into_boxed_slice(),
             count: 0,
-            lost: false,
+            lost_edge: Self::no_loss(side),
             corrupt: false,
         }
+    }
+
+    fn no_loss(side: Side) -> i64 {
+        match side {
+            Side::Bid => i64::MIN,
+            Side::Ask => i64::MAX,
+        }
+    }
+
+    fn has_loss(&self) -> bool {
+        self.lost_edge != i64::MIN && self.lost_edge != i64::MAX
+    }
+
+    /// Record a real level missing at tick `t`.
+    fn lose(&mut self, side: Side, t: i64) {
+        self.lost_edge = match side {
+            Side::Bid => self.lost_edge.max(t),
+            Side::Ask => self.lost_edge.min(t),
+        };
     }
 
     fn clear(&mut self) {
@@ -117,7 +140,6 @@ impl Ladder {
             }
         }
         self.count = 0;
-        self.lost = false;
         self.corrupt = false;
     }
 
@@ -279,8 +301,8 @@ impl Book {
             depth: cfg.depth,
             base: 0,
             anchored: false,
-            bids: Ladder::new(cap),
-            asks: Ladder::new(cap),
+            bids: Ladder::new(cap, Side::Bid),
+            asks: Ladder::new(cap, Side::Ask),
             best_bid: NO_BID,
             best_ask: NO_ASK,
             recentres: 0,
@@ -292,6 +314,8 @@ impl Book {
     pub fn clear(&mut self) {
         self.bids.clear();
         self.asks.clear();
+        self.bids.lost_edge = Ladder::no_loss(Side::Bid);
+        self.asks.lost_edge = Ladder::no_loss(Side::Ask);
         self.best_bid = NO_BID;
         self.best_ask = NO_ASK;
         self.anchored = false;
@@ -363,7 +387,7 @@ impl Book {
             if !better {
                 self.outside += 1;
                 if qty.0 != 0 {
-                    self.ladder_mut(side).lost = true;
+                    self.ladder_mut(side).lose(side, t);
                 }
                 return Ok(SetOutcome::OutsideWindow);
             }
@@ -437,10 +461,15 @@ impl Book {
         let (al, ah) = self.asks.shift(k);
         // Bids lost at the low end and asks at the high end are worse than what remains: only depth is lost.
         // Bids lost at the high end or asks at the low end were better than what remains: the side is wrong.
-        self.bids.lost |= bl;
-        self.bids.corrupt |= bh;
-        self.asks.lost |= ah;
-        self.asks.corrupt |= al;
+        let top = self.base + self.cap as i64;
+        if bl {
+            self.bids.lose(Side::Bid, self.base - 1);
+        }
+        if ah {
+            self.asks.lose(Side::Ask, top);
+        }
+        self.bids.corrupt |= bh || self.bids.lost_edge >= self.base;
+        self.asks.corrupt |= al || self.asks.lost_edge < top;
         self.best_bid = self.bids.highest();
         self.best_ask = self.asks.lowest();
     }
@@ -510,7 +539,7 @@ impl Book {
     #[inline]
     pub fn is_complete(&self, side: Side) -> bool {
         let l = self.ladder(side);
-        !l.corrupt && (!l.lost || l.count >= self.depth)
+        !l.corrupt && (!l.has_loss() || l.count >= self.depth)
     }
 
     /// The configured number of exact levels per side.
