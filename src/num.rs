@@ -190,6 +190,61 @@ pub fn parse_scaled(s: &[u8], scale: Scale) -> Result<i64, NumError> {
         .ok_or(NumError::Overflow)
 }
 
+/// Fast path for a decimal inside a JSON string: `b[start..]` holds the characters after the opening quote. When they
+/// are plain digits with at most one `.` and at most 18 significant digits, followed by the closing `"`, returns the
+/// mantissa at `scale` and the index after the closing quote — the same value `parse_scaled` gives for those
+/// characters. Anything else (escapes, signs, exponents, junk, too many digits, a value `parse_scaled` would refuse)
+/// returns `None`, and the caller falls back to the general path, which produces the error.
+#[inline(always)]
+pub fn parse_scaled_quoted(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usize)> {
+    let rest = b.get(start..)?;
+    let mut it = rest.iter();
+    let mut m: u64 = 0;
+    let mut nd = 0u32;
+    let mut c;
+    loop {
+        c = *it.next()?;
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m.wrapping_mul(10).wrapping_add(d as u64);
+        nd += 1;
+    }
+    if nd == 0 {
+        return None;
+    }
+    let mut frac = 0u8;
+    if c == b'.' {
+        let before = it.as_slice().len();
+        loop {
+            c = *it.next()?;
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            if frac < scale.0 {
+                m = m.wrapping_mul(10).wrapping_add(d as u64);
+                frac += 1;
+                nd += 1;
+            } else if d != 0 {
+                return None;
+            }
+        }
+        if it.as_slice().len() + 1 == before {
+            return None;
+        }
+    }
+    if c != b'"' || nd > 18 {
+        return None;
+    }
+    let v = m.checked_mul(POW10[(scale.0 - frac) as usize] as u64)?;
+    Some((
+        i64::try_from(v).ok()?,
+        start + rest.len() - it.as_slice().len(),
+    ))
+}
+
 #[cold]
 fn classify(c: u8) -> NumError {
     match c {
@@ -444,6 +499,54 @@ mod tests {
         let mut b = [0u8; 16];
         let n = p.format(s(5), &mut b).unwrap();
         assert_eq!(&b[..n], b"0.06844");
+    }
+
+    #[test]
+    fn quoted_fast_path_matches_parse_scaled() {
+        let cases = [
+            "0.06144",
+            "60000.10",
+            "12",
+            "0",
+            "007.5",
+            "0.5",
+            "1.000",
+            "1.001",
+            "",
+            ".5",
+            "5.",
+            "-1",
+            "1e5",
+            "123456789012345678",
+            "1234567890123456789",
+            "92233720368547758.07",
+            "9.99999999999999999",
+            "1.2.3",
+            "1\\u0030",
+        ];
+        for sc in [0u8, 2, 5, 8, 18] {
+            for c in cases {
+                let quoted = format!("{c}\"");
+                let fast = parse_scaled_quoted(quoted.as_bytes(), 0, s(sc));
+                let slow = parse_scaled(c.as_bytes(), s(sc));
+                match fast {
+                    Some((v, end)) => {
+                        assert_eq!(Ok(v), slow, "{c} at {sc}");
+                        assert_eq!(end, quoted.len());
+                    }
+                    // The fast path may decline anything; it must never decline the plain common case.
+                    None => assert!(
+                        slow.is_err() || c.len() > 18 || c.starts_with('0'),
+                        "{c} at {sc} declined"
+                    ),
+                }
+            }
+        }
+        assert_eq!(
+            parse_scaled_quoted(b"60000.10\"", 0, s(2)),
+            Some((6_000_010, 9))
+        );
+        assert_eq!(parse_scaled_quoted(b"60000.10", 0, s(2)), None);
     }
 
     #[test]

@@ -24,7 +24,7 @@
 //! `trades`: the exchange's `bm` ("buyer is maker") true means the taker sold, so the aggressor side is `Sell`.
 
 use crate::book::Level;
-use crate::num::{NumError, Price, Qty, Scale, parse_scaled};
+use crate::num::{NumError, Price, Qty, Scale, parse_scaled, parse_scaled_quoted};
 use std::fmt;
 
 /// Index of a symbol in the caller's `SymbolTable`.
@@ -578,6 +578,21 @@ impl MdDecoder {
     /// Decode one payload with the hand-written scanner (the hot path).
     #[inline]
     pub fn decode<'a>(&'a mut self, frame: &'a [u8]) -> R<Msg<'a>> {
+        if let Some(f) = hand::fast_depth(self, frame) {
+            return Ok(Msg::Depth(Depth {
+                symbol: f.symbol,
+                kind: if matches!(f.kind, Kind::Depth | Kind::DepthRt) {
+                    DepthKind::Diff
+                } else {
+                    DepthKind::Snapshot
+                },
+                realtime: matches!(f.kind, Kind::DepthRt | Kind::SnapRt),
+                seqnum: f.seqnum,
+                ts: f.ts,
+                bids: self.bids.get(..f.nb).unwrap_or(&[]),
+                asks: self.asks.get(..f.na).unwrap_or(&[]),
+            }));
+        }
         let (top, data) = hand::parse(self, frame)?;
         self.finish(top, data)
     }
@@ -795,6 +810,17 @@ mod hand {
             let start = self.i;
             let mut escaped = false;
             loop {
+                // Eight bytes at a time while none is a quote, a backslash, a control or a non-ASCII byte.
+                while let Some(chunk) = self.b.get(self.i..self.i + 8) {
+                    let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+                    let special = swar_special(w);
+                    if special == 0 {
+                        self.i += 8;
+                    } else {
+                        self.i += (special.trailing_zeros() / 8) as usize;
+                        break;
+                    }
+                }
                 let Some(&c) = self.b.get(self.i) else {
                     return self.err();
                 };
@@ -967,6 +993,11 @@ mod hand {
         fn decimal(&mut self, scale: Scale, field: &'static str) -> R<i64> {
             match self.peek()? {
                 b'"' => {
+                    // One pass over plain digits; anything unusual takes the general path below.
+                    if let Some((v, end)) = parse_scaled_quoted(self.b, self.i + 1, scale) {
+                        self.i = end;
+                        return Ok(v);
+                    }
                     let s = self.string()?;
                     with_str(s, |b| {
                         parse_scaled(b, scale).map_err(|err| DecodeError::Number { field, err })
@@ -1071,13 +1102,45 @@ mod hand {
             }
             let mut n = 0;
             loop {
-                let l = self.level(ps, qs, field)?;
+                let l = match self.compact_level(ps, qs) {
+                    Some(l) => l,
+                    None => self.level(ps, qs, field)?,
+                };
                 *out.get_mut(n).ok_or(DecodeError::TooManyLevels)? = l;
                 n += 1;
+                // The exchange sends compact JSON: `,` straight after the level is the common case.
+                if self.b.get(self.i) == Some(&b',') {
+                    self.i += 1;
+                    continue;
+                }
                 if !self.next_or_close(b']')? {
                     return Ok(n);
                 }
             }
+        }
+
+        /// The exchange's exact spelling of a level, `["P","Q"]`, in one pass; `None` (cursor unmoved) for anything
+        /// else, which `level` then parses in full.
+        #[inline(always)]
+        fn compact_level(&mut self, ps: Scale, qs: Scale) -> Option<Level> {
+            let b = self.b;
+            let i = self.i;
+            if b.get(i..i + 2)? != b"[\"" {
+                return None;
+            }
+            let (p, j) = parse_scaled_quoted(b, i + 2, ps)?;
+            if b.get(j..j + 2)? != b",\"" {
+                return None;
+            }
+            let (q, k) = parse_scaled_quoted(b, j + 2, qs)?;
+            if *b.get(k)? != b']' {
+                return None;
+            }
+            self.i = k + 1;
+            Some(Level {
+                price: Price(p),
+                qty: Qty(q),
+            })
         }
 
         /// A `bid`/`ask` pair that may be empty (`[]`).
@@ -1257,6 +1320,20 @@ mod hand {
         }
     }
 
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    /// High bit set in each byte of `w` that is `"`, `\\`, below 0x20 or above 0x7F. Bits after the first flagged
+    /// byte can be false positives (borrows); the first one is exact, which is all the caller uses.
+    #[inline(always)]
+    fn swar_special(w: u64) -> u64 {
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+        zero(w ^ (ONES * b'"' as u64))
+            | zero(w ^ (ONES * b'\\' as u64))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+            | (w & HIGH)
+    }
+
     /// Length of the valid UTF-8 sequence starting at `i`, if it is one.
     fn utf8_len(b: &[u8], i: usize) -> Option<usize> {
         let len = match b.get(i)? {
@@ -1282,6 +1359,153 @@ mod hand {
     #[inline]
     fn with_key<T>(k: Str<'_>, f: impl FnOnce(&[u8]) -> R<T>) -> R<T> {
         with_str(k, f)
+    }
+
+    pub(super) struct FastDepth {
+        pub kind: Kind,
+        pub symbol: SymbolId,
+        pub seqnum: u64,
+        pub ts: u64,
+        pub nb: usize,
+        pub na: usize,
+    }
+
+    /// Digits of a JSON integer followed by `,` or `}`; `None` for anything else (leading zeros, signs, strings,
+    /// more than 19 digits), which the general path then handles.
+    #[inline(always)]
+    fn compact_uint(b: &[u8], i: &mut usize) -> Option<u64> {
+        let rest = b.get(*i..)?;
+        let mut v: u64 = 0;
+        let mut n = 0usize;
+        for &c in rest {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                if n == 0
+                    || n > 19
+                    || (n > 1 && rest.first() == Some(&b'0'))
+                    || !(c == b',' || c == b'}')
+                {
+                    return None;
+                }
+                *i += n;
+                return Some(v);
+            }
+            v = v.checked_mul(10)?.checked_add(d as u64)?;
+            n += 1;
+        }
+        None
+    }
+
+    /// The exchange's exact spelling of a depth message — compact JSON, keys `m`, `symbol`, `data` in that order, data
+    /// keys `ts`, `seqnum`, `asks`, `bids` in any order, plain decimal strings — decoded in one pass. Anything else
+    /// returns `None` and goes through the general parser, which accepts the same messages with the same result
+    /// (and is what the agreement tests compare with the reference).
+    #[inline]
+    pub(super) fn fast_depth(d: &mut MdDecoder, b: &[u8]) -> Option<FastDepth> {
+        let mut i = 0;
+        let lit = |i: &mut usize, s: &[u8]| -> Option<()> {
+            if b.get(*i..*i + s.len())? == s {
+                *i += s.len();
+                Some(())
+            } else {
+                None
+            }
+        };
+        lit(&mut i, b"{\"m\":\"depth")?;
+        let kind = if lit(&mut i, b"\",").is_some() {
+            Kind::Depth
+        } else if lit(&mut i, b"-realtime\",").is_some() {
+            Kind::DepthRt
+        } else if lit(&mut i, b"-snapshot\",").is_some() {
+            Kind::Snap
+        } else {
+            lit(&mut i, b"-snapshot-realtime\",")?;
+            Kind::SnapRt
+        };
+        lit(&mut i, b"\"symbol\":\"")?;
+        let sym_start = i;
+        let sym_len = b
+            .get(i..)?
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c))?;
+        let sym = b.get(sym_start..sym_start + sym_len)?;
+        i += sym_len;
+        lit(&mut i, b"\",\"data\":{")?;
+        let symbol = d.symbols.lookup(sym)?;
+        let (ps, qs) = d.symbols.scales(symbol)?;
+        let (mut seqnum, mut ts, mut nb, mut na) = (None, None, None, None);
+        loop {
+            if lit(&mut i, b"\"ts\":").is_some() {
+                ts = Some(compact_uint(b, &mut i)?);
+            } else if lit(&mut i, b"\"seqnum\":").is_some() {
+                seqnum = Some(compact_uint(b, &mut i)?);
+            } else if lit(&mut i, b"\"asks\":[").is_some() {
+                na = Some(compact_levels(b, &mut i, &mut d.asks, ps, qs)?);
+            } else if lit(&mut i, b"\"bids\":[").is_some() {
+                nb = Some(compact_levels(b, &mut i, &mut d.bids, ps, qs)?);
+            } else {
+                return None;
+            }
+            match b.get(i)? {
+                b',' => i += 1,
+                b'}' => break,
+                _ => return None,
+            }
+        }
+        if i + 2 != b.len() || b.get(i..)? != b"}}" {
+            return None;
+        }
+        Some(FastDepth {
+            kind,
+            symbol,
+            seqnum: seqnum?,
+            ts: ts?,
+            nb: nb?,
+            na: na?,
+        })
+    }
+
+    /// `["P","Q"],...]` after the opening `[`: the count, with the cursor after the closing `]`.
+    #[inline(always)]
+    fn compact_levels(
+        b: &[u8],
+        i: &mut usize,
+        out: &mut [Level],
+        ps: Scale,
+        qs: Scale,
+    ) -> Option<usize> {
+        if b.get(*i) == Some(&b']') {
+            *i += 1;
+            return Some(0);
+        }
+        let mut n = 0;
+        loop {
+            if b.get(*i..*i + 2)? != b"[\"" {
+                return None;
+            }
+            let (p, j) = parse_scaled_quoted(b, *i + 2, ps)?;
+            if b.get(j..j + 2)? != b",\"" {
+                return None;
+            }
+            let (q, k) = parse_scaled_quoted(b, j + 2, qs)?;
+            if *b.get(k)? != b']' {
+                return None;
+            }
+            *out.get_mut(n)? = Level {
+                price: Price(p),
+                qty: Qty(q),
+            };
+            n += 1;
+            *i = k + 1;
+            match b.get(*i)? {
+                b',' => *i += 1,
+                b']' => {
+                    *i += 1;
+                    return Some(n);
+                }
+                _ => return None,
+            }
+        }
     }
 
     pub(super) fn parse<'a>(d: &mut MdDecoder, frame: &'a [u8]) -> R<(Top<'a>, Option<Data<'a>>)> {
@@ -1715,6 +1939,23 @@ mod tests {
                 }
             );
         });
+    }
+
+    #[test]
+    fn fast_path_takes_the_exchange_spelling_only() {
+        let compact = br#"{"m":"depth","symbol":"ASD/USDT","data":{"ts":1,"seqnum":2,"asks":[["0.06844","10760"]],"bids":[]}}"#;
+        assert!(hand::fast_depth(&mut dec(), compact).is_some());
+        let snap = br#"{"m":"depth-snapshot-realtime","symbol":"ASD/USDT","data":{"seqnum":2,"ts":1,"asks":[],"bids":[["0.05","1"]]}}"#;
+        assert!(hand::fast_depth(&mut dec(), snap).is_some());
+        for other in [
+            &br#"{"m":"depth","symbol":"ASD/USDT","data":{"ts":1,"seqnum":2,"asks":[["0.06844","10760"]],"bids":[]}} "#[..],
+            br#"{"m":"depth","symbol":"ASD/USDT","data":{"ts":01,"seqnum":2,"asks":[],"bids":[]}}"#,
+            br#"{"m":"depth","symbol":"ASD/USDT","data":{"ts":1,"seqnum":2,"asks":[["-1","1"]],"bids":[]}}"#,
+            br#"{"m":"depth","symbol":"XX","data":{"ts":1,"seqnum":2,"asks":[],"bids":[]}}"#,
+            br#"{"m":"depth","symbol":"ASD/USDT","data":{"ts":1,"asks":[],"bids":[]}}"#,
+        ] {
+            assert!(hand::fast_depth(&mut dec(), other).is_none(), "{}", String::from_utf8_lossy(other));
+        }
     }
 
     #[test]
