@@ -1376,22 +1376,16 @@ mod hand {
     fn compact_uint(b: &[u8], i: &mut usize) -> Option<u64> {
         let rest = b.get(*i..)?;
         let mut v: u64 = 0;
-        let mut n = 0usize;
-        for &c in rest {
+        for (n, &c) in rest.iter().enumerate() {
             let d = c.wrapping_sub(b'0');
             if d > 9 {
-                if n == 0
-                    || n > 19
-                    || (n > 1 && rest.first() == Some(&b'0'))
-                    || !(c == b',' || c == b'}')
-                {
+                if n == 0 || (n > 1 && rest.first() == Some(&b'0')) || !(c == b',' || c == b'}') {
                     return None;
                 }
                 *i += n;
                 return Some(v);
             }
             v = v.checked_mul(10)?.checked_add(d as u64)?;
-            n += 1;
         }
         None
     }
