@@ -209,7 +209,7 @@ fn lv(p: u64, q: u64) -> Level {
 }
 
 fn generate(seed: u64) -> (String, Expect) {
-    let compact = seed % 3 == 0;
+    let compact = seed.is_multiple_of(3);
     let mut r = Rng(seed | 1, compact);
     let sym = "ASD/USDT";
     let kind = r.below(9);
