@@ -1,1 +1,604 @@
 //! Exact decimal fixed-point prices and quantities.
+//!
+//! The exchange sends prices and sizes as decimal strings (`"0.06144"`, `"60000.10"`, `"12"`). Each symbol has a
+//! scale (number of decimals) derived from its `tickSize` (prices) and `lotSize` (sizes); a value is held as an `i64`
+//! mantissa at that scale, so `"0.06144"` at scale 5 is `6144`, and it goes back out as the identical string.
+//!
+//! Parsing rules (all enforced, none panic):
+//! - only ASCII digits with at most one `.` that has a digit on each side (`"5."`, `".5"` are malformed);
+//! - no sign: `-` and `+` are rejected (`NumError::Sign`) — prices and sizes are never negative on this venue;
+//! - no exponent (`NumError::Exponent`), no whitespace or other characters (`NumError::Invalid`);
+//! - more decimals than the scale are rejected (`NumError::TooPrecise`) **unless the extra digits are all zeros**:
+//!   `"60000.10"` at scale 1 is exactly 600001, so accepting it loses nothing, and the exchange does pad with zeros
+//!   (`"0.068600"` in the trades example);
+//! - the mantissa must fit in an `i64` (`NumError::Overflow`); leading zeros are accepted (`"007"` is 7).
+//!
+//! Formatting writes the canonical spelling at the scale (always exactly `scale` decimals) into a caller's buffer.
+
+use std::fmt;
+
+/// Largest number of decimals a scale may have; 10^18 is the largest power of ten in an `i64`.
+pub const MAX_SCALE: u8 = 18;
+
+const POW10: [i64; 19] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+];
+
+/// Why a decimal string was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumError {
+    /// The string is empty.
+    Empty,
+    /// A `-` or `+` sign: prices and sizes are unsigned.
+    Sign,
+    /// An exponent (`1e5`, `1E-3`): the exchange sends plain decimals only.
+    Exponent,
+    /// A character that is not a digit or a single `.` between digits.
+    Invalid,
+    /// Non-zero digits beyond the symbol's scale: the value is not representable exactly.
+    TooPrecise,
+    /// The scaled value does not fit in an `i64`.
+    Overflow,
+    /// A scale above `MAX_SCALE`, or a tick/lot step that is zero.
+    BadScale,
+    /// The output buffer is too small for the formatted value.
+    BufferTooSmall,
+}
+
+impl fmt::Display for NumError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            NumError::Empty => "empty decimal string",
+            NumError::Sign => "signed decimal where only unsigned values are valid",
+            NumError::Exponent => "decimal with an exponent; only plain decimals are accepted",
+            NumError::Invalid => {
+                "malformed decimal (only digits and one '.' between digits are allowed)"
+            }
+            NumError::TooPrecise => {
+                "decimal has more non-zero decimals than the symbol's scale allows"
+            }
+            NumError::Overflow => "decimal too large for a 64-bit scaled integer",
+            NumError::BadScale => "scale above 18 decimals or a zero tick/lot step",
+            NumError::BufferTooSmall => "output buffer too small for the formatted decimal",
+        };
+        f.write_str(s)
+    }
+}
+
+impl std::error::Error for NumError {}
+
+/// Number of decimals of a fixed-point value (0..=18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Scale(u8);
+
+impl Scale {
+    /// A scale of `decimals` digits after the point.
+    pub const fn new(decimals: u8) -> Result<Scale, NumError> {
+        if decimals > MAX_SCALE {
+            Err(NumError::BadScale)
+        } else {
+            Ok(Scale(decimals))
+        }
+    }
+
+    /// The number of decimals.
+    pub const fn decimals(self) -> u8 {
+        self.0
+    }
+
+    /// 10^decimals, the mantissa of 1 at this scale.
+    pub const fn one(self) -> i64 {
+        POW10[self.0 as usize]
+    }
+
+    /// The scale and mantissa of a step such as a `tickSize` or `lotSize`: `"0.01"` → (scale 2, step 1),
+    /// `"0.5"` → (scale 1, step 5), `"10"` → (scale 0, step 10). Trailing zeros do not widen the scale (`"0.010"` →
+    /// scale 2). A zero step is refused.
+    pub fn from_step(s: &[u8]) -> Result<Step, NumError> {
+        let d = Decimal::parse(s)?;
+        if d.mantissa == 0 {
+            return Err(NumError::BadScale);
+        }
+        Ok(Step {
+            scale: d.scale,
+            mantissa: d.mantissa,
+        })
+    }
+}
+
+/// A tick or lot step: its scale and its mantissa at that scale (1 when the step is a power of ten).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Step {
+    pub scale: Scale,
+    pub mantissa: i64,
+}
+
+/// Parse an unsigned decimal string into its mantissa at `scale`. See the module documentation for the rules.
+#[inline]
+pub fn parse_scaled(s: &[u8], scale: Scale) -> Result<i64, NumError> {
+    let Some((&first, _)) = s.split_first() else {
+        return Err(NumError::Empty);
+    };
+    if !first.is_ascii_digit() {
+        return Err(classify(first));
+    }
+    let mut m: i64 = 0;
+    let mut i = 0;
+    // Integer part. Up to 18 digits cannot overflow an i64, so the common case needs no overflow check.
+    while i < s.len() {
+        let c = s[i];
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(d as i64))
+            .ok_or(NumError::Overflow)?;
+        i += 1;
+    }
+    let mut frac = 0u8;
+    if i < s.len() {
+        if s[i] != b'.' {
+            return Err(classify(s[i]));
+        }
+        i += 1;
+        if i == s.len() {
+            return Err(NumError::Invalid);
+        }
+        let mut lost_digits: u8 = 0;
+        while i < s.len() {
+            let c = s[i];
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return Err(classify(c));
+            }
+            if frac < scale.0 {
+                m = m
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(d as i64))
+                    .ok_or(NumError::Overflow)?;
+                frac += 1;
+            } else if d != 0 {
+                lost_digits = 1;
+            }
+            i += 1;
+        }
+        if lost_digits != 0 {
+            return Err(NumError::TooPrecise);
+        }
+    }
+    m.checked_mul(POW10[(scale.0 - frac) as usize])
+        .ok_or(NumError::Overflow)
+}
+
+/// Fast path for a decimal inside a JSON string: `b[start..]` holds the characters after the opening quote. When they
+/// are plain digits with at most one `.` and at most 18 significant digits, followed by the closing `"`, returns the
+/// mantissa at `scale` and the index after the closing quote — the same value `parse_scaled` gives for those
+/// characters. Anything else (escapes, signs, exponents, junk, too many digits, a value `parse_scaled` would refuse)
+/// returns `None`, and the caller falls back to the general path, which produces the error.
+#[inline(always)]
+pub fn parse_scaled_quoted(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usize)> {
+    let rest = b.get(start..)?;
+    let mut it = rest.iter();
+    let mut m: u64 = 0;
+    let mut nd = 0u32;
+    let mut c;
+    loop {
+        c = *it.next()?;
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        m = m.wrapping_mul(10).wrapping_add(d as u64);
+        nd += 1;
+    }
+    if nd == 0 {
+        return None;
+    }
+    let mut frac = 0u8;
+    if c == b'.' {
+        let before = it.as_slice().len();
+        loop {
+            c = *it.next()?;
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            if frac < scale.0 {
+                m = m.wrapping_mul(10).wrapping_add(d as u64);
+                frac += 1;
+                nd += 1;
+            } else if d != 0 {
+                return None;
+            }
+        }
+        if it.as_slice().len() + 1 == before {
+            return None;
+        }
+    }
+    if c != b'"' || nd > 18 {
+        return None;
+    }
+    let v = m.checked_mul(POW10[(scale.0 - frac) as usize] as u64)?;
+    Some((
+        i64::try_from(v).ok()?,
+        start + rest.len() - it.as_slice().len(),
+    ))
+}
+
+#[cold]
+fn classify(c: u8) -> NumError {
+    match c {
+        b'-' | b'+' => NumError::Sign,
+        b'e' | b'E' => NumError::Exponent,
+        _ => NumError::Invalid,
+    }
+}
+
+/// Write `mantissa` at `scale` as a decimal with exactly `scale` decimals into `out`; returns the length written.
+/// Negative mantissas (differences, never exchange values) get a leading `-`.
+#[inline]
+pub fn format_scaled(mantissa: i64, scale: Scale, out: &mut [u8]) -> Result<usize, NumError> {
+    let neg = mantissa < 0;
+    let mut v = mantissa.unsigned_abs();
+    // Digits are produced least significant first into a stack buffer: 20 digits + '.' + padding zeros.
+    let mut tmp = [0u8; 40];
+    let mut n = 0;
+    let sc = scale.0 as usize;
+    while n < sc {
+        tmp[n] = b'0' + (v % 10) as u8;
+        v /= 10;
+        n += 1;
+    }
+    if sc > 0 {
+        tmp[n] = b'.';
+        n += 1;
+    }
+    loop {
+        tmp[n] = b'0' + (v % 10) as u8;
+        v /= 10;
+        n += 1;
+        if v == 0 {
+            break;
+        }
+    }
+    if neg {
+        tmp[n] = b'-';
+        n += 1;
+    }
+    let dst = out.get_mut(..n).ok_or(NumError::BufferTooSmall)?;
+    for (d, s) in dst.iter_mut().zip(tmp[..n].iter().rev()) {
+        *d = *s;
+    }
+    Ok(n)
+}
+
+/// Longest formatted value: sign, 19 digits, point, and up to 18 decimals with a leading `0`.
+pub const MAX_FORMATTED_LEN: usize = 40;
+
+macro_rules! fixed_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(pub i64);
+
+        impl $name {
+            pub const ZERO: $name = $name(0);
+
+            /// Parse an unsigned decimal string at `scale` (see the module documentation for the rules).
+            #[inline]
+            pub fn parse(s: &[u8], scale: Scale) -> Result<$name, NumError> {
+                parse_scaled(s, scale).map($name)
+            }
+
+            /// Write the value at `scale` into `out` (no allocation); returns the number of bytes written.
+            #[inline]
+            pub fn format(self, scale: Scale, out: &mut [u8]) -> Result<usize, NumError> {
+                format_scaled(self.0, scale, out)
+            }
+
+            /// The integer mantissa.
+            #[inline]
+            pub const fn raw(self) -> i64 {
+                self.0
+            }
+
+            /// Is the value zero?
+            #[inline]
+            pub const fn is_zero(self) -> bool {
+                self.0 == 0
+            }
+        }
+    };
+}
+
+fixed_type!(
+    /// A price: mantissa at the symbol's price scale (from `tickSize`).
+    Price
+);
+fixed_type!(
+    /// A quantity: mantissa at the symbol's size scale (from `lotSize`).
+    Qty
+);
+
+/// A decimal whose scale comes from its own spelling (trailing zeros dropped): for values whose scale is not known in
+/// advance, such as limits (`minNotional`) and 24 h volumes. Off the hot path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Decimal {
+    pub mantissa: i64,
+    pub scale: Scale,
+}
+
+impl Decimal {
+    /// Parse an unsigned decimal keeping all its significant decimals (`"0.0100"` → mantissa 1, scale 2).
+    pub fn parse(s: &[u8]) -> Result<Decimal, NumError> {
+        let frac_digits = match s.iter().position(|&c| c == b'.') {
+            Some(dot) => {
+                let frac = s.get(dot + 1..).unwrap_or(&[]);
+                frac.iter().rposition(|&c| c != b'0').map_or(0, |p| p + 1)
+            }
+            None => 0,
+        };
+        let scale = Scale::new(u8::try_from(frac_digits).map_err(|_| NumError::TooPrecise)?)
+            .map_err(|_| NumError::TooPrecise)?;
+        Ok(Decimal {
+            mantissa: parse_scaled(s, scale)?,
+            scale,
+        })
+    }
+
+    /// The mantissa at another scale: exact, or `TooPrecise` when digits would be lost, `Overflow` when too large.
+    pub fn at_scale(self, scale: Scale) -> Result<i64, NumError> {
+        rescale(self.mantissa, self.scale, scale)
+    }
+
+    /// The mantissa at `scale`, rounded up (toward +∞) when digits would be lost.
+    pub fn at_scale_ceil(self, scale: Scale) -> Result<i64, NumError> {
+        if scale >= self.scale {
+            return rescale(self.mantissa, self.scale, scale);
+        }
+        let div = POW10[(self.scale.0 - scale.0) as usize];
+        let q = self.mantissa.div_euclid(div);
+        Ok(if self.mantissa.rem_euclid(div) != 0 {
+            q + 1
+        } else {
+            q
+        })
+    }
+}
+
+/// Convert a mantissa from one scale to another, exactly.
+pub fn rescale(mantissa: i64, from: Scale, to: Scale) -> Result<i64, NumError> {
+    if to >= from {
+        mantissa
+            .checked_mul(POW10[(to.0 - from.0) as usize])
+            .ok_or(NumError::Overflow)
+    } else {
+        let div = POW10[(from.0 - to.0) as usize];
+        if mantissa % div != 0 {
+            Err(NumError::TooPrecise)
+        } else {
+            Ok(mantissa / div)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(d: u8) -> Scale {
+        Scale::new(d).unwrap()
+    }
+
+    fn fmt(m: i64, sc: Scale) -> String {
+        let mut b = [0u8; MAX_FORMATTED_LEN];
+        let n = format_scaled(m, sc, &mut b).unwrap();
+        String::from_utf8(b[..n].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn parses_examples() {
+        assert_eq!(parse_scaled(b"0.06144", s(5)), Ok(6144));
+        assert_eq!(parse_scaled(b"60000.10", s(2)), Ok(6_000_010));
+        assert_eq!(parse_scaled(b"12", s(3)), Ok(12_000));
+        assert_eq!(parse_scaled(b"0", s(0)), Ok(0));
+        assert_eq!(parse_scaled(b"007.5", s(1)), Ok(75));
+        assert_eq!(parse_scaled(b"0.5", s(0)), Err(NumError::TooPrecise));
+    }
+
+    #[test]
+    fn trailing_zeros_beyond_scale_are_exact() {
+        assert_eq!(parse_scaled(b"60000.10", s(1)), Ok(600_001));
+        assert_eq!(parse_scaled(b"0.068600", s(4)), Ok(686));
+        assert_eq!(parse_scaled(b"1.000000000000000000000000", s(0)), Ok(1));
+        assert_eq!(parse_scaled(b"60000.11", s(1)), Err(NumError::TooPrecise));
+        assert_eq!(parse_scaled(b"1.0000001", s(2)), Err(NumError::TooPrecise));
+    }
+
+    #[test]
+    fn every_rejection() {
+        let sc = s(2);
+        assert_eq!(parse_scaled(b"", sc), Err(NumError::Empty));
+        assert_eq!(parse_scaled(b"-1", sc), Err(NumError::Sign));
+        assert_eq!(parse_scaled(b"+1", sc), Err(NumError::Sign));
+        assert_eq!(parse_scaled(b"1-", sc), Err(NumError::Sign));
+        assert_eq!(parse_scaled(b"1e5", sc), Err(NumError::Exponent));
+        assert_eq!(parse_scaled(b"1.5E2", sc), Err(NumError::Exponent));
+        assert_eq!(parse_scaled(b"e5", sc), Err(NumError::Exponent));
+        assert_eq!(parse_scaled(b".5", sc), Err(NumError::Invalid));
+        assert_eq!(parse_scaled(b"5.", sc), Err(NumError::Invalid));
+        assert_eq!(parse_scaled(b".", sc), Err(NumError::Invalid));
+        assert_eq!(parse_scaled(b"1.2.3", sc), Err(NumError::Invalid));
+        assert_eq!(parse_scaled(b" 1", sc), Err(NumError::Invalid));
+        assert_eq!(parse_scaled(b"1 ", sc), Err(NumError::Invalid));
+        assert_eq!(parse_scaled(b"1,5", sc), Err(NumError::Invalid));
+        assert_eq!(parse_scaled(b"0x10", sc), Err(NumError::Invalid));
+        assert_eq!(parse_scaled(b"NaN", sc), Err(NumError::Invalid));
+        assert_eq!(
+            parse_scaled("1\u{0663}".as_bytes(), sc),
+            Err(NumError::Invalid)
+        );
+        assert_eq!(parse_scaled(b"1.001", sc), Err(NumError::TooPrecise));
+        assert_eq!(
+            parse_scaled(b"92233720368547758.08", sc),
+            Err(NumError::Overflow)
+        );
+        assert_eq!(parse_scaled(b"92233720368547758.07", sc), Ok(i64::MAX));
+        assert_eq!(
+            parse_scaled(b"99999999999999999999999", s(0)),
+            Err(NumError::Overflow)
+        );
+        assert_eq!(parse_scaled(b"10000000000", s(18)), Err(NumError::Overflow));
+        assert_eq!(Scale::new(19), Err(NumError::BadScale));
+        assert_eq!(Scale::from_step(b"0"), Err(NumError::BadScale));
+        assert_eq!(Scale::from_step(b"0.000"), Err(NumError::BadScale));
+        let mut small = [0u8; 3];
+        assert_eq!(
+            format_scaled(12345, sc, &mut small),
+            Err(NumError::BufferTooSmall)
+        );
+    }
+
+    #[test]
+    fn round_trips_at_scale() {
+        for (txt, sc) in [
+            ("0.06144", 5),
+            ("60000.10", 2),
+            ("12", 0),
+            ("0.00000001", 8),
+            ("9309.12", 2),
+            ("0.0", 1),
+        ] {
+            let m = parse_scaled(txt.as_bytes(), s(sc)).unwrap();
+            assert_eq!(fmt(m, s(sc)), txt);
+        }
+        assert_eq!(fmt(i64::MAX, s(18)), "9.223372036854775807");
+        assert_eq!(fmt(i64::MIN, s(2)), "-92233720368547758.08");
+        assert_eq!(fmt(-5, s(3)), "-0.005");
+        let p = Price::parse(b"0.06844", s(5)).unwrap();
+        let mut b = [0u8; 16];
+        let n = p.format(s(5), &mut b).unwrap();
+        assert_eq!(&b[..n], b"0.06844");
+    }
+
+    #[test]
+    fn quoted_fast_path_matches_parse_scaled() {
+        let cases = [
+            "0.06144",
+            "60000.10",
+            "12",
+            "0",
+            "007.5",
+            "0.5",
+            "1.000",
+            "1.001",
+            "",
+            ".5",
+            "5.",
+            "-1",
+            "1e5",
+            "123456789012345678",
+            "1234567890123456789",
+            "92233720368547758.07",
+            "9.99999999999999999",
+            "1.2.3",
+            "1\\u0030",
+        ];
+        for sc in [0u8, 2, 5, 8, 18] {
+            for c in cases {
+                let quoted = format!("{c}\"");
+                let fast = parse_scaled_quoted(quoted.as_bytes(), 0, s(sc));
+                let slow = parse_scaled(c.as_bytes(), s(sc));
+                match fast {
+                    Some((v, end)) => {
+                        assert_eq!(Ok(v), slow, "{c} at {sc}");
+                        assert_eq!(end, quoted.len());
+                    }
+                    // The fast path may decline anything; it must never decline the plain common case.
+                    None => assert!(
+                        slow.is_err() || c.len() > 18 || c.starts_with('0'),
+                        "{c} at {sc} declined"
+                    ),
+                }
+            }
+        }
+        assert_eq!(
+            parse_scaled_quoted(b"60000.10\"", 0, s(2)),
+            Some((6_000_010, 9))
+        );
+        assert_eq!(parse_scaled_quoted(b"60000.10", 0, s(2)), None);
+    }
+
+    #[test]
+    fn steps_and_decimals() {
+        assert_eq!(
+            Scale::from_step(b"0.01"),
+            Ok(Step {
+                scale: s(2),
+                mantissa: 1
+            })
+        );
+        assert_eq!(
+            Scale::from_step(b"0.5"),
+            Ok(Step {
+                scale: s(1),
+                mantissa: 5
+            })
+        );
+        assert_eq!(
+            Scale::from_step(b"10"),
+            Ok(Step {
+                scale: s(0),
+                mantissa: 10
+            })
+        );
+        assert_eq!(
+            Scale::from_step(b"0.010"),
+            Ok(Step {
+                scale: s(2),
+                mantissa: 1
+            })
+        );
+        assert_eq!(
+            Scale::from_step(b"0.00001"),
+            Ok(Step {
+                scale: s(5),
+                mantissa: 1
+            })
+        );
+        let d = Decimal::parse(b"0.000000001").unwrap();
+        assert_eq!((d.mantissa, d.scale), (1, s(9)));
+        assert_eq!(d.at_scale(s(5)), Err(NumError::TooPrecise));
+        assert_eq!(d.at_scale_ceil(s(5)), Ok(1));
+        assert_eq!(
+            Decimal::parse(b"400000").unwrap().at_scale(s(4)),
+            Ok(4_000_000_000)
+        );
+        assert_eq!(rescale(150, s(2), s(1)), Ok(15));
+        assert_eq!(rescale(i64::MAX, s(0), s(1)), Err(NumError::Overflow));
+        assert_eq!(
+            Decimal::parse(b"1.0000000000000000001"),
+            Err(NumError::TooPrecise)
+        );
+    }
+}
