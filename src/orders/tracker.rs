@@ -719,13 +719,16 @@ impl OrderTracker {
         let mut n = 0;
         for i in 0..self.orders.len() {
             let o = &self.orders[i];
-            if self.used[i] && o.deadline_ns != 0 && o.deadline_ns <= now_ns && o.status.is_live() {
-                if let Ok(next) = transition(o, Event::TimedOut) {
-                    self.set_status(i, next);
-                    self.orders[i].deadline_ns = 0;
-                    n += 1;
-                    on_expired(self.handle(i as u32), &self.orders[i]);
-                }
+            if self.used[i]
+                && o.deadline_ns != 0
+                && o.deadline_ns <= now_ns
+                && o.status.is_live()
+                && let Ok(next) = transition(o, Event::TimedOut)
+            {
+                self.set_status(i, next);
+                self.orders[i].deadline_ns = 0;
+                n += 1;
+                on_expired(self.handle(i as u32), &self.orders[i]);
             }
         }
         n

@@ -271,7 +271,7 @@ mod tests {
         // A 12-digit hex time keeps the last 11 digits and the total stays 32.
         let id = predict_order_id(
             Via::WebSocket,
-            0x1_2345_6789_abc,
+            0x1234_5678_9abc,
             "U0123456789",
             &cid("xxABCDEFGHI"),
         )
