@@ -581,6 +581,18 @@ fn malformed_inputs_are_typed_errors() {
         (r#"{"m":"auth"} x"#, |e| matches!(e, DecodeError::Json(_))),
         (r#"{"m":"auth",}"#, |e| matches!(e, DecodeError::Json(_))),
         ("{\"m\":\"a\u{1}\"}", |e| matches!(e, DecodeError::Json(_))),
+        (r#"{"m":"order","data":{"s":[}}"#, |e| {
+            matches!(e, DecodeError::Json(_))
+        }),
+        (r#"{"m":"order","x":[{]],"data":{}}"#, |e| {
+            matches!(e, DecodeError::Json(_))
+        }),
+        (r#"{"m":"order","x":]"#, |e| {
+            matches!(e, DecodeError::Json(_))
+        }),
+        (r#"{"m":"order","data":{"s":"BTC/USDT" "sn":1}}"#, |e| {
+            matches!(e, DecodeError::Json(_))
+        }),
     ];
     for (input, ok) in cases {
         match decode(input.as_bytes(), &t) {

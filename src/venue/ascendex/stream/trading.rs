@@ -127,6 +127,19 @@ pub mod json {
         if neg { Some(v) } else { v.checked_neg() }
     }
 
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+    /// Whether any byte of `w` is `"`, `\\` or below 0x20 (SWAR: the classic has-zero-byte / has-less-than tests).
+    #[inline]
+    fn special_in(w: u64) -> bool {
+        let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+        let quote = zero(w ^ (ONES * b'"' as u64));
+        let backslash = zero(w ^ (ONES * b'\\' as u64));
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+        (quote | backslash | control) != 0
+    }
+
     struct Cursor<'a> {
         b: &'a [u8],
         i: usize,
@@ -149,6 +162,7 @@ pub mod json {
             self.b.get(self.i).copied().ok_or(JsonError::Truncated)
         }
 
+        #[inline]
         fn expect(&mut self, c: u8) -> Result<(), JsonError> {
             if self.peek()? == c {
                 self.i += 1;
@@ -158,41 +172,54 @@ pub mod json {
             }
         }
 
+        #[inline]
         /// At an opening quote: returns the contents and moves past the closing quote.
         fn string(&mut self) -> Result<&'a [u8], JsonError> {
             self.expect(b'"')?;
+            let b = self.b;
             let start = self.i;
+            let mut i = start;
             loop {
-                let c = self.peek()?;
-                match c {
-                    b'"' => {
-                        let s = &self.b[start..self.i];
-                        self.i += 1;
-                        return Ok(s);
+                // Eight bytes at a time while none of them is a quote, a backslash or a control character.
+                while let Some(chunk) = b.get(i..i + 8) {
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(chunk);
+                    if special_in(u64::from_le_bytes(w)) {
+                        break;
                     }
-                    b'\\' => {
-                        self.i += 1;
-                        let e = self.peek()?;
-                        match e {
-                            b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 1,
-                            b'u' => {
-                                self.i += 1;
+                    i += 8;
+                }
+                match b.get(i) {
+                    None => return Err(JsonError::Truncated),
+                    Some(b'"') => {
+                        self.i = i + 1;
+                        return Ok(&b[start..i]);
+                    }
+                    Some(b'\\') => {
+                        i += 1;
+                        match b.get(i) {
+                            None => return Err(JsonError::Truncated),
+                            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 1,
+                            Some(b'u') => {
+                                i += 1;
                                 for _ in 0..4 {
-                                    if !self.peek()?.is_ascii_hexdigit() {
-                                        return Err(JsonError::Unexpected { at: self.i });
+                                    match b.get(i) {
+                                        None => return Err(JsonError::Truncated),
+                                        Some(h) if h.is_ascii_hexdigit() => i += 1,
+                                        Some(_) => return Err(JsonError::Unexpected { at: i }),
                                     }
-                                    self.i += 1;
                                 }
                             }
-                            _ => return Err(JsonError::Unexpected { at: self.i }),
+                            Some(_) => return Err(JsonError::Unexpected { at: i }),
                         }
                     }
-                    0..=0x1f => return Err(JsonError::ControlInString { at: self.i }),
-                    _ => self.i += 1,
+                    Some(0..=0x1f) => return Err(JsonError::ControlInString { at: i }),
+                    Some(_) => i += 1,
                 }
             }
         }
 
+        #[inline]
         fn digits(&mut self) -> Result<usize, JsonError> {
             let s = self.i;
             while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
@@ -201,6 +228,7 @@ pub mod json {
             Ok(self.i - s)
         }
 
+        #[inline]
         fn number(&mut self) -> Result<&'a [u8], JsonError> {
             let start = self.i;
             if self.peek()? == b'-' {
@@ -237,6 +265,7 @@ pub mod json {
             Ok(&self.b[start..self.i])
         }
 
+        #[inline]
         fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
             for &c in word {
                 if self.peek()? != c {
@@ -245,6 +274,77 @@ pub mod json {
                 self.i += 1;
             }
             Ok(())
+        }
+
+        /// Skips a nested object or array checking only that strings are well formed and brackets balance and
+        /// match: much cheaper than full validation. Used for values a field iterator hands out; whoever reads
+        /// such a value iterates it with [`fields`]/[`elements`], which validate it then.
+        fn skip_balanced(&mut self) -> Result<(), JsonError> {
+            let b = self.b;
+            let mut i = self.i;
+            let mut depth = 0usize;
+            // Bit k set: the container opened at depth k is an object.
+            let mut kinds: u64 = 0;
+            loop {
+                match b.get(i) {
+                    None => return Err(JsonError::Truncated),
+                    Some(b'"') => {
+                        self.i = i;
+                        self.string()?;
+                        i = self.i;
+                        continue;
+                    }
+                    Some(&c @ (b'{' | b'[')) => {
+                        if depth >= MAX_DEPTH {
+                            return Err(JsonError::TooDeep);
+                        }
+                        if c == b'{' {
+                            kinds |= 1 << depth;
+                        } else {
+                            kinds &= !(1 << depth);
+                        }
+                        depth += 1;
+                    }
+                    Some(&c @ (b'}' | b']')) => {
+                        if depth == 0 {
+                            return Err(JsonError::Unexpected { at: i });
+                        }
+                        depth -= 1;
+                        let is_obj = kinds & (1 << depth) != 0;
+                        if is_obj != (c == b'}') {
+                            return Err(JsonError::Unexpected { at: i });
+                        }
+                        if depth == 0 {
+                            self.i = i + 1;
+                            return Ok(());
+                        }
+                    }
+                    Some(0..=0x1f) if !matches!(b.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) => {
+                        return Err(JsonError::Unexpected { at: i });
+                    }
+                    Some(_) => {}
+                }
+                i += 1;
+            }
+        }
+
+        #[inline]
+        /// A value whose nested containers are only checked for balance (see [`Self::skip_balanced`]).
+        fn value_shallow(&mut self) -> Result<Value<'a>, JsonError> {
+            self.ws();
+            match self.peek()? {
+                b'{' => {
+                    let start = self.i;
+                    self.skip_balanced()?;
+                    Ok(Value::Obj(&self.b[start..self.i]))
+                }
+                b'[' => {
+                    let start = self.i;
+                    self.skip_balanced()?;
+                    Ok(Value::Arr(&self.b[start..self.i]))
+                }
+                _ => self.value(0),
+            }
         }
 
         fn value(&mut self, depth: usize) -> Result<Value<'a>, JsonError> {
@@ -333,7 +433,9 @@ pub mod json {
         Ok(v)
     }
 
-    /// Iterates the fields of an object text (as returned in [`Value::Obj`], or a whole frame).
+    /// Iterates the fields of an object text (as returned in [`Value::Obj`], or a whole frame). The object's own
+    /// grammar is validated as it goes; nested objects and arrays are only checked for balanced brackets and
+    /// well-formed strings until they are iterated themselves.
     pub struct Fields<'a> {
         c: Cursor<'a>,
         state: u8, // 0 = before '{', 1 = in object, 2 = done
@@ -384,7 +486,7 @@ pub mod json {
             let k = c.string()?;
             c.ws();
             c.expect(b':')?;
-            let v = c.value(1)?;
+            let v = c.value_shallow()?;
             c.ws();
             match c.peek()? {
                 b',' => c.i += 1,
@@ -454,7 +556,7 @@ pub mod json {
                 }
                 _ => {}
             }
-            let v = c.value(1)?;
+            let v = c.value_shallow()?;
             c.ws();
             match c.peek()? {
                 b',' => c.i += 1,
