@@ -433,6 +433,112 @@ pub mod json {
         Ok(v)
     }
 
+    /// Reads a top-level object one field at a time, in a single pass: [`ObjectReader::next_key`], then either
+    /// [`ObjectReader::value`] or (for a nested object read in the same pass) [`ObjectReader::object_fields`].
+    pub struct ObjectReader<'a> {
+        c: Cursor<'a>,
+        // 0 = before '{', 1 = first key next, 2 = separator next, 3 = value next, 4 = done
+        state: u8,
+    }
+
+    impl<'a> ObjectReader<'a> {
+        pub fn new(input: &'a [u8]) -> ObjectReader<'a> {
+            ObjectReader {
+                c: Cursor { b: input, i: 0 },
+                state: 0,
+            }
+        }
+
+        /// The next key, or `None` after the closing brace (and only whitespace after it).
+        pub fn next_key(&mut self) -> Result<Option<&'a [u8]>, JsonError> {
+            let c = &mut self.c;
+            match self.state {
+                0 => {
+                    c.ws();
+                    c.expect(b'{')?;
+                    c.ws();
+                    if c.peek()? == b'}' {
+                        c.i += 1;
+                        self.state = 4;
+                        return finish(c).map(|_| None);
+                    }
+                }
+                1 => {}
+                2 => {
+                    c.ws();
+                    match c.peek()? {
+                        b',' => c.i += 1,
+                        b'}' => {
+                            c.i += 1;
+                            self.state = 4;
+                            return finish(c).map(|_| None);
+                        }
+                        _ => return Err(JsonError::Unexpected { at: c.i }),
+                    }
+                }
+                3 => return Err(JsonError::Unexpected { at: c.i }),
+                _ => return Ok(None),
+            }
+            c.ws();
+            let k = c.string()?;
+            c.ws();
+            c.expect(b':')?;
+            self.state = 3;
+            Ok(Some(k))
+        }
+
+        /// The current key's value (nested containers checked for balance only).
+        pub fn value(&mut self) -> Result<Value<'a>, JsonError> {
+            if self.state != 3 {
+                return Err(JsonError::Unexpected { at: self.c.i });
+            }
+            let v = self.c.value_shallow()?;
+            self.state = 2;
+            Ok(v)
+        }
+
+        /// If the current key's value is an object, calls `f` for each of its fields (validating it as it goes)
+        /// and returns `true`; otherwise consumes nothing and returns `false` (read it with [`Self::value`]).
+        pub fn object_fields(
+            &mut self,
+            mut f: impl FnMut(&'a [u8], Value<'a>),
+        ) -> Result<bool, JsonError> {
+            if self.state != 3 {
+                return Err(JsonError::Unexpected { at: self.c.i });
+            }
+            let c = &mut self.c;
+            c.ws();
+            if c.peek()? != b'{' {
+                return Ok(false);
+            }
+            c.i += 1;
+            c.ws();
+            if c.peek()? == b'}' {
+                c.i += 1;
+                self.state = 2;
+                return Ok(true);
+            }
+            loop {
+                c.ws();
+                let k = c.string()?;
+                c.ws();
+                c.expect(b':')?;
+                let v = c.value_shallow()?;
+                f(k, v);
+                c.ws();
+                match c.peek()? {
+                    b',' => c.i += 1,
+                    b'}' => {
+                        c.i += 1;
+                        self.state = 2;
+                        return Ok(true);
+                    }
+                    _ => return Err(JsonError::Unexpected { at: c.i }),
+                }
+            }
+        }
+    }
+
     /// Iterates the fields of an object text (as returned in [`Value::Obj`], or a whole frame). The object's own
     /// grammar is validated as it goes; nested objects and arrays are only checked for balanced brackets and
     /// well-formed strings until they are iterated themselves.
@@ -1307,6 +1413,45 @@ struct RawOrder<'a> {
     btb: Option<Value<'a>>,
     qab: Option<Value<'a>>,
     qtb: Option<Value<'a>>,
+    // Balance push fields.
+    a: Option<Value<'a>>,
+    tb: Option<Value<'a>>,
+    ab: Option<Value<'a>>,
+}
+
+impl<'a> RawOrder<'a> {
+    #[inline]
+    fn set(&mut self, k: &[u8], v: Value<'a>) {
+        let slot = match k {
+            b"s" => &mut self.s,
+            b"sn" => &mut self.sn,
+            b"sd" => &mut self.sd,
+            b"ot" => &mut self.ot,
+            b"p" => &mut self.p,
+            b"q" => &mut self.q,
+            b"sp" => &mut self.sp,
+            b"st" => &mut self.st,
+            b"ap" => &mut self.ap,
+            b"cfq" => &mut self.cfq,
+            b"cf" => &mut self.cf,
+            b"fa" => &mut self.fa,
+            b"err" => &mut self.err,
+            b"t" => &mut self.t,
+            b"orderId" => &mut self.order_id,
+            b"origOrderId" => &mut self.orig_order_id,
+            b"text" => &mut self.text,
+            b"ei" => &mut self.ei,
+            b"bab" => &mut self.bab,
+            b"btb" => &mut self.btb,
+            b"qab" => &mut self.qab,
+            b"qtb" => &mut self.qtb,
+            b"a" => &mut self.a,
+            b"tb" => &mut self.tb,
+            b"ab" => &mut self.ab,
+            _ => return,
+        };
+        *slot = Some(v);
+    }
 }
 
 fn decode_order_data<'a, S: Scales>(
@@ -1316,33 +1461,12 @@ fn decode_order_data<'a, S: Scales>(
     let mut r = RawOrder::default();
     for kv in json::fields(obj) {
         let (k, v) = kv?;
-        let slot = match k {
-            b"s" => &mut r.s,
-            b"sn" => &mut r.sn,
-            b"sd" => &mut r.sd,
-            b"ot" => &mut r.ot,
-            b"p" => &mut r.p,
-            b"q" => &mut r.q,
-            b"sp" => &mut r.sp,
-            b"st" => &mut r.st,
-            b"ap" => &mut r.ap,
-            b"cfq" => &mut r.cfq,
-            b"cf" => &mut r.cf,
-            b"fa" => &mut r.fa,
-            b"err" => &mut r.err,
-            b"t" => &mut r.t,
-            b"orderId" => &mut r.order_id,
-            b"origOrderId" => &mut r.orig_order_id,
-            b"text" => &mut r.text,
-            b"ei" => &mut r.ei,
-            b"bab" => &mut r.bab,
-            b"btb" => &mut r.btb,
-            b"qab" => &mut r.qab,
-            b"qtb" => &mut r.qtb,
-            _ => continue,
-        };
-        *slot = Some(v);
+        r.set(k, v);
     }
+    finish_order(&r, scales)
+}
+
+fn finish_order<'a, S: Scales>(r: &RawOrder<'a>, scales: &S) -> Result<OrderData<'a>, DecodeError> {
     let symbol = text(r.s.ok_or(DecodeError::Missing("s"))?, "s")?;
     let seq =
         r.sn.ok_or(DecodeError::Missing("sn"))?
@@ -1417,21 +1541,11 @@ fn decode_order_data<'a, S: Scales>(
     }))
 }
 
-fn decode_balance<'a, S: Scales>(
-    obj: &'a [u8],
+fn finish_balance<'a, S: Scales>(
+    r: &RawOrder<'a>,
     scales: &S,
 ) -> Result<BalancePush<'a>, DecodeError> {
-    let (mut a, mut sn, mut tb, mut ab) = (None, None, None, None);
-    for kv in json::fields(obj) {
-        let (k, v) = kv?;
-        match k {
-            b"a" => a = Some(v),
-            b"sn" => sn = Some(v),
-            b"tb" => tb = Some(v),
-            b"ab" => ab = Some(v),
-            _ => {}
-        }
-    }
+    let (a, sn, tb, ab) = (r.a, r.sn, r.tb, r.ab);
     let name = text(a.ok_or(DecodeError::Missing("a"))?, "a")?;
     let asset = scales
         .asset(name.as_bytes())
@@ -1531,17 +1645,32 @@ pub fn decode<'a, S: Scales>(frame: &'a [u8], scales: &S) -> Result<Inbound<'a>,
     let mut typ = None;
     let mut hp = None;
     let mut first = true;
-    for kv in json::fields(frame) {
-        let (k, v) = match kv {
-            Ok(kv) => kv,
+    // One pass: an object `data` (order and balance pushes) is read in place, not skipped and re-read.
+    let mut raw = RawOrder::default();
+    let mut data_obj = false;
+    let mut rdr = json::ObjectReader::new(frame);
+    loop {
+        let k = match rdr.next_key() {
+            Ok(Some(k)) => k,
+            Ok(None) => break,
             Err(JsonError::Unexpected { at: 0 }) if first => return Err(DecodeError::NotObject),
             Err(e) => return Err(e.into()),
         };
         first = false;
+        if k == b"data" {
+            if rdr.object_fields(|k, v| raw.set(k, v))? {
+                data_obj = true;
+                data = None;
+            } else {
+                data_obj = false;
+                data = Some(rdr.value()?);
+            }
+            continue;
+        }
+        let v = rdr.value()?;
         match k {
             b"m" => m = Some(v),
             b"op" => op = Some(v),
-            b"data" => data = Some(v),
             b"id" => id = Some(v),
             b"action" => action = Some(v),
             b"status" => status = Some(v),
@@ -1567,21 +1696,22 @@ pub fn decode<'a, S: Scales>(frame: &'a [u8], scales: &S) -> Result<Inbound<'a>,
             .map(|o| o.unwrap_or(0))
     };
     Ok(match kind {
+        b"order" if data_obj => match finish_order(&raw, scales)? {
+            OrderData::Order(p) => Inbound::Order(p),
+            OrderData::CancelReject(c) => Inbound::CancelReject(c),
+        },
         b"order" => match data {
-            Some(Value::Obj(o)) => match decode_order_data(o, scales)? {
-                OrderData::Order(p) => Inbound::Order(p),
-                OrderData::CancelReject(c) => Inbound::CancelReject(c),
-            },
             Some(_) => return Err(DecodeError::Bad("data")),
             None => Inbound::OrderReply(decode_reply(
                 id, action, status, info, code, reason, message,
             )?),
         },
+        b"balance" if data_obj => Inbound::Balance(finish_balance(&raw, scales)?),
         b"balance" => match data {
-            Some(Value::Obj(o)) => Inbound::Balance(decode_balance(o, scales)?),
             Some(_) => return Err(DecodeError::Bad("data")),
             None => return Err(DecodeError::Missing("data")),
         },
+        b"open-order" if data_obj => return Err(DecodeError::Bad("data")),
         b"open-order" => match data {
             Some(Value::Arr(a)) => Inbound::OpenOrders(OpenOrders {
                 id: s(id, "id")?,
