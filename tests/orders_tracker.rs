@@ -696,3 +696,71 @@ fn reconcile_adoption_fails_cleanly_when_full() {
         ReconcileAction::AdoptFailed(oid("ours-2"), TrackError::Full)
     );
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+        /// An order fills in random steps at random prices; each state is reported by up to three sources (with or
+        /// without sequence numbers), delivered in random order. Whatever the order, the fills add up exactly to the
+        /// last state's quantity and fee, each fill is positive, and the notional matches avg × qty of the highest
+        /// state seen, within rounding of one unit per fill.
+        #[test]
+        fn fills_sum_to_final_state(
+            steps in proptest::collection::vec((1i64..500, 9_000i64..11_000, 0i64..50), 1..8),
+            dup in proptest::collection::vec(0u8..8, 8),
+            order_seed in any::<u64>(),
+        ) {
+            // Cumulative states.
+            let mut states = Vec::new();
+            let (mut cq, mut notional, mut fee) = (0i64, 0i128, 0i64);
+            for (i, (q, px, f)) in steps.iter().enumerate() {
+                cq += q;
+                notional += *px as i128 * *q as i128;
+                fee += f;
+                // The exchange reports a rounded average.
+                let ap = ((notional + cq as i128 / 2) / cq as i128) as i64;
+                states.push((i as u64 + 1, cq, ap, fee));
+            }
+            let last = *states.last().unwrap();
+            let mut reports = Vec::new();
+            for (i, &(seq, cq, ap, fee)) in states.iter().enumerate() {
+                let st = if i + 1 == states.len() { ReportedStatus::Filled } else { ReportedStatus::PartiallyFilled };
+                let mask = dup[i % dup.len()] | 1;
+                if mask & 1 != 0 { reports.push(upd("o", Some(seq), st, cq, ap, fee, Source::WsPush)); }
+                if mask & 2 != 0 { reports.push(upd("o", Some(seq), st, cq, ap, fee, Source::RestStatus)); }
+                if mask & 4 != 0 { reports.push(upd("o", None, st, cq, ap, fee, Source::RestReply)); }
+            }
+            // Deterministic shuffle from the seed.
+            let mut s = order_seed | 1;
+            for i in (1..reports.len()).rev() {
+                s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+                reports.swap(i, (s % (i as u64 + 1)) as usize);
+            }
+            let mut t = OrderTracker::new(2);
+            t.insert(new_order("c", Some("o")), 0, MS).unwrap();
+            let (mut q, mut f, mut n, mut count) = (0i64, 0i64, 0i128, 0i128);
+            for r in &reports {
+                let a = t.apply(r).unwrap();
+                if let Some(fill) = a.fill {
+                    prop_assert!(fill.qty > 0);
+                    q += fill.qty;
+                    f += fill.fee;
+                    n += fill.price as i128 * fill.qty as i128;
+                    count += 1;
+                }
+            }
+            let o = *t.get(t.by_order_id(&oid("o")).unwrap()).unwrap();
+            prop_assert_eq!(q, last.1);
+            prop_assert_eq!(f, last.3);
+            prop_assert_eq!(o.cum_qty, last.1);
+            prop_assert_eq!(o.status, OrderStatus::Filled);
+            // Each fill's price is rounded to the nearest unit: at most half a unit per unit of quantity off.
+            let exact = last.2 as i128 * last.1 as i128;
+            prop_assert!((n - exact).abs() <= count * last.1 as i128, "notional {} vs {}", n, exact);
+        }
+    }
+}

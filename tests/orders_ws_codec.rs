@@ -688,3 +688,22 @@ proptest! {
         let _ = json::parse(&b);
     }
 }
+
+#[test]
+fn push_and_open_order_row_decode_alike() {
+    // The push path reads `data` in place (one pass); open-order rows go through the field iterator. Same object,
+    // same result.
+    let t = scales();
+    for msg in [PUSH_NEW, PUSH_PARTIAL, PUSH_REJECTED, PUSH_READY] {
+        let Inbound::Order(p) = decode(msg.as_bytes(), &t).unwrap() else {
+            panic!()
+        };
+        let data = &msg[msg.find("\"data\":").unwrap() + 7..msg.len() - 1];
+        let frame = format!(r#"{{"m":"open-order","id":"x","data":[{data}]}}"#);
+        let Inbound::OpenOrders(o) = decode(frame.as_bytes(), &t).unwrap() else {
+            panic!()
+        };
+        let row = o.orders(&t).next().unwrap().unwrap();
+        assert_eq!(row, p);
+    }
+}
