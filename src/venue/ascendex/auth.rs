@@ -53,6 +53,8 @@ pub enum CredentialsError {
     Malformed { path: String, line: usize },
     /// [`KeyDerivation::Base64DecodedSecret`] with a secret that is not valid base64.
     SecretNotBase64,
+    /// An API key longer than the signer holds (AscendEX keys are 32 characters).
+    KeyTooLong { len: usize, max: usize },
 }
 
 impl fmt::Display for CredentialsError {
@@ -215,6 +217,12 @@ impl Credentials {
 
     /// Prepares the keyed HMAC once; sign with the returned [`Signer`].
     pub fn signer(&self, derivation: KeyDerivation) -> Result<Signer, CredentialsError> {
+        if self.key.len() > MAX_KEY_LEN {
+            return Err(CredentialsError::KeyTooLong {
+                len: self.key.len(),
+                max: MAX_KEY_LEN,
+            });
+        }
         let mac = match derivation {
             KeyDerivation::RawSecret => HmacSha256::new_from_slice(self.secret.as_bytes()),
             KeyDerivation::Base64DecodedSecret => {
@@ -229,7 +237,7 @@ impl Credentials {
         // HMAC takes keys of any length; this cannot fail, but no panic either way.
         .map_err(|_| CredentialsError::Empty("API secret"))?;
         let mut key = [0u8; MAX_KEY_LEN];
-        let n = self.key.len().min(MAX_KEY_LEN);
+        let n = self.key.len();
         key[..n].copy_from_slice(&self.key.as_bytes()[..n]);
         Ok(Signer {
             mac,
@@ -539,6 +547,21 @@ mod tests {
         let s = creds().signer(KeyDerivation::Base64DecodedSecret).unwrap();
         let sig = s.sign(Timestamp::new(1608133910000), ApiPath::Info);
         assert_eq!(sig.as_str(), "iT09ogK94xN6wScfMs0CXbE4jsYkQJpJ5egMfIo1U4I=");
+    }
+
+    #[test]
+    fn overlong_key_refused() {
+        let c = Credentials::new("k".repeat(129), "s".into()).unwrap();
+        assert_eq!(
+            c.signer(KeyDerivation::RawSecret).err(),
+            Some(CredentialsError::KeyTooLong { len: 129, max: 128 })
+        );
+        assert!(
+            Credentials::new("k".repeat(128), "s".into())
+                .unwrap()
+                .signer(KeyDerivation::RawSecret)
+                .is_ok()
+        );
     }
 
     #[test]
