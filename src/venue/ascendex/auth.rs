@@ -84,6 +84,12 @@ impl fmt::Display for CredentialsError {
             CredentialsError::SecretNotBase64 => f.write_str(
                 "the API secret is not valid base64 (needed by the base64-decoded key derivation)",
             ),
+            CredentialsError::KeyTooLong { len, max } => {
+                write!(
+                    f,
+                    "API key has {len} characters; at most {max} are supported"
+                )
+            }
         }
     }
 }
