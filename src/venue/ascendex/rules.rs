@@ -1,1 +1,840 @@
-//! AscendEX rules.
+//! Trading rules from `GET /api/pro/v1/{cash,margin}/products` and quantization before anything is sent.
+//!
+//! Rules per symbol: `tickSize` (price step), `lotSize` (quantity step), `minQty`/`maxQty`, `minNotional`/
+//! `maxNotional` (price × quantity, quote asset) and the trading status. Only `Normal` is tradable (ccxt's `active`
+//! is the same test); anything else refuses orders with [`RuleError::NotTradable`].
+//!
+//! Quantization (what [`SymbolRules::quantize`] does, before any check):
+//! - quantity floors to the lot: never more than asked;
+//! - a limit price rounds to the tick on the side that is never worse for us: a buy rounds **down**, a sell
+//!   **up**. For a maker that is away from the spread, so a post-only order never crosses because of rounding; for
+//!   a taker (IOC/FOK or a marketable GTC limit) the caller's price stays a hard limit (a buy never pays more, a
+//!   sell never receives less), at the cost of possibly not filling when the price sat between ticks;
+//! - a market order has no price: the caller passes a reference price (the opposite side's best) used only for
+//!   the notional checks, so a market order below `minNotional` is refused here rather than by the exchange.
+//!
+//! Then every limit is checked and a violation is a typed error: nothing is sent.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::orders::scaled::{Dec, Round, ScaledError, div_round, pow10};
+use crate::orders::{Side, SymbolId};
+
+/// A product row as the exchange sends it (only the fields we use; unknown fields are ignored).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductRow {
+    pub symbol: String,
+    #[serde(default)]
+    pub base_asset: Option<String>,
+    #[serde(default)]
+    pub quote_asset: Option<String>,
+    /// `status` in the products docs, `statusCode` in real rows.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub status_code: Option<String>,
+    pub tick_size: String,
+    pub lot_size: String,
+    #[serde(default)]
+    pub min_qty: Option<String>,
+    #[serde(default)]
+    pub max_qty: Option<String>,
+    #[serde(default)]
+    pub min_notional: Option<String>,
+    #[serde(default)]
+    pub max_notional: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ProductsResponse {
+    code: serde_json::Value,
+    #[serde(default)]
+    data: Vec<ProductRow>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// The symbol's trading status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarketStatus {
+    Normal,
+    /// Anything else the exchange reports (`NoTrading`, `InternalTrading`, ...), kept verbatim.
+    Other(String),
+}
+
+impl MarketStatus {
+    fn parse(s: Option<&str>) -> MarketStatus {
+        match s {
+            Some("Normal") => MarketStatus::Normal,
+            Some(other) => MarketStatus::Other(other.to_string()),
+            None => MarketStatus::Other(String::new()),
+        }
+    }
+
+    pub fn is_tradable(&self) -> bool {
+        *self == MarketStatus::Normal
+    }
+}
+
+/// Why a product row could not become rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RulesError {
+    /// A numeric field is malformed or out of range.
+    BadField {
+        symbol: String,
+        field: &'static str,
+        error: ScaledError,
+    },
+    /// tickSize or lotSize is zero or negative.
+    NonPositiveStep { symbol: String, field: &'static str },
+    /// The products response is not `{"code":0,"data":[...]}`.
+    BadResponse(String),
+    /// The exchange answered with an error code.
+    Exchange { code: i64, message: String },
+}
+
+impl fmt::Display for RulesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RulesError::BadField {
+                symbol,
+                field,
+                error,
+            } => write!(f, "product {symbol}: field {field}: {error}"),
+            RulesError::NonPositiveStep { symbol, field } => {
+                write!(f, "product {symbol}: {field} must be positive")
+            }
+            RulesError::BadResponse(e) => write!(f, "products response malformed: {e}"),
+            RulesError::Exchange { code, message } => {
+                write!(f, "products request refused: code {code}: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RulesError {}
+
+/// Why an order was refused before sending. Quantities at the symbol's quantity scale, prices at its price scale,
+/// notionals at `price_scale + qty_scale`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuleError {
+    UnknownSymbol,
+    NotTradable {
+        status: String,
+    },
+    BelowMinQty {
+        min: i64,
+        got: i64,
+    },
+    AboveMaxQty {
+        max: i64,
+        got: i64,
+    },
+    BelowMinNotional {
+        min: i128,
+        got: i128,
+    },
+    AboveMaxNotional {
+        max: i128,
+        got: i128,
+    },
+    /// A limit order without a price, or a market order without a reference price.
+    MissingPrice,
+    /// Zero or negative price after rounding.
+    NonPositivePrice,
+    /// Negative quantity.
+    NegativeQty,
+    /// A value does not fit the symbol's scale in 64 bits.
+    Overflow,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleError::UnknownSymbol => f.write_str("unknown symbol"),
+            RuleError::NotTradable { status } => {
+                write!(f, "symbol not tradable (status {status:?})")
+            }
+            RuleError::BelowMinQty { min, got } => {
+                write!(f, "quantity {got} below the minimum {min} (lots)")
+            }
+            RuleError::AboveMaxQty { max, got } => {
+                write!(f, "quantity {got} above the maximum {max}")
+            }
+            RuleError::BelowMinNotional { min, got } => {
+                write!(f, "notional {got} below the minimum {min}")
+            }
+            RuleError::AboveMaxNotional { max, got } => {
+                write!(f, "notional {got} above the maximum {max}")
+            }
+            RuleError::MissingPrice => {
+                f.write_str("price required (limit price, or a reference price for market)")
+            }
+            RuleError::NonPositivePrice => f.write_str("price must be positive"),
+            RuleError::NegativeQty => f.write_str("quantity must not be negative"),
+            RuleError::Overflow => f.write_str("value too large for the symbol's scale"),
+        }
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// What kind of order is being quantized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceSpec {
+    /// A limit price (maker or taker: the rounding is the same, see the module docs).
+    Limit(Dec),
+    /// A market order; the reference price serves the notional checks only.
+    Market { reference: Dec },
+}
+
+/// An order after quantization, ready to be encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quantized {
+    /// Limit price at the price scale; 0 for market orders.
+    pub price: i64,
+    pub qty: i64,
+    /// The price moved to reach a tick.
+    pub price_adjusted: bool,
+    /// The quantity moved down to reach a lot.
+    pub qty_adjusted: bool,
+    pub notional: i128,
+}
+
+/// One symbol's rules, all at the symbol's own scales.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymbolRules {
+    pub symbol: String,
+    pub base: String,
+    pub quote: String,
+    pub price_scale: u8,
+    pub qty_scale: u8,
+    /// Tick at `price_scale`.
+    pub tick: i64,
+    /// Lot at `qty_scale`.
+    pub lot: i64,
+    /// Smallest quantity at `qty_scale` (a finer `minQty` rounds up: no order below it is possible anyway).
+    pub min_qty: i64,
+    pub max_qty: i64,
+    /// At `notional_scale()`.
+    pub min_notional: i128,
+    pub max_notional: i128,
+    pub status: MarketStatus,
+}
+
+fn decimals(s: &str) -> u8 {
+    match s.find('.') {
+        Some(dot) => s[dot + 1..].trim_end_matches('0').len() as u8,
+        None => 0,
+    }
+}
+
+impl SymbolRules {
+    pub fn from_row(row: &ProductRow) -> Result<SymbolRules, RulesError> {
+        let sym = &row.symbol;
+        let bad = |field: &'static str, error: ScaledError| RulesError::BadField {
+            symbol: sym.clone(),
+            field,
+            error,
+        };
+        let price_scale = decimals(&row.tick_size);
+        let qty_scale = decimals(&row.lot_size);
+        let parse =
+            |field: &'static str, s: &str| Dec::parse(s.as_bytes()).map_err(|e| bad(field, e));
+        let tick = parse("tickSize", &row.tick_size)?
+            .at_scale(price_scale)
+            .map_err(|e| bad("tickSize", e))?;
+        let lot = parse("lotSize", &row.lot_size)?
+            .at_scale(qty_scale)
+            .map_err(|e| bad("lotSize", e))?;
+        if tick <= 0 {
+            return Err(RulesError::NonPositiveStep {
+                symbol: sym.clone(),
+                field: "tickSize",
+            });
+        }
+        if lot <= 0 {
+            return Err(RulesError::NonPositiveStep {
+                symbol: sym.clone(),
+                field: "lotSize",
+            });
+        }
+        let at =
+            |field: &'static str, v: Option<&String>, scale: u8, round: Round, default: i128| {
+                let Some(v) = v else { return Ok(default) };
+                let d = parse(field, v)?;
+                rescale_i128(d, scale, round).ok_or(bad(field, ScaledError::Overflow))
+            };
+        let ns = price_scale + qty_scale;
+        let min_qty = at("minQty", row.min_qty.as_ref(), qty_scale, Round::Ceil, 0)?;
+        let max_qty = at(
+            "maxQty",
+            row.max_qty.as_ref(),
+            qty_scale,
+            Round::Floor,
+            i64::MAX as i128,
+        )?;
+        let min_notional = at("minNotional", row.min_notional.as_ref(), ns, Round::Ceil, 0)?;
+        let max_notional = at(
+            "maxNotional",
+            row.max_notional.as_ref(),
+            ns,
+            Round::Floor,
+            i128::MAX,
+        )?;
+        let (b, q) = row
+            .symbol
+            .split_once('/')
+            .unwrap_or((row.symbol.as_str(), ""));
+        Ok(SymbolRules {
+            symbol: row.symbol.clone(),
+            base: row.base_asset.clone().unwrap_or_else(|| b.to_string()),
+            quote: row.quote_asset.clone().unwrap_or_else(|| q.to_string()),
+            price_scale,
+            qty_scale,
+            tick,
+            lot,
+            min_qty: i64::try_from(min_qty).map_err(|_| bad("minQty", ScaledError::Overflow))?,
+            max_qty: i64::try_from(max_qty.min(i64::MAX as i128)).unwrap_or(i64::MAX),
+            min_notional,
+            max_notional,
+            status: MarketStatus::parse(row.status_code.as_deref().or(row.status.as_deref())),
+        })
+    }
+
+    pub fn notional_scale(&self) -> u8 {
+        self.price_scale + self.qty_scale
+    }
+
+    /// Quantizes and checks an order (see the module docs for the rounding rules).
+    pub fn quantize(&self, side: Side, price: PriceSpec, qty: Dec) -> Result<Quantized, RuleError> {
+        if !self.status.is_tradable() {
+            let status = match &self.status {
+                MarketStatus::Other(s) => s.clone(),
+                MarketStatus::Normal => String::new(),
+            };
+            return Err(RuleError::NotTradable { status });
+        }
+        if qty.mantissa < 0 {
+            return Err(RuleError::NegativeQty);
+        }
+        // Quantity: floor to the scale, then to the lot.
+        let q_scaled =
+            rescale_i128(qty, self.qty_scale, Round::Floor).ok_or(RuleError::Overflow)?;
+        let q = i64::try_from(q_scaled).map_err(|_| RuleError::Overflow)?;
+        let q_lots = q - q.rem_euclid(self.lot);
+        let qty_adjusted = q_lots as i128 != q_scaled
+            || (qty.scale > self.qty_scale && !exact(qty, self.qty_scale));
+        let (px, price_adjusted, ref_px) = match price {
+            PriceSpec::Limit(p) => {
+                let round = match side {
+                    Side::Buy => Round::Floor,
+                    Side::Sell => Round::Ceil,
+                };
+                let at_scale =
+                    rescale_i128(p, self.price_scale, round).ok_or(RuleError::Overflow)?;
+                let at_scale = i64::try_from(at_scale).map_err(|_| RuleError::Overflow)?;
+                let snapped = div_round(at_scale as i128, self.tick as i128, round)
+                    .and_then(|t| t.checked_mul(self.tick))
+                    .ok_or(RuleError::Overflow)?;
+                let adjusted = snapped != at_scale || !exact(p, self.price_scale);
+                if snapped <= 0 {
+                    return Err(RuleError::NonPositivePrice);
+                }
+                (snapped, adjusted, snapped)
+            }
+            PriceSpec::Market { reference } => {
+                if reference.mantissa <= 0 {
+                    return Err(RuleError::MissingPrice);
+                }
+                (0, false, 0)
+            }
+        };
+        if q_lots < self.min_qty.max(self.lot) {
+            return Err(RuleError::BelowMinQty {
+                min: self.min_qty.max(self.lot),
+                got: q_lots,
+            });
+        }
+        if q_lots > self.max_qty {
+            return Err(RuleError::AboveMaxQty {
+                max: self.max_qty,
+                got: q_lots,
+            });
+        }
+        // Notional compared exactly: at the notional scale plus whatever extra decimals a reference price has.
+        let (px_m, extra) = match price {
+            PriceSpec::Limit(_) => (ref_px as i128, 0u8),
+            PriceSpec::Market { reference } => (
+                reference.mantissa as i128,
+                reference.scale.saturating_sub(self.price_scale),
+            ),
+        };
+        let px_m = match price {
+            PriceSpec::Market { reference } if reference.scale < self.price_scale => {
+                px_m * pow10(self.price_scale - reference.scale).ok_or(RuleError::Overflow)? as i128
+            }
+            _ => px_m,
+        };
+        let f = pow10(extra).ok_or(RuleError::Overflow)? as i128;
+        let exact_notional = px_m
+            .checked_mul(q_lots as i128)
+            .ok_or(RuleError::Overflow)?;
+        let notional = exact_notional / f;
+        if exact_notional < self.min_notional.saturating_mul(f) {
+            return Err(RuleError::BelowMinNotional {
+                min: self.min_notional,
+                got: notional,
+            });
+        }
+        if exact_notional > self.max_notional.saturating_mul(f) {
+            return Err(RuleError::AboveMaxNotional {
+                max: self.max_notional,
+                got: notional,
+            });
+        }
+        Ok(Quantized {
+            price: px,
+            qty: q_lots,
+            price_adjusted,
+            qty_adjusted,
+            notional,
+        })
+    }
+}
+
+fn exact(d: Dec, scale: u8) -> bool {
+    d.at_scale(scale).is_ok()
+}
+
+/// `d` at `scale`, rounding as asked when digits are dropped; `None` on overflow.
+fn rescale_i128(d: Dec, scale: u8, round: Round) -> Option<i128> {
+    if scale >= d.scale {
+        let f = pow10(scale - d.scale)? as i128;
+        (d.mantissa as i128).checked_mul(f)
+    } else {
+        let f = pow10(d.scale - scale)? as i128;
+        div_round(d.mantissa as i128, f, round).map(|v| v as i128)
+    }
+}
+
+/// All symbols' rules, indexed by [`SymbolId`] (the row order) and by name.
+#[derive(Debug, Clone, Default)]
+pub struct RulesTable {
+    rules: Vec<SymbolRules>,
+    by_name: HashMap<String, SymbolId>,
+}
+
+impl RulesTable {
+    pub fn from_rows(rows: &[ProductRow]) -> Result<RulesTable, RulesError> {
+        let mut t = RulesTable::default();
+        for row in rows {
+            t.insert(SymbolRules::from_row(row)?);
+        }
+        Ok(t)
+    }
+
+    /// Parses the whole products response `{"code":0,"data":[...]}` (numbers or strings for `code`).
+    pub fn from_products_json(body: &[u8]) -> Result<RulesTable, RulesError> {
+        let r: ProductsResponse =
+            serde_json::from_slice(body).map_err(|e| RulesError::BadResponse(e.to_string()))?;
+        let code = match &r.code {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| RulesError::BadResponse("code is not an integer".into()))?;
+        if code != 0 {
+            return Err(RulesError::Exchange {
+                code,
+                message: r.message.unwrap_or_default(),
+            });
+        }
+        RulesTable::from_rows(&r.data)
+    }
+
+    /// Adds (or replaces, keeping its id) one symbol's rules.
+    pub fn insert(&mut self, r: SymbolRules) -> SymbolId {
+        if let Some(&id) = self.by_name.get(&r.symbol) {
+            self.rules[id.0 as usize] = r;
+            return id;
+        }
+        let id = SymbolId(self.rules.len() as u16);
+        self.by_name.insert(r.symbol.clone(), id);
+        self.rules.push(r);
+        id
+    }
+
+    pub fn id(&self, symbol: &str) -> Option<SymbolId> {
+        self.by_name.get(symbol).copied()
+    }
+
+    pub fn get(&self, id: SymbolId) -> Option<&SymbolRules> {
+        self.rules.get(id.0 as usize)
+    }
+
+    pub fn by_name(&self, symbol: &str) -> Option<&SymbolRules> {
+        self.id(symbol).and_then(|id| self.get(id))
+    }
+
+    /// Quantizes an order for `symbol` by name ([`RuleError::UnknownSymbol`] when absent).
+    pub fn quantize(
+        &self,
+        symbol: &str,
+        side: Side,
+        price: PriceSpec,
+        qty: Dec,
+    ) -> Result<Quantized, RuleError> {
+        self.by_name(symbol)
+            .ok_or(RuleError::UnknownSymbol)?
+            .quantize(side, price, qty)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (SymbolId, &SymbolRules)> {
+        self.rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (SymbolId(i as u16), r))
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Dec {
+        Dec::parse(s.as_bytes()).unwrap()
+    }
+
+    fn btc() -> SymbolRules {
+        // Real row from tests/fixtures/markets.json.
+        let row: ProductRow = serde_json::from_str(
+            r#"{"symbol":"BTC/USDT","displayName":"BTC/USDT","domain":"USDS","tradingStartTime":1546329600000,
+            "collapseDecimals":"1,0.1,0.01","minQty":"0.000000001","maxQty":"1000000000","minNotional":"5",
+            "maxNotional":"400000","statusCode":"Normal","statusMessage":"","tickSize":"0.01","useTick":false,
+            "lotSize":"0.00001","useLot":false,"commissionType":"Quote","commissionReserveRate":"0.001",
+            "qtyScale":5,"priceScale":2,"notionalScale":4}"#,
+        )
+        .unwrap();
+        SymbolRules::from_row(&row).unwrap()
+    }
+
+    /// A symbol with round limits so every edge is easy to hit: tick 0.5, lot 0.1, qty 1..100, notional 10..1000.
+    fn toy() -> SymbolRules {
+        let row = ProductRow {
+            symbol: "TOY/USDT".into(),
+            base_asset: None,
+            quote_asset: None,
+            status: Some("Normal".into()),
+            status_code: None,
+            tick_size: "0.5".into(),
+            lot_size: "0.1".into(),
+            min_qty: Some("1".into()),
+            max_qty: Some("100".into()),
+            min_notional: Some("10".into()),
+            max_notional: Some("1000".into()),
+        };
+        SymbolRules::from_row(&row).unwrap()
+    }
+
+    #[test]
+    fn parses_real_row() {
+        let r = btc();
+        assert_eq!((r.price_scale, r.qty_scale, r.tick, r.lot), (2, 5, 1, 1));
+        assert_eq!((r.base.as_str(), r.quote.as_str()), ("BTC", "USDT"));
+        assert_eq!(r.min_qty, 1, "0.000000001 rounds up to one unit at scale 5");
+        assert_eq!(r.max_qty, 1_000_000_000 * 100_000);
+        assert_eq!(r.min_notional, 5 * 10i128.pow(7));
+        assert_eq!(r.max_notional, 400_000 * 10i128.pow(7));
+        assert!(r.status.is_tradable());
+    }
+
+    #[test]
+    fn maker_prices_round_away_from_spread() {
+        let r = toy();
+        let q = d("10");
+        let buy = r
+            .quantize(Side::Buy, PriceSpec::Limit(d("10.74")), q)
+            .unwrap();
+        assert_eq!(
+            (buy.price, buy.price_adjusted),
+            (105, true),
+            "buy 10.74 → 10.5"
+        );
+        let sell = r
+            .quantize(Side::Sell, PriceSpec::Limit(d("10.26")), q)
+            .unwrap();
+        assert_eq!(
+            (sell.price, sell.price_adjusted),
+            (105, true),
+            "sell 10.26 → 10.5"
+        );
+        let sell = r
+            .quantize(Side::Sell, PriceSpec::Limit(d("10.01")), q)
+            .unwrap();
+        assert_eq!(sell.price, 105);
+        // On the tick: unchanged, not flagged.
+        let on = r
+            .quantize(Side::Buy, PriceSpec::Limit(d("10.50")), q)
+            .unwrap();
+        assert_eq!((on.price, on.price_adjusted), (105, false));
+        // Finer than the price scale.
+        let buy = r
+            .quantize(Side::Buy, PriceSpec::Limit(d("10.9999")), q)
+            .unwrap();
+        assert_eq!(buy.price, 105);
+        let sell = r
+            .quantize(Side::Sell, PriceSpec::Limit(d("10.0001")), q)
+            .unwrap();
+        assert_eq!(sell.price, 105);
+    }
+
+    #[test]
+    fn qty_floors_to_lot() {
+        let r = toy();
+        let p = PriceSpec::Limit(d("10"));
+        let x = r.quantize(Side::Buy, p, d("5.19")).unwrap();
+        assert_eq!((x.qty, x.qty_adjusted), (51, true));
+        let x = r.quantize(Side::Buy, p, d("5.1")).unwrap();
+        assert_eq!((x.qty, x.qty_adjusted), (51, false));
+        let x = r.quantize(Side::Buy, p, d("5.10")).unwrap();
+        assert!(!x.qty_adjusted, "trailing zero is not an adjustment");
+    }
+
+    #[test]
+    fn min_max_qty_edges() {
+        let r = toy();
+        let p = PriceSpec::Limit(d("20"));
+        assert_eq!(
+            r.quantize(Side::Buy, p, d("1")).unwrap().qty,
+            10,
+            "exactly min"
+        );
+        assert_eq!(
+            r.quantize(Side::Buy, p, d("0.9")),
+            Err(RuleError::BelowMinQty { min: 10, got: 9 }),
+            "one lot below"
+        );
+        assert_eq!(
+            r.quantize(Side::Buy, p, d("0.99")),
+            Err(RuleError::BelowMinQty { min: 10, got: 9 })
+        );
+        assert_eq!(
+            r.quantize(Side::Buy, p, d("0.05")),
+            Err(RuleError::BelowMinQty { min: 10, got: 0 })
+        );
+        let p = PriceSpec::Limit(d("10"));
+        assert_eq!(
+            r.quantize(Side::Buy, p, d("100")).unwrap().qty,
+            1000,
+            "exactly max"
+        );
+        assert_eq!(
+            r.quantize(Side::Buy, p, d("100.09")).unwrap().qty,
+            1000,
+            "floors back to max"
+        );
+        assert_eq!(
+            r.quantize(Side::Buy, p, d("100.1")),
+            Err(RuleError::AboveMaxQty {
+                max: 1000,
+                got: 1001
+            })
+        );
+        assert_eq!(
+            r.quantize(Side::Buy, p, d("-1")),
+            Err(RuleError::NegativeQty)
+        );
+    }
+
+    #[test]
+    fn notional_edges() {
+        let r = toy();
+        // notional scale 2: 10 USDT = 1000.
+        let x = r
+            .quantize(Side::Buy, PriceSpec::Limit(d("10")), d("1"))
+            .unwrap();
+        assert_eq!(x.notional, 1000, "exactly min notional");
+        assert_eq!(
+            r.quantize(Side::Buy, PriceSpec::Limit(d("9.5")), d("1")),
+            Err(RuleError::BelowMinNotional {
+                min: 1000,
+                got: 950
+            }),
+            "one tick below"
+        );
+        // A buy at 10.4 rounds down to 10.0: still exactly min.
+        assert!(
+            r.quantize(Side::Buy, PriceSpec::Limit(d("10.4")), d("1"))
+                .is_ok()
+        );
+        // A buy at 9.99 rounds to 9.5 and fails; a sell at 9.99 rounds up to 10 and passes.
+        assert!(
+            r.quantize(Side::Buy, PriceSpec::Limit(d("9.99")), d("1"))
+                .is_err()
+        );
+        assert!(
+            r.quantize(Side::Sell, PriceSpec::Limit(d("9.99")), d("1"))
+                .is_ok()
+        );
+        let x = r
+            .quantize(Side::Sell, PriceSpec::Limit(d("20")), d("50"))
+            .unwrap();
+        assert_eq!(x.notional, 100_000, "exactly max notional");
+        assert_eq!(
+            r.quantize(Side::Sell, PriceSpec::Limit(d("20")), d("50.1")),
+            Err(RuleError::AboveMaxNotional {
+                max: 100_000,
+                got: 100_200
+            })
+        );
+    }
+
+    #[test]
+    fn market_orders_use_reference_for_notional() {
+        let r = toy();
+        let x = r
+            .quantize(
+                Side::Buy,
+                PriceSpec::Market { reference: d("10") },
+                d("1.05"),
+            )
+            .unwrap();
+        assert_eq!((x.price, x.qty, x.notional), (0, 10, 1000));
+        assert!(matches!(
+            r.quantize(
+                Side::Sell,
+                PriceSpec::Market {
+                    reference: d("9.99")
+                },
+                d("1")
+            ),
+            Err(RuleError::BelowMinNotional { .. })
+        ));
+        let x = r
+            .quantize(
+                Side::Sell,
+                PriceSpec::Market {
+                    reference: d("10.001"),
+                },
+                d("1"),
+            )
+            .unwrap();
+        assert_eq!(
+            x.notional, 1000,
+            "exact comparison at the reference's own scale"
+        );
+        assert_eq!(
+            r.quantize(Side::Sell, PriceSpec::Market { reference: d("0") }, d("1")),
+            Err(RuleError::MissingPrice)
+        );
+    }
+
+    #[test]
+    fn status_and_price_edges() {
+        let mut r = toy();
+        assert_eq!(
+            r.quantize(Side::Buy, PriceSpec::Limit(d("0.4")), d("1")),
+            Err(RuleError::NonPositivePrice)
+        );
+        r.status = MarketStatus::Other("NoTrading".into());
+        assert_eq!(
+            r.quantize(Side::Buy, PriceSpec::Limit(d("10")), d("1")),
+            Err(RuleError::NotTradable {
+                status: "NoTrading".into()
+            })
+        );
+        let t = RulesTable::from_rows(&[]).unwrap();
+        assert_eq!(
+            t.quantize("X/Y", Side::Buy, PriceSpec::Limit(d("1")), d("1")),
+            Err(RuleError::UnknownSymbol)
+        );
+        assert_eq!(
+            toy().quantize(Side::Buy, PriceSpec::Limit(Dec::new(i64::MAX, 0)), d("1")),
+            Err(RuleError::Overflow)
+        );
+    }
+
+    #[test]
+    fn fixture_products_parse() {
+        let body = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/markets.json"
+        ))
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let rows: Vec<ProductRow> = v
+            .as_object()
+            .unwrap()
+            .values()
+            .filter(|m| m["type"] == "spot")
+            .map(|m| serde_json::from_value(m["info"].clone()).unwrap())
+            .collect();
+        let t = RulesTable::from_rows(&rows).unwrap();
+        assert_eq!(t.len(), 5);
+        let ada = t.by_name("ADA/USDT").unwrap();
+        assert_eq!((ada.price_scale, ada.qty_scale, ada.lot), (5, 0, 1));
+        // The products response wrapper, with a string code as ccxt's fixtures show.
+        let body = format!(
+            r#"{{"code":"0","data":[{}]}}"#,
+            serde_json::to_string(&v["BTC/USDT"]["info"]).unwrap()
+        );
+        let t = RulesTable::from_products_json(body.as_bytes()).unwrap();
+        assert_eq!(t.id("BTC/USDT"), Some(SymbolId(0)));
+        assert!(matches!(
+            RulesTable::from_products_json(br#"{"code":100001,"message":"nope"}"#),
+            Err(RulesError::Exchange { code: 100001, .. })
+        ));
+        assert!(matches!(
+            RulesTable::from_products_json(b"{"),
+            Err(RulesError::BadResponse(_))
+        ));
+    }
+
+    #[test]
+    fn bad_rows_refused() {
+        let mut row = ProductRow {
+            symbol: "Z/USDT".into(),
+            base_asset: None,
+            quote_asset: None,
+            status: None,
+            status_code: Some("Normal".into()),
+            tick_size: "0".into(),
+            lot_size: "1".into(),
+            min_qty: None,
+            max_qty: None,
+            min_notional: None,
+            max_notional: None,
+        };
+        assert!(matches!(
+            SymbolRules::from_row(&row),
+            Err(RulesError::NonPositiveStep {
+                field: "tickSize",
+                ..
+            })
+        ));
+        row.tick_size = "abc".into();
+        assert!(matches!(
+            SymbolRules::from_row(&row),
+            Err(RulesError::BadField {
+                field: "tickSize",
+                ..
+            })
+        ));
+        row.tick_size = "0.1".into();
+        let r = SymbolRules::from_row(&row).unwrap();
+        assert_eq!((r.min_qty, r.max_qty), (0, i64::MAX));
+    }
+}

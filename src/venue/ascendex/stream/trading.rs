@@ -1,1 +1,1764 @@
-//! Trading stream messages: auth, order requests and replies, order and balance pushes.
+//! Trading stream messages: order requests out (place, cancel, cancel-all, open-order), and in: request replies,
+//! `order` and `balance` pushes, `open-order` replies, `auth` replies, `error` and session messages.
+//!
+//! Frames are written into a caller's reused `Vec<u8>` (cleared first; no allocation once its capacity suffices)
+//! and decoded from the borrowed frame bytes with [`json`], a small validating scanner that allocates nothing.
+//! sonic-rs's lazy iterators allocate a key buffer per object, which the hot path cannot afford; the tests check
+//! the scanner against sonic-rs on the same inputs. Decimal strings become scaled integers through the caller's
+//! [`Scales`] table (per-symbol price/quantity/fee scales, per-asset balance scales).
+
+use std::fmt;
+
+use crate::orders::scaled::{ScaledError, parse_scaled, push_scaled};
+use crate::orders::{
+    AssetId, ClientId, OrderId, OrderKind, OrderUpdate, ReportedStatus, Side, Source, SymbolId,
+};
+use crate::orders::{TimeInForce, types::MAX_ID_LEN};
+
+pub mod json {
+    //! A validating, non-allocating JSON scanner over borrowed bytes: enough to walk objects and arrays and hand
+    //! out raw string contents and number text. Strings are returned undecoded (escapes left as they are): the
+    //! fields we read (ids, symbols, decimals, statuses) never contain escapes, and a value that does simply fails
+    //! to parse as what it should be.
+
+    use std::fmt;
+
+    /// Deepest nesting accepted; deeper input is refused rather than recursed into.
+    pub const MAX_DEPTH: usize = 32;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum JsonError {
+        /// Input ended inside a value.
+        Truncated,
+        /// A byte that cannot start or continue a value at `at`.
+        Unexpected { at: usize },
+        /// Nested deeper than [`MAX_DEPTH`].
+        TooDeep,
+        /// Something after the top-level value.
+        TrailingData { at: usize },
+        /// A raw control character inside a string.
+        ControlInString { at: usize },
+    }
+
+    impl fmt::Display for JsonError {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                JsonError::Truncated => f.write_str("JSON truncated"),
+                JsonError::Unexpected { at } => write!(f, "unexpected byte at offset {at}"),
+                JsonError::TooDeep => write!(f, "JSON nested deeper than {MAX_DEPTH}"),
+                JsonError::TrailingData { at } => {
+                    write!(f, "data after the JSON value at offset {at}")
+                }
+                JsonError::ControlInString { at } => {
+                    write!(f, "control character in a string at offset {at}")
+                }
+            }
+        }
+    }
+
+    impl std::error::Error for JsonError {}
+
+    /// A value, borrowed from the input.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Value<'a> {
+        /// The bytes between the quotes, escapes not decoded.
+        Str(&'a [u8]),
+        /// The number's text.
+        Num(&'a [u8]),
+        Bool(bool),
+        Null,
+        /// The whole object text, braces included.
+        Obj(&'a [u8]),
+        /// The whole array text, brackets included.
+        Arr(&'a [u8]),
+    }
+
+    impl<'a> Value<'a> {
+        pub fn as_str_bytes(&self) -> Option<&'a [u8]> {
+            match *self {
+                Value::Str(s) => Some(s),
+                _ => None,
+            }
+        }
+
+        /// A string as `&str` (valid UTF-8 only).
+        pub fn as_str(&self) -> Option<&'a str> {
+            self.as_str_bytes()
+                .and_then(|b| std::str::from_utf8(b).ok())
+        }
+
+        /// An integer given either as a JSON number or as a string of digits (real responses do both).
+        pub fn as_i64(&self) -> Option<i64> {
+            let b = match *self {
+                Value::Num(b) | Value::Str(b) => b,
+                _ => return None,
+            };
+            parse_i64(b)
+        }
+
+        pub fn as_u64(&self) -> Option<u64> {
+            self.as_i64().and_then(|v| u64::try_from(v).ok())
+        }
+
+        pub fn as_bool(&self) -> Option<bool> {
+            match *self {
+                Value::Bool(b) => Some(b),
+                _ => None,
+            }
+        }
+    }
+
+    /// Decimal integer with optional leading `-`, no other characters.
+    pub fn parse_i64(b: &[u8]) -> Option<i64> {
+        let (neg, digits) = match b.split_first()? {
+            (b'-', rest) => (true, rest),
+            _ => (false, b),
+        };
+        if digits.is_empty() || digits.len() > 19 {
+            return None;
+        }
+        let mut v: i64 = 0;
+        for &c in digits {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v.checked_mul(10)?.checked_sub((c - b'0') as i64)?;
+        }
+        if neg { Some(v) } else { v.checked_neg() }
+    }
+
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+    /// Whether any byte of `w` is `"`, `\\` or below 0x20 (SWAR: the classic has-zero-byte / has-less-than tests).
+    #[inline]
+    fn special_in(w: u64) -> bool {
+        let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+        let quote = zero(w ^ (ONES * b'"' as u64));
+        let backslash = zero(w ^ (ONES * b'\\' as u64));
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+        (quote | backslash | control) != 0
+    }
+
+    struct Cursor<'a> {
+        b: &'a [u8],
+        i: usize,
+    }
+
+    impl<'a> Cursor<'a> {
+        #[inline]
+        fn ws(&mut self) {
+            while let Some(&c) = self.b.get(self.i) {
+                if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
+                    self.i += 1;
+                } else {
+                    break;
+                }
+            }
+        }
+
+        #[inline]
+        fn peek(&self) -> Result<u8, JsonError> {
+            self.b.get(self.i).copied().ok_or(JsonError::Truncated)
+        }
+
+        #[inline]
+        fn expect(&mut self, c: u8) -> Result<(), JsonError> {
+            if self.peek()? == c {
+                self.i += 1;
+                Ok(())
+            } else {
+                Err(JsonError::Unexpected { at: self.i })
+            }
+        }
+
+        #[inline]
+        /// At an opening quote: returns the contents and moves past the closing quote.
+        fn string(&mut self) -> Result<&'a [u8], JsonError> {
+            self.expect(b'"')?;
+            let b = self.b;
+            let start = self.i;
+            let mut i = start;
+            loop {
+                // Eight bytes at a time while none of them is a quote, a backslash or a control character.
+                while let Some(chunk) = b.get(i..i + 8) {
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(chunk);
+                    if special_in(u64::from_le_bytes(w)) {
+                        break;
+                    }
+                    i += 8;
+                }
+                match b.get(i) {
+                    None => return Err(JsonError::Truncated),
+                    Some(b'"') => {
+                        self.i = i + 1;
+                        return Ok(&b[start..i]);
+                    }
+                    Some(b'\\') => {
+                        i += 1;
+                        match b.get(i) {
+                            None => return Err(JsonError::Truncated),
+                            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 1,
+                            Some(b'u') => {
+                                i += 1;
+                                for _ in 0..4 {
+                                    match b.get(i) {
+                                        None => return Err(JsonError::Truncated),
+                                        Some(h) if h.is_ascii_hexdigit() => i += 1,
+                                        Some(_) => return Err(JsonError::Unexpected { at: i }),
+                                    }
+                                }
+                            }
+                            Some(_) => return Err(JsonError::Unexpected { at: i }),
+                        }
+                    }
+                    Some(0..=0x1f) => return Err(JsonError::ControlInString { at: i }),
+                    Some(_) => i += 1,
+                }
+            }
+        }
+
+        #[inline]
+        fn digits(&mut self) -> Result<usize, JsonError> {
+            let s = self.i;
+            while self.b.get(self.i).is_some_and(u8::is_ascii_digit) {
+                self.i += 1;
+            }
+            Ok(self.i - s)
+        }
+
+        #[inline]
+        fn number(&mut self) -> Result<&'a [u8], JsonError> {
+            let start = self.i;
+            if self.peek()? == b'-' {
+                self.i += 1;
+            }
+            let first = self.peek()?;
+            let n = self.digits()?;
+            if n == 0 || (first == b'0' && n > 1) {
+                return Err(JsonError::Unexpected { at: start });
+            }
+            if self.b.get(self.i) == Some(&b'.') {
+                self.i += 1;
+                if self.digits()? == 0 {
+                    return Err(if self.i >= self.b.len() {
+                        JsonError::Truncated
+                    } else {
+                        JsonError::Unexpected { at: self.i }
+                    });
+                }
+            }
+            if matches!(self.b.get(self.i), Some(b'e' | b'E')) {
+                self.i += 1;
+                if matches!(self.b.get(self.i), Some(b'+' | b'-')) {
+                    self.i += 1;
+                }
+                if self.digits()? == 0 {
+                    return Err(if self.i >= self.b.len() {
+                        JsonError::Truncated
+                    } else {
+                        JsonError::Unexpected { at: self.i }
+                    });
+                }
+            }
+            Ok(&self.b[start..self.i])
+        }
+
+        #[inline]
+        fn literal(&mut self, word: &[u8]) -> Result<(), JsonError> {
+            for &c in word {
+                if self.peek()? != c {
+                    return Err(JsonError::Unexpected { at: self.i });
+                }
+                self.i += 1;
+            }
+            Ok(())
+        }
+
+        /// Skips a nested object or array checking only that strings are well formed and brackets balance and
+        /// match: much cheaper than full validation. Used for values a field iterator hands out; whoever reads
+        /// such a value iterates it with [`fields`]/[`elements`], which validate it then.
+        fn skip_balanced(&mut self) -> Result<(), JsonError> {
+            let b = self.b;
+            let mut i = self.i;
+            let mut depth = 0usize;
+            // Bit k set: the container opened at depth k is an object.
+            let mut kinds: u64 = 0;
+            loop {
+                match b.get(i) {
+                    None => return Err(JsonError::Truncated),
+                    Some(b'"') => {
+                        self.i = i;
+                        self.string()?;
+                        i = self.i;
+                        continue;
+                    }
+                    Some(&c @ (b'{' | b'[')) => {
+                        if depth >= MAX_DEPTH {
+                            return Err(JsonError::TooDeep);
+                        }
+                        if c == b'{' {
+                            kinds |= 1 << depth;
+                        } else {
+                            kinds &= !(1 << depth);
+                        }
+                        depth += 1;
+                    }
+                    Some(&c @ (b'}' | b']')) => {
+                        if depth == 0 {
+                            return Err(JsonError::Unexpected { at: i });
+                        }
+                        depth -= 1;
+                        let is_obj = kinds & (1 << depth) != 0;
+                        if is_obj != (c == b'}') {
+                            return Err(JsonError::Unexpected { at: i });
+                        }
+                        if depth == 0 {
+                            self.i = i + 1;
+                            return Ok(());
+                        }
+                    }
+                    Some(0..=0x1f) if !matches!(b.get(i), Some(b' ' | b'\n' | b'\r' | b'\t')) => {
+                        return Err(JsonError::Unexpected { at: i });
+                    }
+                    Some(_) => {}
+                }
+                i += 1;
+            }
+        }
+
+        #[inline]
+        /// A value whose nested containers are only checked for balance (see [`Self::skip_balanced`]).
+        fn value_shallow(&mut self) -> Result<Value<'a>, JsonError> {
+            self.ws();
+            match self.peek()? {
+                b'{' => {
+                    let start = self.i;
+                    self.skip_balanced()?;
+                    Ok(Value::Obj(&self.b[start..self.i]))
+                }
+                b'[' => {
+                    let start = self.i;
+                    self.skip_balanced()?;
+                    Ok(Value::Arr(&self.b[start..self.i]))
+                }
+                _ => self.value(0),
+            }
+        }
+
+        fn value(&mut self, depth: usize) -> Result<Value<'a>, JsonError> {
+            self.ws();
+            match self.peek()? {
+                b'"' => self.string().map(Value::Str),
+                b'{' => {
+                    let start = self.i;
+                    self.skip_object(depth + 1)?;
+                    Ok(Value::Obj(&self.b[start..self.i]))
+                }
+                b'[' => {
+                    let start = self.i;
+                    self.skip_array(depth + 1)?;
+                    Ok(Value::Arr(&self.b[start..self.i]))
+                }
+                b't' => self.literal(b"true").map(|_| Value::Bool(true)),
+                b'f' => self.literal(b"false").map(|_| Value::Bool(false)),
+                b'n' => self.literal(b"null").map(|_| Value::Null),
+                b'-' | b'0'..=b'9' => self.number().map(Value::Num),
+                _ => Err(JsonError::Unexpected { at: self.i }),
+            }
+        }
+
+        fn skip_object(&mut self, depth: usize) -> Result<(), JsonError> {
+            if depth > MAX_DEPTH {
+                return Err(JsonError::TooDeep);
+            }
+            self.expect(b'{')?;
+            self.ws();
+            if self.peek()? == b'}' {
+                self.i += 1;
+                return Ok(());
+            }
+            loop {
+                self.ws();
+                self.string()?;
+                self.ws();
+                self.expect(b':')?;
+                self.value(depth)?;
+                self.ws();
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b'}' => {
+                        self.i += 1;
+                        return Ok(());
+                    }
+                    _ => return Err(JsonError::Unexpected { at: self.i }),
+                }
+            }
+        }
+
+        fn skip_array(&mut self, depth: usize) -> Result<(), JsonError> {
+            if depth > MAX_DEPTH {
+                return Err(JsonError::TooDeep);
+            }
+            self.expect(b'[')?;
+            self.ws();
+            if self.peek()? == b']' {
+                self.i += 1;
+                return Ok(());
+            }
+            loop {
+                self.value(depth)?;
+                self.ws();
+                match self.peek()? {
+                    b',' => self.i += 1,
+                    b']' => {
+                        self.i += 1;
+                        return Ok(());
+                    }
+                    _ => return Err(JsonError::Unexpected { at: self.i }),
+                }
+            }
+        }
+    }
+
+    /// Parses exactly one JSON value (surrounding whitespace allowed).
+    pub fn parse(input: &[u8]) -> Result<Value<'_>, JsonError> {
+        let mut c = Cursor { b: input, i: 0 };
+        let v = c.value(0)?;
+        c.ws();
+        if c.i != input.len() {
+            return Err(JsonError::TrailingData { at: c.i });
+        }
+        Ok(v)
+    }
+
+    /// Reads a top-level object one field at a time, in a single pass: [`ObjectReader::next_key`], then either
+    /// [`ObjectReader::value`] or (for a nested object read in the same pass) [`ObjectReader::object_fields`].
+    pub struct ObjectReader<'a> {
+        c: Cursor<'a>,
+        // 0 = before '{', 1 = first key next, 2 = separator next, 3 = value next, 4 = done
+        state: u8,
+    }
+
+    impl<'a> ObjectReader<'a> {
+        pub fn new(input: &'a [u8]) -> ObjectReader<'a> {
+            ObjectReader {
+                c: Cursor { b: input, i: 0 },
+                state: 0,
+            }
+        }
+
+        /// The next key, or `None` after the closing brace (and only whitespace after it).
+        pub fn next_key(&mut self) -> Result<Option<&'a [u8]>, JsonError> {
+            let c = &mut self.c;
+            match self.state {
+                0 => {
+                    c.ws();
+                    c.expect(b'{')?;
+                    c.ws();
+                    if c.peek()? == b'}' {
+                        c.i += 1;
+                        self.state = 4;
+                        return finish(c).map(|_| None);
+                    }
+                }
+                1 => {}
+                2 => {
+                    c.ws();
+                    match c.peek()? {
+                        b',' => c.i += 1,
+                        b'}' => {
+                            c.i += 1;
+                            self.state = 4;
+                            return finish(c).map(|_| None);
+                        }
+                        _ => return Err(JsonError::Unexpected { at: c.i }),
+                    }
+                }
+                3 => return Err(JsonError::Unexpected { at: c.i }),
+                _ => return Ok(None),
+            }
+            c.ws();
+            let k = c.string()?;
+            c.ws();
+            c.expect(b':')?;
+            self.state = 3;
+            Ok(Some(k))
+        }
+
+        /// The current key's value (nested containers checked for balance only).
+        pub fn value(&mut self) -> Result<Value<'a>, JsonError> {
+            if self.state != 3 {
+                return Err(JsonError::Unexpected { at: self.c.i });
+            }
+            let v = self.c.value_shallow()?;
+            self.state = 2;
+            Ok(v)
+        }
+
+        /// If the current key's value is an object, calls `f` for each of its fields (validating it as it goes)
+        /// and returns `true`; otherwise consumes nothing and returns `false` (read it with [`Self::value`]).
+        pub fn object_fields(
+            &mut self,
+            mut f: impl FnMut(&'a [u8], Value<'a>),
+        ) -> Result<bool, JsonError> {
+            if self.state != 3 {
+                return Err(JsonError::Unexpected { at: self.c.i });
+            }
+            let c = &mut self.c;
+            c.ws();
+            if c.peek()? != b'{' {
+                return Ok(false);
+            }
+            c.i += 1;
+            c.ws();
+            if c.peek()? == b'}' {
+                c.i += 1;
+                self.state = 2;
+                return Ok(true);
+            }
+            loop {
+                c.ws();
+                let k = c.string()?;
+                c.ws();
+                c.expect(b':')?;
+                let v = c.value_shallow()?;
+                f(k, v);
+                c.ws();
+                match c.peek()? {
+                    b',' => c.i += 1,
+                    b'}' => {
+                        c.i += 1;
+                        self.state = 2;
+                        return Ok(true);
+                    }
+                    _ => return Err(JsonError::Unexpected { at: c.i }),
+                }
+            }
+        }
+    }
+
+    /// Iterates the fields of an object text (as returned in [`Value::Obj`], or a whole frame). The object's own
+    /// grammar is validated as it goes; nested objects and arrays are only checked for balanced brackets and
+    /// well-formed strings until they are iterated themselves.
+    pub struct Fields<'a> {
+        c: Cursor<'a>,
+        state: u8, // 0 = before '{', 1 = in object, 2 = done
+    }
+
+    pub fn fields(obj: &[u8]) -> Fields<'_> {
+        Fields {
+            c: Cursor { b: obj, i: 0 },
+            state: 0,
+        }
+    }
+
+    impl<'a> Iterator for Fields<'a> {
+        type Item = Result<(&'a [u8], Value<'a>), JsonError>;
+
+        fn next(&mut self) -> Option<Self::Item> {
+            let r = self.step();
+            match r {
+                Ok(Some(kv)) => Some(Ok(kv)),
+                Ok(None) => None,
+                Err(e) => {
+                    self.state = 2;
+                    Some(Err(e))
+                }
+            }
+        }
+    }
+
+    impl<'a> Fields<'a> {
+        fn step(&mut self) -> Result<Option<(&'a [u8], Value<'a>)>, JsonError> {
+            let c = &mut self.c;
+            match self.state {
+                2 => return Ok(None),
+                0 => {
+                    c.ws();
+                    c.expect(b'{')?;
+                    c.ws();
+                    self.state = 1;
+                    if c.peek()? == b'}' {
+                        c.i += 1;
+                        self.state = 2;
+                        return finish(c).map(|_| None);
+                    }
+                }
+                _ => {}
+            }
+            c.ws();
+            let k = c.string()?;
+            c.ws();
+            c.expect(b':')?;
+            let v = c.value_shallow()?;
+            c.ws();
+            match c.peek()? {
+                b',' => c.i += 1,
+                b'}' => {
+                    c.i += 1;
+                    self.state = 2;
+                    finish(c)?;
+                }
+                _ => return Err(JsonError::Unexpected { at: c.i }),
+            }
+            Ok(Some((k, v)))
+        }
+    }
+
+    fn finish(c: &mut Cursor<'_>) -> Result<(), JsonError> {
+        c.ws();
+        if c.i != c.b.len() {
+            Err(JsonError::TrailingData { at: c.i })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Iterates the elements of an array text.
+    pub struct Elements<'a> {
+        c: Cursor<'a>,
+        state: u8,
+    }
+
+    pub fn elements(arr: &[u8]) -> Elements<'_> {
+        Elements {
+            c: Cursor { b: arr, i: 0 },
+            state: 0,
+        }
+    }
+
+    impl<'a> Iterator for Elements<'a> {
+        type Item = Result<Value<'a>, JsonError>;
+
+        fn next(&mut self) -> Option<Self::Item> {
+            let r = self.step();
+            match r {
+                Ok(v) => v.map(Ok),
+                Err(e) => {
+                    self.state = 2;
+                    Some(Err(e))
+                }
+            }
+        }
+    }
+
+    impl<'a> Elements<'a> {
+        fn step(&mut self) -> Result<Option<Value<'a>>, JsonError> {
+            let c = &mut self.c;
+            match self.state {
+                2 => return Ok(None),
+                0 => {
+                    c.ws();
+                    c.expect(b'[')?;
+                    c.ws();
+                    self.state = 1;
+                    if c.peek()? == b']' {
+                        c.i += 1;
+                        self.state = 2;
+                        return finish(c).map(|_| None);
+                    }
+                }
+                _ => {}
+            }
+            let v = c.value_shallow()?;
+            c.ws();
+            match c.peek()? {
+                b',' => c.i += 1,
+                b']' => {
+                    c.i += 1;
+                    self.state = 2;
+                    finish(c)?;
+                }
+                _ => return Err(JsonError::Unexpected { at: c.i }),
+            }
+            Ok(Some(v))
+        }
+    }
+}
+
+use json::{JsonError, Value};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scales
+
+/// An asset's index and balance scale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssetScale {
+    pub id: AssetId,
+    pub scale: u8,
+}
+
+/// A symbol's index and the scales of its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SymbolScales {
+    pub id: SymbolId,
+    pub price: u8,
+    pub qty: u8,
+    /// Scale of `cf` (cumulative fee) values.
+    pub fee: u8,
+    pub base: AssetScale,
+    pub quote: AssetScale,
+}
+
+/// Where the decoder finds scales; look-ups must not allocate.
+pub trait Scales {
+    fn symbol(&self, name: &[u8]) -> Option<SymbolScales>;
+    fn asset(&self, name: &[u8]) -> Option<AssetScale>;
+}
+
+/// A small linear table (a handful of symbols per engine: a scan beats hashing here).
+#[derive(Debug, Clone, Default)]
+pub struct ScaleTable {
+    symbols: Vec<(Box<[u8]>, SymbolScales)>,
+    assets: Vec<(Box<[u8]>, AssetScale)>,
+}
+
+impl ScaleTable {
+    pub fn new() -> ScaleTable {
+        ScaleTable::default()
+    }
+
+    /// Adds an asset (or returns its existing entry).
+    pub fn add_asset(&mut self, name: &str, scale: u8) -> AssetScale {
+        if let Some(a) = self.asset(name.as_bytes()) {
+            return a;
+        }
+        let a = AssetScale {
+            id: AssetId(self.assets.len() as u16),
+            scale,
+        };
+        self.assets.push((name.as_bytes().into(), a));
+        a
+    }
+
+    pub fn add_symbol(&mut self, name: &str, s: SymbolScales) {
+        self.symbols.retain(|(n, _)| &**n != name.as_bytes());
+        self.symbols.push((name.as_bytes().into(), s));
+    }
+
+    /// From trading rules: price/quantity scales per symbol, `asset_scale(asset)` for balances (e.g. the
+    /// currencies' `precisionScale`), and one fee scale for every symbol.
+    pub fn from_rules(
+        rules: &crate::venue::ascendex::rules::RulesTable,
+        asset_scale: impl Fn(&str) -> u8,
+        fee_scale: u8,
+    ) -> ScaleTable {
+        let mut t = ScaleTable::new();
+        for (id, r) in rules.iter() {
+            let base = t.add_asset(&r.base, asset_scale(&r.base));
+            let quote = t.add_asset(&r.quote, asset_scale(&r.quote));
+            t.add_symbol(
+                &r.symbol,
+                SymbolScales {
+                    id,
+                    price: r.price_scale,
+                    qty: r.qty_scale,
+                    fee: fee_scale,
+                    base,
+                    quote,
+                },
+            );
+        }
+        t
+    }
+
+    pub fn asset_count(&self) -> usize {
+        self.assets.len()
+    }
+}
+
+impl Scales for ScaleTable {
+    fn symbol(&self, name: &[u8]) -> Option<SymbolScales> {
+        self.symbols
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, s)| *s)
+    }
+
+    fn asset(&self, name: &[u8]) -> Option<AssetScale> {
+        self.assets
+            .iter()
+            .find(|(n, _)| &**n == name)
+            .map(|(_, a)| *a)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Errors
+
+/// Why an inbound message could not be decoded. Every variant is a count-and-skip case for the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeError {
+    Json(JsonError),
+    /// The frame is not a JSON object.
+    NotObject,
+    /// A required field is absent.
+    Missing(&'static str),
+    /// A field has the wrong type or an unknown value.
+    Bad(&'static str),
+    /// A decimal field does not fit its scale.
+    Decimal(&'static str, ScaledError),
+    /// The symbol is not in the scale table.
+    UnknownSymbol,
+    /// An asset is not in the scale table.
+    UnknownAsset,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DecodeError::Json(e) => write!(f, "malformed JSON: {e}"),
+            DecodeError::NotObject => f.write_str("message is not a JSON object"),
+            DecodeError::Missing(k) => write!(f, "field {k:?} missing"),
+            DecodeError::Bad(k) => write!(f, "field {k:?} has a bad type or value"),
+            DecodeError::Decimal(k, e) => write!(f, "field {k:?}: {e}"),
+            DecodeError::UnknownSymbol => f.write_str("symbol not in the scale table"),
+            DecodeError::UnknownAsset => f.write_str("asset not in the scale table"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl From<JsonError> for DecodeError {
+    fn from(e: JsonError) -> Self {
+        DecodeError::Json(e)
+    }
+}
+
+/// Why a request could not be encoded (nothing was written that could be sent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncodeError {
+    /// The symbol contains characters that cannot appear in a JSON string unescaped.
+    BadSymbol,
+    /// A price or quantity could not be formatted at its scale.
+    Decimal(ScaledError),
+    /// A limit order without a positive price, or a non-positive quantity.
+    BadOrder,
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EncodeError::BadSymbol => {
+                f.write_str("symbol contains quotes, backslashes or control characters")
+            }
+            EncodeError::Decimal(e) => write!(f, "cannot format a decimal: {e}"),
+            EncodeError::BadOrder => {
+                f.write_str("order needs a positive quantity (and a positive limit price)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encoding
+
+/// Which account an order request acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Account {
+    Cash,
+    Margin,
+}
+
+impl Account {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Account::Cash => "cash",
+            Account::Margin => "margin",
+        }
+    }
+}
+
+/// How long the exchange waits before answering a new order (README §9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RespInst {
+    /// Receipt only (default; lowest latency).
+    Ack,
+    /// After the matching engine accepted it.
+    Accept,
+    /// After it filled or was rejected.
+    Done,
+}
+
+impl RespInst {
+    fn as_str(self) -> &'static str {
+        match self {
+            RespInst::Ack => "ACK",
+            RespInst::Accept => "ACCEPT",
+            RespInst::Done => "DONE",
+        }
+    }
+}
+
+/// A new order, quantized (see `rules`): integers at the symbol's scales.
+#[derive(Debug, Clone, Copy)]
+pub struct PlaceOrder<'a> {
+    pub client_id: &'a ClientId,
+    /// Exchange-clock milliseconds (local + offset); also the timestamp inside the predicted order id.
+    pub time_ms: u64,
+    pub symbol: &'a str,
+    pub side: Side,
+    pub kind: OrderKind,
+    /// Limit price (ignored for market and stop-market orders).
+    pub price: i64,
+    pub price_scale: u8,
+    pub qty: i64,
+    pub qty_scale: u8,
+    /// Trigger price for stop orders.
+    pub stop_price: Option<i64>,
+    /// LIMIT_MAKER: refused (not filled) if it would take.
+    pub post_only: bool,
+    pub tif: TimeInForce,
+    pub resp_inst: RespInst,
+}
+
+fn json_safe(s: &[u8]) -> bool {
+    s.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+fn push_u64(out: &mut Vec<u8>, v: u64) {
+    let mut tmp = [0u8; 20];
+    let mut n = v;
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&tmp[i..]);
+}
+
+fn push_str_field(out: &mut Vec<u8>, key: &[u8], val: &[u8]) {
+    out.push(b'"');
+    out.extend_from_slice(key);
+    out.extend_from_slice(b"\":\"");
+    out.extend_from_slice(val);
+    out.push(b'"');
+}
+
+/// Writes the order object shared by WebSocket `args` and the REST body:
+/// `{"time":..,"id":"..","symbol":"..","orderPrice":"..","orderQty":"..","orderType":"limit","side":"buy",...}`.
+/// Appends to `out` (does not clear it).
+pub fn write_order_object(out: &mut Vec<u8>, o: &PlaceOrder<'_>) -> Result<(), EncodeError> {
+    if !json_safe(o.symbol.as_bytes()) || o.symbol.is_empty() {
+        return Err(EncodeError::BadSymbol);
+    }
+    let has_price = matches!(o.kind, OrderKind::Limit | OrderKind::StopLimit);
+    let has_stop = matches!(o.kind, OrderKind::StopLimit | OrderKind::StopMarket);
+    if o.qty <= 0
+        || (has_price && o.price <= 0)
+        || (has_stop && o.stop_price.is_none_or(|p| p <= 0))
+    {
+        return Err(EncodeError::BadOrder);
+    }
+    out.extend_from_slice(b"{\"time\":");
+    push_u64(out, o.time_ms);
+    out.push(b',');
+    push_str_field(out, b"id", o.client_id.as_bytes());
+    out.push(b',');
+    push_str_field(out, b"symbol", o.symbol.as_bytes());
+    if has_price {
+        out.extend_from_slice(b",\"orderPrice\":\"");
+        push_scaled(out, o.price, o.price_scale).map_err(EncodeError::Decimal)?;
+        out.push(b'"');
+    }
+    if has_stop {
+        out.extend_from_slice(b",\"stopPrice\":\"");
+        push_scaled(out, o.stop_price.unwrap_or(0), o.price_scale).map_err(EncodeError::Decimal)?;
+        out.push(b'"');
+    }
+    out.extend_from_slice(b",\"orderQty\":\"");
+    push_scaled(out, o.qty, o.qty_scale).map_err(EncodeError::Decimal)?;
+    out.extend_from_slice(b"\",");
+    let kind: &[u8] = match o.kind {
+        OrderKind::Limit => b"limit",
+        OrderKind::Market => b"market",
+        OrderKind::StopLimit => b"stop_limit",
+        OrderKind::StopMarket => b"stop_market",
+    };
+    push_str_field(out, b"orderType", kind);
+    out.push(b',');
+    push_str_field(out, b"side", o.side.as_lower().as_bytes());
+    if o.kind == OrderKind::Limit {
+        if o.post_only {
+            out.extend_from_slice(b",\"postOnly\":true");
+        }
+        let tif: &[u8] = match o.tif {
+            TimeInForce::Gtc => b"GTC",
+            TimeInForce::Ioc => b"IOC",
+            TimeInForce::Fok => b"FOK",
+        };
+        out.push(b',');
+        push_str_field(out, b"timeInForce", tif);
+    }
+    out.push(b',');
+    push_str_field(out, b"respInst", o.resp_inst.as_str().as_bytes());
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_req_head(out: &mut Vec<u8>, action: &[u8], account: Account, id: &[u8]) {
+    out.clear();
+    out.extend_from_slice(b"{\"op\":\"req\",\"action\":\"");
+    out.extend_from_slice(action);
+    out.extend_from_slice(b"\",\"account\":\"");
+    out.extend_from_slice(account.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"id\":\"");
+    out.extend_from_slice(id);
+    out.extend_from_slice(b"\",\"args\":");
+}
+
+/// `{"op":"req","action":"place-order","account":..,"id":<client id>,"args":{order}}` into `out` (cleared first).
+/// On error `out` is left empty.
+pub fn write_place_order(
+    out: &mut Vec<u8>,
+    account: Account,
+    o: &PlaceOrder<'_>,
+) -> Result<(), EncodeError> {
+    write_req_head(out, b"place-order", account, o.client_id.as_bytes());
+    if let Err(e) = write_order_object(out, o) {
+        out.clear();
+        return Err(e);
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// `cancel-order` for `order_id` (predicted or acknowledged). `request_id` is echoed in the reply.
+pub fn write_cancel_order(
+    out: &mut Vec<u8>,
+    account: Account,
+    request_id: &ClientId,
+    time_ms: u64,
+    order_id: &OrderId,
+    symbol: &str,
+) -> Result<(), EncodeError> {
+    if !json_safe(symbol.as_bytes()) || symbol.is_empty() {
+        out.clear();
+        return Err(EncodeError::BadSymbol);
+    }
+    write_req_head(out, b"cancel-order", account, request_id.as_bytes());
+    out.extend_from_slice(b"{\"time\":");
+    push_u64(out, time_ms);
+    out.push(b',');
+    push_str_field(out, b"id", request_id.as_bytes());
+    out.push(b',');
+    push_str_field(out, b"orderId", order_id.as_bytes());
+    out.push(b',');
+    push_str_field(out, b"symbol", symbol.as_bytes());
+    out.extend_from_slice(b"}}");
+    Ok(())
+}
+
+/// `cancel-all`, for one symbol or (with `None`) every symbol of the account.
+pub fn write_cancel_all(
+    out: &mut Vec<u8>,
+    account: Account,
+    request_id: &ClientId,
+    time_ms: u64,
+    symbol: Option<&str>,
+) -> Result<(), EncodeError> {
+    if symbol.is_some_and(|s| !json_safe(s.as_bytes()) || s.is_empty()) {
+        out.clear();
+        return Err(EncodeError::BadSymbol);
+    }
+    write_req_head(out, b"cancel-all", account, request_id.as_bytes());
+    out.extend_from_slice(b"{\"time\":");
+    push_u64(out, time_ms);
+    if let Some(s) = symbol {
+        out.push(b',');
+        push_str_field(out, b"symbol", s.as_bytes());
+    }
+    out.extend_from_slice(b"}}");
+    Ok(())
+}
+
+/// `open-order` for `symbols` (`"A"`, `"A,B"`, or `None` for all).
+pub fn write_open_orders(
+    out: &mut Vec<u8>,
+    account: Account,
+    request_id: &ClientId,
+    symbols: Option<&str>,
+) -> Result<(), EncodeError> {
+    if symbols.is_some_and(|s| !json_safe(s.as_bytes())) {
+        out.clear();
+        return Err(EncodeError::BadSymbol);
+    }
+    write_req_head(out, b"open-order", account, request_id.as_bytes());
+    out.push(b'{');
+    if let Some(s) = symbols {
+        push_str_field(out, b"symbols", s.as_bytes());
+    }
+    out.extend_from_slice(b"}}");
+    Ok(())
+}
+
+/// `{"op":"sub","id":..,"ch":"order:cash"}`: order pushes (and balance pushes) for the account.
+pub fn write_subscribe_orders(out: &mut Vec<u8>, account: Account, request_id: &ClientId) {
+    out.clear();
+    out.extend_from_slice(b"{\"op\":\"sub\",\"id\":\"");
+    out.extend_from_slice(request_id.as_bytes());
+    out.extend_from_slice(b"\",\"ch\":\"order:");
+    out.extend_from_slice(account.as_str().as_bytes());
+    out.extend_from_slice(b"\"}");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding
+
+/// The exchange's order status as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WireStatus {
+    PendingNew,
+    New,
+    /// Ready-ack mode: resting as a maker (the same state as `New` for the tracker).
+    Ready,
+    PartiallyFilled,
+    Filled,
+    Canceled,
+    Rejected,
+}
+
+impl WireStatus {
+    fn parse(b: &[u8]) -> Option<WireStatus> {
+        Some(match b {
+            b"PendingNew" => WireStatus::PendingNew,
+            b"New" => WireStatus::New,
+            b"Ready" => WireStatus::Ready,
+            b"PartiallyFilled" => WireStatus::PartiallyFilled,
+            b"Filled" => WireStatus::Filled,
+            b"Canceled" | b"Cancelled" => WireStatus::Canceled,
+            b"Rejected" => WireStatus::Rejected,
+            _ => return None,
+        })
+    }
+
+    pub fn reported(self) -> ReportedStatus {
+        match self {
+            WireStatus::PendingNew => ReportedStatus::PendingNew,
+            WireStatus::New | WireStatus::Ready => ReportedStatus::New,
+            WireStatus::PartiallyFilled => ReportedStatus::PartiallyFilled,
+            WireStatus::Filled => ReportedStatus::Filled,
+            WireStatus::Canceled => ReportedStatus::Canceled,
+            WireStatus::Rejected => ReportedStatus::Rejected,
+        }
+    }
+}
+
+fn parse_side(b: &[u8]) -> Option<Side> {
+    match b {
+        b"Buy" | b"buy" | b"BUY" => Some(Side::Buy),
+        b"Sell" | b"sell" | b"SELL" => Some(Side::Sell),
+        _ => None,
+    }
+}
+
+fn parse_kind(b: &[u8]) -> Option<OrderKind> {
+    match b {
+        b"Limit" | b"limit" => Some(OrderKind::Limit),
+        b"Market" | b"market" => Some(OrderKind::Market),
+        b"StopLimit" | b"stop_limit" => Some(OrderKind::StopLimit),
+        b"StopMarket" | b"stop_market" => Some(OrderKind::StopMarket),
+        _ => None,
+    }
+}
+
+/// One order's state from an `order` push or an `open-order` row, at the symbol's scales.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderPush<'a> {
+    pub symbol: &'a str,
+    pub scales: SymbolScales,
+    pub seq: u64,
+    pub order_id: OrderId,
+    pub side: Option<Side>,
+    pub kind: Option<OrderKind>,
+    /// Limit price; 0 when empty (market orders).
+    pub price: i64,
+    pub qty: i64,
+    pub stop_price: Option<i64>,
+    pub status: WireStatus,
+    pub avg_px: i64,
+    pub cum_qty: i64,
+    pub cum_fee: i64,
+    pub fee_asset: &'a str,
+    /// Error code text (`""`, `"NULL_VAL"`, `"PostOnlyWouldTake"`, ...).
+    pub err: &'a str,
+    pub ts_ms: i64,
+    /// Execution instruction (`NULL_VAL`, `Post`, `Liquidation`).
+    pub exec_inst: &'a str,
+    /// Balances after the event: base total/available, quote total/available (asset scales).
+    pub base_total: Option<i64>,
+    pub base_available: Option<i64>,
+    pub quote_total: Option<i64>,
+    pub quote_available: Option<i64>,
+}
+
+impl OrderPush<'_> {
+    /// The tracker's view of this report.
+    pub fn update(&self, source: Source) -> OrderUpdate {
+        OrderUpdate {
+            order_id: self.order_id,
+            seq: Some(self.seq),
+            status: self.status.reported(),
+            cum_qty: self.cum_qty,
+            avg_px: self.avg_px,
+            cum_fee: self.cum_fee,
+            ts_ms: self.ts_ms,
+            source,
+        }
+    }
+
+    pub fn is_post_only(&self) -> bool {
+        self.exec_inst.eq_ignore_ascii_case("post")
+    }
+}
+
+/// Ready-ack mode's refusal of a cancel (`st:"Rejected"`, `err:"OrderCancelReject"`): the target order is
+/// unaffected. Never apply it to the order as a rejection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CancelReject<'a> {
+    /// The order we tried to cancel (`origOrderId`).
+    pub order_id: OrderId,
+    /// The cancel request's own id (`orderId`).
+    pub request_order_id: OrderId,
+    pub symbol: &'a str,
+    pub seq: u64,
+    /// Why (`TooLateToCancel`, ...).
+    pub text: &'a str,
+    pub ts_ms: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyStatus {
+    Ack,
+    Accept,
+    Done,
+    Err,
+}
+
+/// The reply to a place-order, cancel-order or cancel-all request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderReply<'a> {
+    /// The request id we sent (outer `id`, or `info.id`).
+    pub request_id: &'a str,
+    /// `place-order`, `cancel-order`, `cancel-all`, ...
+    pub action: &'a str,
+    pub status: ReplyStatus,
+    /// Exchange order id (`info.orderId`), when given and non-empty.
+    pub order_id: Option<OrderId>,
+    pub symbol: &'a str,
+    /// 0 on success; the exchange's error code otherwise.
+    pub code: i64,
+    pub reason: &'a str,
+    pub message: &'a str,
+    pub timestamp_ms: Option<i64>,
+}
+
+/// A `balance` push (changes not caused by orders: deposits, transfers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BalancePush<'a> {
+    pub asset_name: &'a str,
+    pub asset: AssetId,
+    pub seq: u64,
+    pub total: i64,
+    pub available: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthReply<'a> {
+    pub id: &'a str,
+    pub code: i64,
+    pub err: &'a str,
+    /// The server confirmed ready-ack mode.
+    pub ready_ack: bool,
+}
+
+/// `{"m":"error",...}` or `{"m":"disconnected",...}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorMsg<'a> {
+    pub id: &'a str,
+    pub code: i64,
+    pub reason: &'a str,
+    pub info: &'a str,
+}
+
+/// The `open-order` reply; iterate [`OpenOrders::orders`] for the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenOrders<'a> {
+    pub id: &'a str,
+    data: &'a [u8],
+}
+
+impl<'a> OpenOrders<'a> {
+    /// Each row decoded like an order push; a bad row is an error item, the others still come.
+    pub fn orders<'s, S: Scales>(
+        &self,
+        scales: &'s S,
+    ) -> impl Iterator<Item = Result<OrderPush<'a>, DecodeError>> + use<'a, 's, S> {
+        json::elements(self.data).map(move |v| match v {
+            Ok(Value::Obj(o)) => match decode_order_data(o, scales)? {
+                OrderData::Order(p) => Ok(p),
+                OrderData::CancelReject(_) => Err(DecodeError::Bad("data")),
+            },
+            Ok(_) => Err(DecodeError::Bad("data")),
+            Err(e) => Err(DecodeError::Json(e)),
+        })
+    }
+}
+
+/// Anything the trading session can receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inbound<'a> {
+    OrderReply(OrderReply<'a>),
+    Order(OrderPush<'a>),
+    CancelReject(CancelReject<'a>),
+    Balance(BalancePush<'a>),
+    OpenOrders(OpenOrders<'a>),
+    Auth(AuthReply<'a>),
+    Error(ErrorMsg<'a>),
+    Disconnected(ErrorMsg<'a>),
+    Connected {
+        authenticated: bool,
+    },
+    /// Server ping: answer `{"op":"pong"}` at once.
+    Ping {
+        hp: Option<i64>,
+    },
+    Pong,
+    /// Subscription acknowledgement (`code` 0 = ok).
+    Sub {
+        code: i64,
+    },
+    /// Another message type (market data, ...), left to its decoder.
+    Other {
+        m: &'a str,
+    },
+}
+
+fn text<'a>(v: Value<'a>, k: &'static str) -> Result<&'a str, DecodeError> {
+    match v {
+        Value::Str(_) => v.as_str().ok_or(DecodeError::Bad(k)),
+        Value::Null => Ok(""),
+        _ => Err(DecodeError::Bad(k)),
+    }
+}
+
+fn int(v: Value<'_>, k: &'static str) -> Result<i64, DecodeError> {
+    v.as_i64().ok_or(DecodeError::Bad(k))
+}
+
+fn dec(
+    v: Option<Value<'_>>,
+    scale: u8,
+    k: &'static str,
+    empty_is_zero: bool,
+) -> Result<Option<i64>, DecodeError> {
+    let Some(v) = v else { return Ok(None) };
+    let b = match v {
+        Value::Str(b) | Value::Num(b) => b,
+        Value::Null => return Ok(None),
+        _ => return Err(DecodeError::Bad(k)),
+    };
+    if b.is_empty() {
+        return if empty_is_zero { Ok(Some(0)) } else { Ok(None) };
+    }
+    parse_scaled(b, scale)
+        .map(Some)
+        .map_err(|e| DecodeError::Decimal(k, e))
+}
+
+fn id_of(v: Value<'_>, k: &'static str) -> Result<OrderId, DecodeError> {
+    let b = v.as_str_bytes().ok_or(DecodeError::Bad(k))?;
+    if b.len() > MAX_ID_LEN {
+        return Err(DecodeError::Bad(k));
+    }
+    OrderId::new(b).ok_or(DecodeError::Bad(k))
+}
+
+enum OrderData<'a> {
+    Order(OrderPush<'a>),
+    CancelReject(CancelReject<'a>),
+}
+
+/// Raw fields of an order object, collected in one pass (field order is not guaranteed).
+#[derive(Default)]
+struct RawOrder<'a> {
+    s: Option<Value<'a>>,
+    sn: Option<Value<'a>>,
+    sd: Option<Value<'a>>,
+    ot: Option<Value<'a>>,
+    p: Option<Value<'a>>,
+    q: Option<Value<'a>>,
+    sp: Option<Value<'a>>,
+    st: Option<Value<'a>>,
+    ap: Option<Value<'a>>,
+    cfq: Option<Value<'a>>,
+    cf: Option<Value<'a>>,
+    fa: Option<Value<'a>>,
+    err: Option<Value<'a>>,
+    t: Option<Value<'a>>,
+    order_id: Option<Value<'a>>,
+    orig_order_id: Option<Value<'a>>,
+    text: Option<Value<'a>>,
+    ei: Option<Value<'a>>,
+    bab: Option<Value<'a>>,
+    btb: Option<Value<'a>>,
+    qab: Option<Value<'a>>,
+    qtb: Option<Value<'a>>,
+    // Balance push fields.
+    a: Option<Value<'a>>,
+    tb: Option<Value<'a>>,
+    ab: Option<Value<'a>>,
+}
+
+impl<'a> RawOrder<'a> {
+    #[inline]
+    fn set(&mut self, k: &[u8], v: Value<'a>) {
+        let slot = match k {
+            b"s" => &mut self.s,
+            b"sn" => &mut self.sn,
+            b"sd" => &mut self.sd,
+            b"ot" => &mut self.ot,
+            b"p" => &mut self.p,
+            b"q" => &mut self.q,
+            b"sp" => &mut self.sp,
+            b"st" => &mut self.st,
+            b"ap" => &mut self.ap,
+            b"cfq" => &mut self.cfq,
+            b"cf" => &mut self.cf,
+            b"fa" => &mut self.fa,
+            b"err" => &mut self.err,
+            b"t" => &mut self.t,
+            b"orderId" => &mut self.order_id,
+            b"origOrderId" => &mut self.orig_order_id,
+            b"text" => &mut self.text,
+            b"ei" => &mut self.ei,
+            b"bab" => &mut self.bab,
+            b"btb" => &mut self.btb,
+            b"qab" => &mut self.qab,
+            b"qtb" => &mut self.qtb,
+            b"a" => &mut self.a,
+            b"tb" => &mut self.tb,
+            b"ab" => &mut self.ab,
+            _ => return,
+        };
+        *slot = Some(v);
+    }
+}
+
+fn decode_order_data<'a, S: Scales>(
+    obj: &'a [u8],
+    scales: &S,
+) -> Result<OrderData<'a>, DecodeError> {
+    let mut r = RawOrder::default();
+    for kv in json::fields(obj) {
+        let (k, v) = kv?;
+        r.set(k, v);
+    }
+    finish_order(&r, scales)
+}
+
+fn finish_order<'a, S: Scales>(r: &RawOrder<'a>, scales: &S) -> Result<OrderData<'a>, DecodeError> {
+    let symbol = text(r.s.ok_or(DecodeError::Missing("s"))?, "s")?;
+    let seq =
+        r.sn.ok_or(DecodeError::Missing("sn"))?
+            .as_u64()
+            .ok_or(DecodeError::Bad("sn"))?;
+    let order_id = id_of(
+        r.order_id.ok_or(DecodeError::Missing("orderId"))?,
+        "orderId",
+    )?;
+    let st_raw =
+        r.st.ok_or(DecodeError::Missing("st"))?
+            .as_str_bytes()
+            .ok_or(DecodeError::Bad("st"))?;
+    let status = WireStatus::parse(st_raw).ok_or(DecodeError::Bad("st"))?;
+    let err = r.err.map(|v| text(v, "err")).transpose()?.unwrap_or("");
+    let ts_ms = r.t.map(|v| int(v, "t")).transpose()?.unwrap_or(0);
+    if status == WireStatus::Rejected && err == "OrderCancelReject" {
+        let target = r.orig_order_id.ok_or(DecodeError::Missing("origOrderId"))?;
+        return Ok(OrderData::CancelReject(CancelReject {
+            order_id: id_of(target, "origOrderId")?,
+            request_order_id: order_id,
+            symbol,
+            seq,
+            text: r.text.map(|v| text(v, "text")).transpose()?.unwrap_or(""),
+            ts_ms,
+        }));
+    }
+    let sc = scales
+        .symbol(symbol.as_bytes())
+        .ok_or(DecodeError::UnknownSymbol)?;
+    let side = match r.sd {
+        Some(v) => Some(
+            parse_side(v.as_str_bytes().ok_or(DecodeError::Bad("sd"))?)
+                .ok_or(DecodeError::Bad("sd"))?,
+        ),
+        None => None,
+    };
+    let kind = match r.ot {
+        Some(v) => parse_kind(v.as_str_bytes().ok_or(DecodeError::Bad("ot"))?),
+        None => None,
+    };
+    let cum_qty = dec(r.cfq, sc.qty, "cfq", true)?.ok_or(DecodeError::Missing("cfq"))?;
+    if cum_qty < 0 {
+        return Err(DecodeError::Bad("cfq"));
+    }
+    let avg_px = dec(r.ap, sc.price, "ap", true)?.unwrap_or(0);
+    if avg_px < 0 || (cum_qty > 0 && avg_px == 0) {
+        return Err(DecodeError::Bad("ap"));
+    }
+    Ok(OrderData::Order(OrderPush {
+        symbol,
+        scales: sc,
+        seq,
+        order_id,
+        side,
+        kind,
+        price: dec(r.p, sc.price, "p", true)?.unwrap_or(0),
+        qty: dec(r.q, sc.qty, "q", true)?.unwrap_or(0),
+        stop_price: dec(r.sp, sc.price, "sp", false)?.filter(|&v| v != 0),
+        status,
+        avg_px,
+        cum_qty,
+        cum_fee: dec(r.cf, sc.fee, "cf", true)?.unwrap_or(0),
+        fee_asset: r.fa.map(|v| text(v, "fa")).transpose()?.unwrap_or(""),
+        err,
+        ts_ms,
+        exec_inst: r.ei.map(|v| text(v, "ei")).transpose()?.unwrap_or(""),
+        base_total: dec(r.btb, sc.base.scale, "btb", false)?,
+        base_available: dec(r.bab, sc.base.scale, "bab", false)?,
+        quote_total: dec(r.qtb, sc.quote.scale, "qtb", false)?,
+        quote_available: dec(r.qab, sc.quote.scale, "qab", false)?,
+    }))
+}
+
+fn finish_balance<'a, S: Scales>(
+    r: &RawOrder<'a>,
+    scales: &S,
+) -> Result<BalancePush<'a>, DecodeError> {
+    let (a, sn, tb, ab) = (r.a, r.sn, r.tb, r.ab);
+    let name = text(a.ok_or(DecodeError::Missing("a"))?, "a")?;
+    let asset = scales
+        .asset(name.as_bytes())
+        .ok_or(DecodeError::UnknownAsset)?;
+    let seq = sn
+        .ok_or(DecodeError::Missing("sn"))?
+        .as_u64()
+        .ok_or(DecodeError::Bad("sn"))?;
+    let total = dec(tb, asset.scale, "tb", false)?.ok_or(DecodeError::Missing("tb"))?;
+    let available = dec(ab, asset.scale, "ab", false)?.ok_or(DecodeError::Missing("ab"))?;
+    Ok(BalancePush {
+        asset_name: name,
+        asset: asset.id,
+        seq,
+        total,
+        available,
+    })
+}
+
+fn decode_reply<'a>(
+    id: Option<Value<'a>>,
+    action: Option<Value<'a>>,
+    status: Option<Value<'a>>,
+    info: Option<Value<'a>>,
+    code: Option<Value<'a>>,
+    reason: Option<Value<'a>>,
+    message: Option<Value<'a>>,
+) -> Result<OrderReply<'a>, DecodeError> {
+    let status = match status.ok_or(DecodeError::Missing("status"))?.as_str_bytes() {
+        Some(b"Ack") | Some(b"ACK") => ReplyStatus::Ack,
+        Some(b"ACCEPT") | Some(b"Accept") => ReplyStatus::Accept,
+        Some(b"DONE") | Some(b"Done") => ReplyStatus::Done,
+        Some(b"Err") | Some(b"ERR") => ReplyStatus::Err,
+        _ => return Err(DecodeError::Bad("status")),
+    };
+    let mut r = OrderReply {
+        request_id: id.map(|v| text(v, "id")).transpose()?.unwrap_or(""),
+        action: text(action.ok_or(DecodeError::Missing("action"))?, "action")?,
+        status,
+        order_id: None,
+        symbol: "",
+        code: code.map(|v| int(v, "code")).transpose()?.unwrap_or(0),
+        reason: reason.map(|v| text(v, "reason")).transpose()?.unwrap_or(""),
+        message: message
+            .map(|v| text(v, "message"))
+            .transpose()?
+            .unwrap_or(""),
+        timestamp_ms: None,
+    };
+    match info {
+        Some(Value::Obj(o)) => {
+            for kv in json::fields(o) {
+                let (k, v) = kv?;
+                match k {
+                    b"id" if r.request_id.is_empty() => r.request_id = text(v, "info.id")?,
+                    b"orderId" => {
+                        let b = v.as_str_bytes().ok_or(DecodeError::Bad("info.orderId"))?;
+                        if !b.is_empty() {
+                            r.order_id = Some(id_of(v, "info.orderId")?);
+                        }
+                    }
+                    b"symbol" => r.symbol = text(v, "info.symbol")?,
+                    b"code" => r.code = int(v, "info.code")?,
+                    b"reason" => r.reason = text(v, "info.reason")?,
+                    b"message" => r.message = text(v, "info.message")?,
+                    b"timestamp" => r.timestamp_ms = Some(int(v, "info.timestamp")?),
+                    _ => {}
+                }
+            }
+        }
+        Some(Value::Str(_)) if r.message.is_empty() => {
+            r.message = text(info.unwrap_or(Value::Null), "info")?
+        }
+        _ => {}
+    }
+    if r.status == ReplyStatus::Err && r.code == 0 {
+        // The docs show error replies whose code is only inside `info`, or missing; never report success.
+        r.code = -1;
+    }
+    Ok(r)
+}
+
+/// Decodes one text frame of the trading session. Borrowed from `frame`; allocates nothing.
+pub fn decode<'a, S: Scales>(frame: &'a [u8], scales: &S) -> Result<Inbound<'a>, DecodeError> {
+    let mut m = None;
+    let mut op = None;
+    let mut data = None;
+    let mut id = None;
+    let mut action = None;
+    let mut status = None;
+    let mut info = None;
+    let mut code = None;
+    let mut reason = None;
+    let mut message = None;
+    let mut err = None;
+    let mut ack = None;
+    let mut typ = None;
+    let mut hp = None;
+    let mut first = true;
+    // One pass: an object `data` (order and balance pushes) is read in place, not skipped and re-read.
+    let mut raw = RawOrder::default();
+    let mut data_obj = false;
+    let mut rdr = json::ObjectReader::new(frame);
+    loop {
+        let k = match rdr.next_key() {
+            Ok(Some(k)) => k,
+            Ok(None) => break,
+            Err(JsonError::Unexpected { at: 0 }) if first => return Err(DecodeError::NotObject),
+            Err(e) => return Err(e.into()),
+        };
+        first = false;
+        if k == b"data" {
+            if rdr.object_fields(|k, v| raw.set(k, v))? {
+                data_obj = true;
+                data = None;
+            } else {
+                data_obj = false;
+                data = Some(rdr.value()?);
+            }
+            continue;
+        }
+        let v = rdr.value()?;
+        match k {
+            b"m" => m = Some(v),
+            b"op" => op = Some(v),
+            b"id" => id = Some(v),
+            b"action" => action = Some(v),
+            b"status" => status = Some(v),
+            b"info" => info = Some(v),
+            b"code" => code = Some(v),
+            b"reason" => reason = Some(v),
+            b"message" => message = Some(v),
+            b"err" => err = Some(v),
+            b"ack" => ack = Some(v),
+            b"type" => typ = Some(v),
+            b"hp" => hp = Some(v),
+            _ => {}
+        }
+    }
+    let kind = m.or(op).ok_or(DecodeError::Missing("m"))?;
+    let kind = kind.as_str_bytes().ok_or(DecodeError::Bad("m"))?;
+    let s = |v: Option<Value<'a>>, k: &'static str| -> Result<&'a str, DecodeError> {
+        v.map(|v| text(v, k)).transpose().map(|o| o.unwrap_or(""))
+    };
+    let code_i = |v: Option<Value<'a>>| -> Result<i64, DecodeError> {
+        v.map(|v| int(v, "code"))
+            .transpose()
+            .map(|o| o.unwrap_or(0))
+    };
+    Ok(match kind {
+        b"order" if data_obj => match finish_order(&raw, scales)? {
+            OrderData::Order(p) => Inbound::Order(p),
+            OrderData::CancelReject(c) => Inbound::CancelReject(c),
+        },
+        b"order" => match data {
+            Some(_) => return Err(DecodeError::Bad("data")),
+            None => Inbound::OrderReply(decode_reply(
+                id, action, status, info, code, reason, message,
+            )?),
+        },
+        b"balance" if data_obj => Inbound::Balance(finish_balance(&raw, scales)?),
+        b"balance" => match data {
+            Some(_) => return Err(DecodeError::Bad("data")),
+            None => return Err(DecodeError::Missing("data")),
+        },
+        b"open-order" if data_obj => return Err(DecodeError::Bad("data")),
+        b"open-order" => match data {
+            Some(Value::Arr(a)) => Inbound::OpenOrders(OpenOrders {
+                id: s(id, "id")?,
+                data: a,
+            }),
+            Some(_) => return Err(DecodeError::Bad("data")),
+            None => return Err(DecodeError::Missing("data")),
+        },
+        b"auth" => Inbound::Auth(AuthReply {
+            id: s(id, "id")?,
+            code: code_i(code)?,
+            err: s(err, "err")?,
+            ready_ack: matches!(ack.and_then(|v| v.as_str_bytes()), Some(b"ready")),
+        }),
+        b"error" | b"disconnected" => {
+            let e = ErrorMsg {
+                id: s(id, "id")?,
+                code: code_i(code)?,
+                reason: s(reason, "reason")?,
+                info: match info {
+                    Some(v @ Value::Str(_)) => text(v, "info")?,
+                    _ => s(message, "message")?,
+                },
+            };
+            if kind == b"error" {
+                Inbound::Error(e)
+            } else {
+                Inbound::Disconnected(e)
+            }
+        }
+        b"connected" => Inbound::Connected {
+            authenticated: matches!(typ.and_then(|v| v.as_str_bytes()), Some(b"auth")),
+        },
+        b"ping" => Inbound::Ping {
+            hp: hp.and_then(|v| v.as_i64()),
+        },
+        b"pong" => Inbound::Pong,
+        b"sub" | b"unsub" => Inbound::Sub {
+            code: code_i(code)?,
+        },
+        other => Inbound::Other {
+            m: std::str::from_utf8(other).map_err(|_| DecodeError::Bad("m"))?,
+        },
+    })
+}
+
+/// `{"op":"pong"}`, the answer to a server ping.
+pub const PONG: &[u8] = b"{\"op\":\"pong\"}";
+/// `{"op":"ping"}`, the client keep-alive.
+pub const PING: &[u8] = b"{\"op\":\"ping\"}";
