@@ -58,7 +58,7 @@ pub fn fmt(v: i128, scale: u32) -> String {
     out.push_str(&int.to_string());
     if frac != 0 {
         let mut digits = scale;
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             digits -= 1;
         }

@@ -7,6 +7,13 @@ use crate::market::{ASSET_SCALE, Product};
 use crate::rng::Rng;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+/// A book level: (price units, quantity units).
+pub type Lvl = (i64, i64);
+/// Best bid and best ask.
+pub type Top = (Option<Lvl>, Option<Lvl>);
+/// Bids and asks, best first.
+pub type Sides = (Vec<Lvl>, Vec<Lvl>);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Side {
     Buy,
@@ -433,7 +440,7 @@ impl Engine {
     }
 
     /// Book levels best first: (bids, asks), each (price, total qty), at most `depth` per side.
-    pub fn levels(&self, sym: usize, depth: usize) -> (Vec<(i64, i64)>, Vec<(i64, i64)>) {
+    pub fn levels(&self, sym: usize, depth: usize) -> Sides {
         let s = &self.syms[sym];
         let bids = s
             .bids
@@ -451,7 +458,7 @@ impl Engine {
         (bids, asks)
     }
 
-    pub fn best(&self, sym: usize) -> (Option<(i64, i64)>, Option<(i64, i64)>) {
+    pub fn best(&self, sym: usize) -> Top {
         let s = &self.syms[sym];
         (
             s.bids.iter().next_back().map(|(p, l)| (*p, l.total)),
@@ -467,14 +474,7 @@ impl Engine {
     }
 
     /// Emits the depth diff (and a bbo when the top changed) for the levels touched by one operation.
-    fn finish(
-        &mut self,
-        sym: usize,
-        ch: Changes,
-        ts: u64,
-        top_before: (Option<(i64, i64)>, Option<(i64, i64)>),
-        evs: &mut Vec<Ev>,
-    ) {
+    fn finish(&mut self, sym: usize, ch: Changes, ts: u64, top_before: Top, evs: &mut Vec<Ev>) {
         if ch.is_empty() {
             return;
         }
@@ -491,8 +491,8 @@ impl Engine {
             .iter()
             .map(|p| (*p, s.asks.get(p).map_or(0, |l| l.total)))
             .collect();
-        bids.sort_by(|a, b| b.0.cmp(&a.0));
-        asks.sort_by(|a, b| a.0.cmp(&b.0));
+        bids.sort_by_key(|l| std::cmp::Reverse(l.0));
+        asks.sort_by_key(|l| l.0);
         evs.push(Ev::Depth {
             sym,
             seqnum: s.seqnum,
@@ -730,6 +730,7 @@ impl Engine {
     }
 
     /// Matches an aggressor against the opposite side; returns the filled quantity.
+    #[allow(clippy::too_many_arguments)]
     fn match_taker(
         &mut self,
         sym: usize,
@@ -1622,8 +1623,8 @@ mod tests {
         let mut e = engine();
         let mut rng = Rng::new(3);
         e.seed_book(0, &mut rng);
-        let mut last = e.syms[0].seqnum;
-        for k in 0..5000 {
+        let first = e.syms[0].seqnum;
+        for k in 0..5000u64 {
             let evs = e.flow_event(0, &mut rng, 1_700_000_000_000 + k);
             let depths: Vec<u64> = evs
                 .iter()
@@ -1635,8 +1636,7 @@ mod tests {
                     }
                 })
                 .collect();
-            assert_eq!(depths, vec![last + 1]);
-            last += 1;
+            assert_eq!(depths, vec![first + k + 1]);
             let (b, a) = e.best(0);
             if let (Some(b), Some(a)) = (b, a) {
                 assert!(b.0 < a.0, "crossed book at event {k}");

@@ -47,9 +47,6 @@ impl SessQ {
         lock(&self.q).push_back(o);
         self.notify.notify_one();
     }
-    pub fn len(&self) -> usize {
-        lock(&self.q).len()
-    }
 }
 
 /// Locks a mutex, recovering the data if a panicking thread poisoned it (the state stays usable for tests).
@@ -160,6 +157,7 @@ impl State {
     }
 
     /// Depth-like message (`depth`, `depth-realtime`, `depth-snapshot`, `depth-snapshot-realtime`).
+    #[allow(clippy::too_many_arguments)]
     pub fn depth_json(
         &self,
         m: &str,

@@ -249,7 +249,7 @@ pub async fn run<S: AsyncRead + AsyncWrite + Send + 'static>(
                     rbuf.drain(..n);
                     last_msg = Instant::now();
                     match f.opcode {
-                        0x0 | 0x1 | 0x2 => {
+                        0x0..=0x2 => {
                             let (op, mut data) = match (f.opcode, frag.take()) {
                                 (0x0, Some((op, mut d))) => {
                                     d.extend_from_slice(&f.payload);
@@ -665,7 +665,7 @@ fn sub(st: &mut State, sid: u64, v: &Value, q: &Arc<SessQ>, on: bool) {
                 st.record_variant("order channel: order:CASH");
             } else if acct == st.acct.cash_id {
                 st.record_variant("order channel: order:<accountId>");
-            } else if !acct.eq_ignore_ascii_case("cash") && !(acct.is_empty() && !on) {
+            } else if !acct.eq_ignore_ascii_case("cash") && (!acct.is_empty() || on) {
                 push(
                     q,
                     fail(

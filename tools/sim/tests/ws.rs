@@ -115,7 +115,7 @@ fn public_channels_acks_and_unsub() {
         ws.send(json!({"op":"sub","id":"y","ch":"depth:NOPE/USDT"})).await;
         let a = ws.json(T).await.unwrap();
         assert_eq!(a["code"], 100008);
-        let eleven = vec!["BTC/USDT"; 11].join(",");
+        let eleven = ["BTC/USDT"; 11].join(",");
         ws.send(json!({"op":"sub","id":"z","ch":format!("trades:{eleven}")})).await;
         assert_ne!(ws.json(T).await.unwrap()["code"], 0);
         sim.step(300);
