@@ -36,6 +36,9 @@ pub struct SessQ {
     pub notify: Notify,
 }
 
+/// A subscriber this far behind is cut off (its queue is dropped) instead of growing without bound.
+pub const MAX_QUEUE: usize = 1_000_000;
+
 impl SessQ {
     pub fn new() -> Arc<SessQ> {
         Arc::new(SessQ {
@@ -44,7 +47,17 @@ impl SessQ {
         })
     }
     pub fn push(&self, o: Out) {
-        lock(&self.q).push_back(o);
+        {
+            let mut q = lock(&self.q);
+            if q.len() >= MAX_QUEUE {
+                if !matches!(q.back(), Some(Out::Abort)) {
+                    q.clear();
+                    q.push_back(Out::Abort);
+                }
+            } else {
+                q.push_back(o);
+            }
+        }
         self.notify.notify_one();
     }
 }

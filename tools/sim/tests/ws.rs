@@ -334,3 +334,34 @@ fn keep_alive_pings_pongs_and_missed_pong_disconnect() {
         assert_eq!(sim.ws_sessions(), 0);
     });
 }
+
+#[test]
+fn flow_rate_is_what_was_configured() {
+    let sim = start(SimConfig {
+        rate: 5000,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    rt().block_on(async {
+        let mut ws = Ws::connect(&sim, "/api/pro/v1/stream", "").await.unwrap();
+        ws.json(T).await.unwrap();
+        let syms = SimConfig::default().symbols.join(",");
+        for ch in ["depth", "trades", "bbo"] {
+            ws.send(json!({"op":"sub","id":ch,"ch":format!("{ch}:{syms}")}))
+                .await;
+            assert_eq!(ws.json(T).await.unwrap()["code"], 0);
+        }
+        let t0 = std::time::Instant::now();
+        let mut n = 0u64;
+        while t0.elapsed() < Duration::from_millis(1500) {
+            if let Msg::Text(_) = ws.next(T).await {
+                n += 1;
+            }
+        }
+        let per_s = n as f64 / t0.elapsed().as_secs_f64();
+        assert!(
+            (3500.0..6500.0).contains(&per_s),
+            "received {per_s:.0} msgs/s at rate 5000"
+        );
+    });
+}
