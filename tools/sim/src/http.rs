@@ -34,6 +34,8 @@ pub struct Response {
     pub status: u16,
     pub body: String,
     pub extra: Vec<(&'static str, String)>,
+    /// respInst=DONE on an order still New: wait (up to 5 s) for it to fill or end, else answer `body` (Ack).
+    pub done_wait: Option<String>,
 }
 
 impl Response {
@@ -42,6 +44,7 @@ impl Response {
             status: 200,
             body,
             extra: Vec::new(),
+            done_wait: None,
         }
     }
     pub fn status(status: u16, body: String) -> Response {
@@ -49,6 +52,7 @@ impl Response {
             status,
             body,
             extra: Vec::new(),
+            done_wait: None,
         }
     }
 }
@@ -212,7 +216,17 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 format!("REST depth reply delayed {delay} ms"),
             );
         }
-        let (resp, slow) = respond(&shared, &req);
+        let (mut resp, slow) = respond(&shared, &req);
+        if let Some(order_id) = resp.done_wait.take() {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while tokio::time::Instant::now() < deadline {
+                if let Some(b) = rest::done_body(&shared.lock(), &order_id) {
+                    resp.body = b;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
         let bytes = render(&resp, keep_alive);
         if slow {
             for b in bytes.chunks(1) {

@@ -610,6 +610,16 @@ fn private(st: &mut State, m: &str, tail: &str, req: &Request) -> Response {
     }
 }
 
+/// The DONE reply once the order is no longer New (filled, partially filled, canceled or rejected).
+pub fn done_body(st: &State, order_id: &str) -> Option<String> {
+    let o = st.eng.order_by_id(order_id)?;
+    if matches!(o.status, Status::New) {
+        return None;
+    }
+    let data = json!({"ac": "CASH", "accountId": st.acct.cash_id, "action": "place-order", "info": orders::order_json(st, o), "status": "DONE"});
+    Some(json!({"code": 0, "data": data}).to_string())
+}
+
 fn place_one(st: &mut State, body: &Value) -> Response {
     let resp_inst = orders::field_str(body, "respInst")
         .unwrap_or_else(|| "ACK".into())
@@ -631,7 +641,11 @@ fn place_one(st: &mut State, body: &Value) -> Response {
                 }
             };
             st.publish(pl.evs);
-            ok(data)
+            let mut r = ok(data);
+            if resp_inst == "DONE" && matches!(o.status, Status::New) {
+                r.done_wait = Some(pl.order_id);
+            }
+            r
         }
         Err(e) => {
             let info = json!({"id": orders::field_str(body, "id").unwrap_or_default(), "symbol": orders::field_str(body, "symbol").unwrap_or_default()});

@@ -437,3 +437,32 @@ fn same_seed_same_flow() {
         assert!(x.bids != z.bids || x.asks != z.asks);
     }
 }
+
+#[test]
+fn resp_inst_done_waits_for_the_fill() {
+    let sim = sim();
+    let g = sim.account_group();
+    let bid = sim.book("BTC/USDT").unwrap().bids[0].0.clone();
+    let px = format!("{}", bid.parse::<f64>().unwrap().floor() as i64 + 1);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                sim.step(50);
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        });
+        rt().block_on(async {
+            let t0 = std::time::Instant::now();
+            let r = private(&sim, "POST", &format!("/{g}/api/pro/v1/cash/order"), "order", Some(&body(json!({"symbol":"BTC/USDT","time":now_ms(),"orderQty":"0.001","orderType":"limit","side":"buy","orderPrice":px,"respInst":"DONE"})))).await;
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            assert_eq!(r.body["data"]["status"], "DONE", "{}", r.raw);
+            assert!(t0.elapsed() >= std::time::Duration::from_millis(250), "the reply waited for the fill");
+            let st = r.body["data"]["info"]["status"].as_str().unwrap().to_string();
+            assert!(st == "Filled" || st == "PartiallyFilled", "{st}");
+            let now_st = sim.order(r.body["data"]["info"]["orderId"].as_str().unwrap()).unwrap().status;
+            assert!(now_st == "Filled" || now_st == "PartiallyFilled", "{now_st}");
+        });
+    });
+}
