@@ -64,7 +64,7 @@ pub fn verify(
             format!("Not a valid timestamp: {ts}"),
         ));
     };
-    if (t - now_ms as i64).abs() > WINDOW_MS {
+    if (i128::from(t) - i128::from(now_ms)).abs() > i128::from(WINDOW_MS) {
         return Err(err(
             100011,
             "INVALID_TIMESTAMP",

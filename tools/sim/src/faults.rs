@@ -219,7 +219,7 @@ impl FaultState {
                     );
                 }
                 (Kind::EarlyDiffs, _) => {
-                    self.early_diffs_ms = it.value.unwrap_or(1500).max(0) as u64;
+                    self.early_diffs_ms = it.value.unwrap_or(1500).clamp(0, 3_600_000) as u64;
                     self.record(
                         now_ms,
                         "early_diffs",
@@ -250,7 +250,7 @@ impl FaultState {
                 (k, _) if k.is_rest() => {
                     self.pending.push(Pending {
                         kind: k,
-                        at: self.rest_count + n,
+                        at: self.rest_count.saturating_add(n),
                         symbol: None,
                     });
                 }
@@ -266,7 +266,7 @@ impl FaultState {
                     };
                     self.pending.push(Pending {
                         kind: k,
-                        at: base + n,
+                        at: base.saturating_add(n),
                         symbol: it.symbol.clone(),
                     });
                 }

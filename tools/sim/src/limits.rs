@@ -86,7 +86,7 @@ pub struct OpCounters {
 
 impl OpCounters {
     pub fn hit(&mut self, g: Group, now: u64, l: &Limits) -> Verdict {
-        if now >= self.window_start + l.window_ms {
+        if now >= self.window_start.saturating_add(l.window_ms) {
             self.window_start = now;
             self.counts = [0; 5];
         }
@@ -104,7 +104,7 @@ impl OpCounters {
             return Verdict::Ban;
         }
         if c > l1 {
-            self.ignored_until[i] = now + l.ban_ms;
+            self.ignored_until[i] = now.saturating_add(l.ban_ms);
             return Verdict::Ignore;
         }
         if now < self.ignored_until[i] {

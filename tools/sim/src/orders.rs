@@ -46,7 +46,7 @@ pub fn valid_client_id(id: &str) -> bool {
 
 /// The documented order id: `a`/`s` + hex(ms) + userUID + last 9 chars of the client id (or 9 random chars).
 pub fn make_order_id(st: &mut State, ws: bool, time: u64, client_id: &str) -> String {
-    let tail = if client_id.len() >= 9 {
+    let tail = if client_id.len() >= 9 && client_id.is_ascii() {
         client_id[client_id.len() - 9..].to_string()
     } else {
         st.id_rng.alnum(9)
@@ -76,7 +76,7 @@ fn check_time(st: &State, args: &Value) -> Result<u64, RejectErr> {
             format!("Not a valid timestamp: {t}"),
         )
     })?;
-    if (t as i64 - st.now_ms() as i64).abs() > WINDOW_MS {
+    if (i128::from(t) - i128::from(st.now_ms())).abs() > i128::from(WINDOW_MS) {
         return Err(rej(
             100011,
             "INVALID_TIMESTAMP",

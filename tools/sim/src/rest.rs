@@ -239,7 +239,7 @@ fn public(st: &mut State, m: &str, path: &str, req: &Request) -> Option<Response
         "/api/pro/v1/exchange-info" => {
             let now = st.now_ms();
             let echo = q("requestTime").and_then(|s| s.parse::<u64>().ok()).unwrap_or(now);
-            ok(json!({"requestTimeEcho": echo, "requestReceiveAt": now, "latency": now as i64 - echo as i64}))
+            ok(json!({"requestTimeEcho": echo, "requestReceiveAt": now, "latency": (i128::from(now) - i128::from(echo)).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64}))
         }
         "/api/pro/v2/risk-limit-info" | "/api/pro/v1/risk-limit-info" => {
             let ip = q("ip").unwrap_or_else(|| req.ip.to_string());
@@ -680,7 +680,7 @@ fn cancel_one(st: &mut State, body: &Value, now: u64) -> Response {
         );
     }
     let time = match orders::field_str(body, "time").map(|t| t.parse::<u64>()) {
-        Some(Ok(t)) if (t as i64 - now as i64).abs() <= auth::WINDOW_MS => t,
+        Some(Ok(t)) if (i128::from(t) - i128::from(now)).abs() <= i128::from(auth::WINDOW_MS) => t,
         Some(_) => {
             return order_err(
                 st,

@@ -162,7 +162,9 @@ fn levels_json(out: &mut String, lv: &[(i64, i64)], p: &crate::market::Product) 
 
 impl State {
     pub fn now_ms(&self) -> u64 {
-        (wall_ms() as i64 + self.faults.skew_ms).max(0) as u64
+        (wall_ms() as i64)
+            .saturating_add(self.faults.skew_ms)
+            .max(0) as u64
     }
 
     pub fn record_variant(&mut self, v: impl Into<String>) {

@@ -228,7 +228,7 @@ pub async fn run<S: AsyncRead + AsyncWrite + Send + 'static>(
         q.push(Out::Text(
             format!("{{\"m\":\"connected\",\"type\":\"{kind}\"}}").into(),
         ));
-        (sid, st.stamp, st.ping_interval_ms.max(10))
+        (sid, st.stamp, st.ping_interval_ms.clamp(10, 86_400_000))
     };
     let (mut rd, wr) = tokio::io::split(stream);
     let done = Arc::new(tokio::sync::Notify::new());
@@ -414,7 +414,7 @@ fn handle_text(shared: &Arc<Shared>, sid: u64, info: &WsInfo, text: &str) -> Vec
                 return Vec::new();
             }
             Verdict::Ban => {
-                let until = now + limits.ban_ms;
+                let until = now.saturating_add(limits.ban_ms);
                 st.bans.insert(info.ip, until);
                 st.faults.record(
                     now,
