@@ -8,4 +8,5 @@ pub mod engine;
 pub mod net;
 pub mod num;
 pub mod orders;
+pub mod strategy;
 pub mod venue;

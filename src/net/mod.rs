@@ -2,6 +2,7 @@
 
 pub mod backoff;
 pub mod http;
+pub mod oneshot;
 pub mod timer;
 pub mod tls;
 pub mod ws;

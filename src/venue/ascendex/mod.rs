@@ -4,4 +4,5 @@ pub mod auth;
 pub mod ids;
 pub mod rest;
 pub mod rules;
+pub mod session;
 pub mod stream;
