@@ -5,6 +5,7 @@
 
 pub mod book;
 pub mod engine;
+pub mod metrics;
 pub mod net;
 pub mod num;
 pub mod orders;

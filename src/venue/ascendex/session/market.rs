@@ -63,12 +63,14 @@ pub enum MdEvent<'a> {
 
 pub struct MarketState {
     names: Vec<String>,
+    latency: crate::metrics::Latency,
 }
 
 impl MarketState {
     pub fn new(cfg: &SessionConfig, _boot: &Bootstrap) -> Result<Self, SessionError> {
         Ok(MarketState {
             names: cfg.symbols.clone(),
+            latency: crate::metrics::Latency::new(),
         })
     }
 
@@ -77,6 +79,11 @@ impl MarketState {
             .iter()
             .position(|n| n == name)
             .map(|i| SymbolId(i as u16))
+    }
+
+    /// Wire-to-callback and (against the simulator) end-to-end latencies.
+    pub fn latency(&self) -> &crate::metrics::Latency {
+        &self.latency
     }
 
     /// Every configured book is live.

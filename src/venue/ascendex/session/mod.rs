@@ -11,8 +11,12 @@ pub mod market;
 pub mod trading;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use crate::engine::{ConnId, ConnState, Cx, DisconnectReason, Handler};
+use crate::engine::{
+    ConnId, ConnState, Cx, DisconnectReason, Engine, EngineError, Handler, RunMode,
+};
+use crate::metrics::Latency;
 use crate::net::http::{HttpError, Response};
 use crate::orders::types::SymbolId;
 use crate::strategy::{Ctx, STRATEGY_TIMERS, Strategy};
@@ -81,8 +85,10 @@ impl<S: Strategy> Session<S> {
         }
     }
 
-    /// Calls the strategy for one market-data event.
+    /// Calls the strategy for one market-data event. The trading half sees it first (paper trading fills
+    /// against the live book and trades).
     fn dispatch_md(strategy: &mut S, trading: &mut TradingState, cx: &mut Cx<'_>, ev: MdEvent<'_>) {
+        trading.on_market_event(cx, &ev, strategy);
         let mut ctx = Ctx::new(cx, trading, STRATEGY_TIMER_BASE);
         match ev {
             MdEvent::Book {
@@ -103,6 +109,54 @@ impl<S: Strategy> Session<S> {
             let mut ctx = Ctx::new(cx, &mut self.trading, STRATEGY_TIMER_BASE);
             self.strategy.on_start(&mut ctx);
         }
+    }
+
+    /// Latency histograms of both halves, merged.
+    pub fn latency(&self) -> Latency {
+        let mut l = Latency::new();
+        l.merge(self.market.latency());
+        l.merge(self.trading.latency());
+        l
+    }
+
+    /// Stops trading gracefully: cancels open orders (when `cancel_on_shutdown`), waits up to `grace` for the
+    /// exchange to confirm, then closes the connections.
+    pub fn shutdown(&mut self, engine: &mut Engine, grace: Duration) -> Result<(), EngineError> {
+        struct Drain<'s, S>(&'s mut Session<S>, bool);
+        impl<S: Strategy> Handler for Drain<'_, S> {
+            fn on_state(
+                &mut self,
+                cx: &mut Cx<'_>,
+                c: ConnId,
+                s: ConnState,
+                w: Option<&DisconnectReason>,
+            ) {
+                self.0.on_state(cx, c, s, w)
+            }
+            fn on_message(&mut self, cx: &mut Cx<'_>, c: ConnId, m: &[u8], rx: u64) {
+                self.0.on_message(cx, c, m, rx)
+            }
+            fn on_http(&mut self, cx: &mut Cx<'_>, c: ConnId, r: Result<Response<'_>, &HttpError>) {
+                self.0.on_http(cx, c, r)
+            }
+            fn on_timer(&mut self, cx: &mut Cx<'_>, id: usize) {
+                self.0.on_timer(cx, id)
+            }
+            fn on_idle(&mut self, cx: &mut Cx<'_>) {
+                let s = &mut *self.0;
+                if !self.1 {
+                    self.1 = true;
+                    s.trading.begin_shutdown(cx, &mut s.strategy);
+                }
+                if s.trading.shutdown_done() {
+                    cx.stop();
+                }
+            }
+        }
+        let mut drain = Drain(self, false);
+        let r = engine.run(&mut drain, RunMode::Block, Some(grace));
+        engine.shutdown();
+        r
     }
 
     /// The symbol id of a configured symbol name.

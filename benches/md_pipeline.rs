@@ -1,0 +1,2 @@
+//! Bench `md_pipeline`: being written (see the issue tracker).
+fn main() {}
