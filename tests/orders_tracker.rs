@@ -764,3 +764,33 @@ mod props {
         }
     }
 }
+
+#[test]
+fn never_placed_orders_resolve_after_the_request_window() {
+    let mut t = OrderTracker::new(4);
+    let h = t.insert(new_order("c", Some("o")), 1_000, 10).unwrap();
+    t.expire(2_000, |_, _| {});
+    assert_eq!(t.get(h).unwrap().status, OrderStatus::Unknown);
+    assert_eq!(t.get(h).unwrap().remaining(), 1_000);
+    // The status query says "no such order", but the request could still be in flight.
+    assert_eq!(t.not_found(h, 2_000, 30_000), Err(TrackError::TooEarly));
+    assert_eq!(t.not_found(h, 31_000, 30_000), Ok(OrderStatus::Rejected));
+    assert_eq!(t.live_count(), 0);
+    // An order the exchange once confirmed cannot be "not found" into Rejected.
+    let h2 = t.insert(new_order("c2", Some("o2")), 0, 10).unwrap();
+    t.apply(&upd(
+        "o2",
+        Some(1),
+        ReportedStatus::New,
+        0,
+        0,
+        0,
+        Source::WsPush,
+    ))
+    .unwrap();
+    t.mark_unknown(h2).unwrap();
+    assert!(matches!(
+        t.not_found(h2, u64::MAX, 0),
+        Err(TrackError::Illegal(_))
+    ));
+}
