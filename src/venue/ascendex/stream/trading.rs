@@ -130,14 +130,15 @@ pub mod json {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-    /// Whether any byte of `w` is `"`, `\\` or below 0x20 (SWAR: the classic has-zero-byte / has-less-than tests).
+    /// High bit set in the lowest byte of `w` that is `"`, `\\` or below 0x20 (SWAR has-zero-byte and
+    /// has-less-than tests). Bits above the lowest one may be spurious (borrows); the lowest is exact.
     #[inline]
-    fn special_in(w: u64) -> bool {
+    fn special_mask(w: u64) -> u64 {
         let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
         let quote = zero(w ^ (ONES * b'"' as u64));
         let backslash = zero(w ^ (ONES * b'\\' as u64));
         let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-        (quote | backslash | control) != 0
+        quote | backslash | control
     }
 
     struct Cursor<'a> {
@@ -184,7 +185,10 @@ pub mod json {
                 while let Some(chunk) = b.get(i..i + 8) {
                     let mut w = [0u8; 8];
                     w.copy_from_slice(chunk);
-                    if special_in(u64::from_le_bytes(w)) {
+                    let m = special_mask(u64::from_le_bytes(w));
+                    if m != 0 {
+                        // Jump straight to the first special byte.
+                        i += (m.trailing_zeros() / 8) as usize;
                         break;
                     }
                     i += 8;
