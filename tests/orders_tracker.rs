@@ -794,3 +794,76 @@ fn never_placed_orders_resolve_after_the_request_window() {
         Err(TrackError::Illegal(_))
     ));
 }
+
+#[test]
+fn unknown_resolved_by_an_unchanged_status_but_not_by_an_older_one() {
+    let mut t = OrderTracker::new(4);
+    let h = t.insert(new_order("c", Some("o")), 0, 10).unwrap();
+    t.apply(&upd(
+        "o",
+        Some(7),
+        ReportedStatus::New,
+        0,
+        0,
+        0,
+        Source::WsPush,
+    ))
+    .unwrap();
+    t.mark_unknown(h).unwrap();
+    // An older report (lower sequence number or earlier state) leaves it in doubt.
+    let a = t
+        .apply(&upd(
+            "o",
+            Some(6),
+            ReportedStatus::New,
+            0,
+            0,
+            0,
+            Source::RestStatus,
+        ))
+        .unwrap();
+    assert!(a.stale);
+    let a = t
+        .apply(&upd(
+            "o",
+            None,
+            ReportedStatus::PendingNew,
+            0,
+            0,
+            0,
+            Source::RestStatus,
+        ))
+        .unwrap();
+    assert!(a.stale);
+    assert_eq!(t.get(h).unwrap().status, OrderStatus::Unknown);
+    // The status query answers with exactly the state we last saw: still open, resolved.
+    let a = t
+        .apply(&upd(
+            "o",
+            Some(7),
+            ReportedStatus::New,
+            0,
+            0,
+            0,
+            Source::RestStatus,
+        ))
+        .unwrap();
+    assert_eq!(
+        (a.stale, a.status, a.status_changed),
+        (false, OrderStatus::New, true)
+    );
+    // And a repeat of it once resolved is just stale.
+    assert!(
+        t.apply(&upd(
+            "o",
+            Some(7),
+            ReportedStatus::New,
+            0,
+            0,
+            0,
+            Source::RestStatus
+        ))
+        .unwrap()
+        .stale
+    );
+}

@@ -651,7 +651,15 @@ impl OrderTracker {
             && o.last_seq != 0
             && seq <= o.last_seq
         {
-            return Ok(stale);
+            // A status answer repeating the last state we saw is news for an `Unknown` order: nothing changed
+            // while we were in doubt.
+            let confirms = o.status == OrderStatus::Unknown
+                && seq == o.last_seq
+                && u.cum_qty == o.cum_qty
+                && u.status.to_status() == o.confirmed;
+            if !confirms {
+                return Ok(stale);
+            }
         }
         if u.cum_qty < o.cum_qty {
             return Ok(stale);
@@ -685,12 +693,9 @@ impl OrderTracker {
             None
         };
         let changed_status = next != o.status;
-        if !grew
-            && !changed_status
-            && u.status.to_status() != o.confirmed
-            && rank(u.status.to_status()) < rank(o.confirmed)
-        {
-            // An older state (New after PartiallyFilled) without a sequence number to tell us.
+        if !grew && rank(u.status.to_status()) < rank(o.confirmed) {
+            // An older state (New after PartiallyFilled) without a sequence number to tell us; it resolves
+            // nothing either (an `Unknown` order stays in doubt).
             if let Some(seq) = u.seq {
                 self.orders[i].last_seq = self.orders[i].last_seq.max(seq);
             }
