@@ -224,3 +224,23 @@ fn rejections_and_ready_mode_cancel_reject() {
         .is_err()
     );
 }
+
+#[test]
+fn mispredicted_id_is_corrected_from_the_push() {
+    let (mut e, mut tr, mut bal, t) = setup();
+    let mut out = Vec::new();
+    let h = e.place(&mut out, &mut tr, &spec(&t), AT).unwrap();
+    let predicted = tr.get(h).unwrap().order_id.as_str().to_string();
+    // Same user and tail, another timestamp: what we would see if the exchange used its own clock.
+    let actual = format!("s{:x}{}", AT.exchange_ms + 7, &predicted[12..]);
+    assert_ne!(actual, predicted);
+    let p = push(&actual, 1, "New", "0", "0", "0");
+    let EntryEvent::Order(a) = e
+        .on_message(&decode(p.as_bytes(), &t).unwrap(), &mut tr, &mut bal)
+        .unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!((a.handle, a.status), (h, OrderStatus::New));
+    assert_eq!(tr.get(h).unwrap().order_id.as_str(), actual);
+}

@@ -2066,7 +2066,19 @@ impl OrderEntry {
                 }
                 match tracker.apply(&p.update(Source::WsPush)) {
                     Ok(a) => EntryEvent::Order(a),
-                    Err(TrackError::UnknownOrder) => EntryEvent::Untracked,
+                    Err(TrackError::UnknownOrder) => {
+                        // Ours but under another id than predicted (the exchange stamped a different time):
+                        // find it by the client id inside the exchange id, correct the id, apply.
+                        let Some(h) = self
+                            .ids
+                            .client_id_for(&p.order_id)
+                            .and_then(|c| tracker.by_client_id(&c))
+                        else {
+                            return Ok(EntryEvent::Untracked);
+                        };
+                        tracker.set_order_id(h, p.order_id)?;
+                        EntryEvent::Order(tracker.apply(&p.update(Source::WsPush))?)
+                    }
                     Err(e) => return Err(e),
                 }
             }
