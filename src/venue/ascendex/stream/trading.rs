@@ -6,6 +6,14 @@
 //! sonic-rs's lazy iterators allocate a key buffer per object, which the hot path cannot afford; the tests check
 //! the scanner against sonic-rs on the same inputs. Decimal strings become scaled integers through the caller's
 //! [`Scales`] table (per-symbol price/quantity/fee scales, per-asset balance scales).
+//!
+//! Typical session (one thread, reused buffers):
+//! - authenticate: `Signer::headers(ts, ApiPath::Stream)` on the upgrade, or `Signer::write_ws_auth` after it;
+//!   then [`write_subscribe_orders`];
+//! - build a [`ScaleTable`] once (`ScaleTable::from_rules`) and an [`OrderEntry`] (client-id generator, userUID);
+//! - place / cancel: [`OrderEntry::place`] / [`OrderEntry::cancel`] write the frame and update the tracker;
+//! - every text frame: [`decode`], then [`OrderEntry::on_message`] (orders, fills, balances); `Ping` → send
+//!   [`PONG`]; `Auth`, `Error`, `Disconnected` and `Other` are the caller's.
 
 use std::fmt;
 
