@@ -8,6 +8,8 @@
 //! Our client ids: `<prefix><tag><8 base62 counter chars>`. The tag character marks our orders inside an exchange
 //! id (its last 9 characters are ours), so reconciliation can tell them from orders placed by hand. The counter
 //! starts from the process start time (×256), so tails stay unique across restarts without any state on disk.
+//! Two engines trading the same account at the same time must use different tags: the prefix never reaches the
+//! order id, only the 9-character tail does.
 
 use std::fmt;
 
