@@ -375,9 +375,9 @@ pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
 /// Runs one synthetic flow event on a random symbol and publishes it; returns the messages it counts for.
 fn flow_one(st: &mut State) -> u64 {
     let n = st.eng.products.len() as u64;
+    let now = st.now_ms();
     let State { eng, flow_rng, .. } = st;
     let sym = flow_rng.below(n) as usize;
-    let now = state::wall_ms();
     let evs = eng.flow_event(sym, flow_rng, now);
     let count = evs
         .iter()
