@@ -431,7 +431,9 @@ fn private(st: &mut State, m: &str, tail: &str, req: &Request) -> Response {
                 .iter()
                 .map(|p| json!({"fee": {"maker": mk, "taker": tk}, "symbol": p.symbol}))
                 .collect();
-            ok(json!({"domain": "spot", "userUID": st.acct.uid, "vipLevel": 0, "productFee": rows}))
+            ok(
+                json!({"domain": "spot", "userUID": st.acct.uid, "vipLevel": 0, "productFee": rows.clone(), "fees": rows}),
+            )
         }
         ("GET", "api/pro/v1/spot/fee/info") => {
             let (mk, tk) = (
