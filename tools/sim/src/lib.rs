@@ -483,6 +483,15 @@ impl SimHandle {
         self.shared.lock().rate = rate;
     }
 
+    /// Replaces the WS message thresholds (takes effect on the next message of every session).
+    pub fn set_limits(&self, limits: Limits) {
+        self.shared.lock().limits = limits;
+    }
+    /// Changes the server ping interval for sessions opened from now on.
+    pub fn set_ping_interval_ms(&self, ms: u64) {
+        self.shared.lock().ping_interval_ms = ms;
+    }
+
     pub fn inject(&self, spec: &str) -> Result<(), SimError> {
         inject_locked(&mut self.shared.lock(), spec)
     }
