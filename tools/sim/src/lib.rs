@@ -171,6 +171,8 @@ pub struct SimHandle {
     addr: SocketAddr,
     ca_pem: String,
     ca_file: PathBuf,
+    /// The temporary directory made for the CA file (removed on drop) when no state_dir was given.
+    temp_dir: Option<PathBuf>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -363,11 +365,17 @@ pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
             ));
         }
     }
+    let temp_dir = if cfg.state_dir.is_none() {
+        Some(dir)
+    } else {
+        None
+    };
     Ok(SimHandle {
         shared,
         addr,
         ca_pem: certs.ca_pem,
         ca_file,
+        temp_dir,
         thread: Some(thread),
     })
 }
@@ -594,6 +602,9 @@ impl Drop for SimHandle {
         self.shared.stop.notify_one();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        if let Some(d) = self.temp_dir.take() {
+            let _ = std::fs::remove_dir_all(d);
         }
     }
 }
