@@ -5,10 +5,12 @@
 //! It shares no protocol code with the client in `src/`, so a misreading of the docs cannot hide on both sides.
 
 pub mod auth;
+pub mod bars;
 pub mod cli;
 pub mod dec;
 pub mod engine;
 pub mod faults;
+pub mod flow;
 pub mod http;
 pub mod limits;
 pub mod market;
