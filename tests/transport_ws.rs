@@ -355,3 +355,27 @@ fn a_restarted_server_is_reconnected_with_backoff() {
     assert!(after.contains(&ConnState::Open));
     assert!(srv.connections_accepted() >= 2);
 }
+
+#[test]
+fn dns_names_use_sni_and_ip_addresses_work_too() {
+    let srv = TestServer::start(App::WsEcho, Behaviour::default());
+    for url in [
+        format!("wss://localhost:{}/", srv.port()),
+        format!("wss://127.0.0.1:{}/", srv.port()),
+    ] {
+        let mut e = engine(&pki().ca_file);
+        let id = e
+            .add(fast(ConnSpec::websocket(&url, vec![]).unwrap()))
+            .unwrap();
+        let mut rec = Recorder {
+            on_open_ws: vec![(id, b"name check".to_vec())],
+            ..Default::default()
+        };
+        assert!(
+            run_until(&mut e, &mut rec, |r| !r.messages.is_empty()),
+            "{url}: {:?}",
+            rec.failures()
+        );
+        assert_eq!(texts(&rec), vec!["name check"]);
+    }
+}
