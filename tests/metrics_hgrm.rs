@@ -130,3 +130,45 @@ fn malformed_files_are_typed_errors() {
     assert!(e.to_string().contains("#[Max"), "{e}");
     assert!(read_hgrm(scratch_dir("missing").join("nope.hgrm")).is_err());
 }
+
+#[test]
+fn report_files_cover_probes_baselines_and_the_plot() {
+    let mut lat = one_to_thousand_us();
+    lat.record(Probe::OrderRoundTrip, 45_000);
+    let mut ccxt = new_histogram();
+    for us in 1..=500u64 {
+        ccxt.record(us * 300_000).expect("record");
+    }
+    let empty = new_histogram();
+    let dir = scratch_dir("files");
+    let written = ascendex_hft::metrics::write_report_files(
+        &lat,
+        &[("ccxt (python)", &ccxt), ("nothing", &empty)],
+        &dir,
+        "run1-",
+        "demo",
+    )
+    .expect("write");
+    let names: Vec<String> = written
+        .iter()
+        .map(|p| p.file_name().expect("name").to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "run1-wire_to_callback.hgrm",
+            "run1-order_round_trip.hgrm",
+            "run1-ccxt__python_.hgrm",
+            "run1-latency.svg"
+        ]
+    );
+    let ccxt_file = read_hgrm(&written[2]).expect("parse");
+    assert_eq!(ccxt_file.total_count, 500);
+    let svg = std::fs::read_to_string(&written[3]).expect("svg");
+    assert_eq!(svg.matches("<path").count(), 3);
+    assert!(svg.contains("ccxt (python)"));
+    assert_eq!(lat.summary(Probe::OrderRoundTrip).map(|s| s.count), Some(1));
+    assert_eq!(ascendex_hft::metrics::file_stem("a/b c"), "a_b_c");
+    assert_eq!(ascendex_hft::metrics::file_stem(""), "series");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,13 +1,16 @@
 //! Latency measurement: hdrhistogram recording on the hot path (no allocation), percentile reports, `.hgrm`
 //! files and plots.
 //!
-//! Recording lives here and is the only part the event loop touches; `report`, `hgrm` and `plot` run after the
-//! loop has stopped and may allocate freely.
+//! Recording lives here and is the only part the event loop touches; `report`, `hgrm`, `plot` and `files` run
+//! after the loop has stopped and may allocate freely. Histograms hold nanoseconds; everything written for people
+//! (tables, `.hgrm`, plots) is in microseconds, `--json` lines stay in nanoseconds (`*_ns` fields).
 
+pub mod files;
 pub mod hgrm;
 pub mod plot;
 pub mod report;
 
+pub use files::{file_stem, write_report_files};
 pub use hgrm::{
     Hgrm, HgrmError, HgrmRow, parse_hgrm, read_hgrm, write_all_hgrm, write_hgrm, write_hgrm_to,
 };
@@ -132,6 +135,11 @@ impl Latency {
     #[inline]
     pub fn count(&self, probe: Probe) -> u64 {
         self.hists[probe as usize].len()
+    }
+
+    /// p50/p90/p99/p99.9/max of one probe; `None` without samples.
+    pub fn summary(&self, probe: Probe) -> Option<Summary> {
+        Summary::of(self.histogram(probe))
     }
 
     /// Samples recorded over all probes.
