@@ -185,6 +185,10 @@ fn comparison_reports_the_ratio() {
     let o = ("ascendex-hft", ours.histogram(Probe::WireToCallback));
     let b = ("ccxt", theirs.histogram(Probe::WireToCallback));
     let t = comparison_table("wire_to_callback", o, b);
+    assert!(
+        t.lines().nth(1).is_some_and(|l| l.starts_with("client")),
+        "{t}"
+    );
     let ratio_row = t
         .lines()
         .find(|l| l.starts_with("ccxt / ascendex-hft"))

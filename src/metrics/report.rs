@@ -10,7 +10,8 @@ use serde::Serialize;
 use super::{Latency, PROBES};
 
 /// The figures every report shows, in nanoseconds. Each is the highest value equivalent to the sample at that
-/// percentile (hdrhistogram's convention), so it is within 0.1 % above the true sample at 3 significant digits.
+/// percentile (hdrhistogram's convention), so it is within 0.1 % above the true sample at 3 significant digits;
+/// `min_ns` is the lowest equivalent value (within 0.1 % below) and `mean_ns` uses each bucket's midpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub count: u64,
@@ -72,13 +73,13 @@ fn summary_cells(s: &Summary) -> [String; 7] {
 }
 
 /// Renders rows of (label, cells) with the label left-aligned and numbers right-aligned.
-fn render(title: &str, rows: &[(String, Vec<String>)]) -> String {
+fn render(title: &str, first_column: &str, rows: &[(String, Vec<String>)]) -> String {
     let label_w = rows
         .iter()
         .map(|(l, _)| l.chars().count())
         .max()
         .unwrap_or(0)
-        .max(5);
+        .max(first_column.chars().count());
     let cols = COLUMNS.len();
     let mut widths = COLUMNS.map(|c| c.len());
     for (_, cells) in rows {
@@ -88,7 +89,7 @@ fn render(title: &str, rows: &[(String, Vec<String>)]) -> String {
     }
     let mut out = String::new();
     let _ = writeln!(out, "{title}");
-    let _ = write!(out, "{:<label_w$}", "probe");
+    let _ = write!(out, "{first_column:<label_w$}");
     for (name, w) in COLUMNS.iter().zip(widths) {
         let _ = write!(out, "  {name:>w$}");
     }
@@ -129,7 +130,7 @@ pub fn table(lat: &Latency) -> String {
             (p.name().to_string(), cells)
         })
         .collect();
-    render("latency (µs; count = samples)", &rows)
+    render("latency (µs; count = samples)", "probe", &rows)
 }
 
 #[derive(Serialize)]
@@ -203,7 +204,7 @@ fn format_ratio(r: Option<f64>) -> String {
 ///
 /// ```text
 /// wire_to_callback (µs)
-/// probe           count   p50   p90   p99  p99.9   max  mean
+/// client          count   p50   p90   p99  p99.9   max  mean
 /// ascendex-hft     5000  2.10  3.00  4.50   9.10    12  2.30
 /// ccxt (python)    5000   310   420   900   1500  2100   330
 /// ccxt / ours             148x  140x  200x   165x  175x  143x
@@ -238,7 +239,7 @@ pub fn comparison_table(
             ],
         ));
     }
-    render(&format!("{title} (µs)"), &rows)
+    render(&format!("{title} (µs)"), "client", &rows)
 }
 
 #[derive(Serialize)]
