@@ -286,6 +286,8 @@ pub struct Book {
     best_ask: i64,
     recentres: u64,
     outside: u64,
+    /// Set when an update stored, replaced or removed the best level of a side (see `take_bbo_touched`).
+    bbo_touched: bool,
 }
 
 impl Book {
@@ -307,11 +309,13 @@ impl Book {
             best_ask: NO_ASK,
             recentres: 0,
             outside: 0,
+            bbo_touched: false,
         })
     }
 
     /// Remove every level and forget the window position.
     pub fn clear(&mut self) {
+        self.bbo_touched = true;
         self.bids.clear();
         self.asks.clear();
         self.bids.lost_edge = Ladder::no_loss(Side::Bid);
@@ -404,13 +408,15 @@ impl Book {
                 let was = self.bids.put(slot, qty.0);
                 let s = slot as i64;
                 if qty.0 != 0 {
-                    if s > self.best_bid {
+                    if s >= self.best_bid {
                         self.best_bid = s;
+                        self.bbo_touched = true;
                     }
                     SetOutcome::Stored
                 } else if was {
                     if s == self.best_bid {
                         self.best_bid = self.bids.highest_below(slot);
+                        self.bbo_touched = true;
                     }
                     SetOutcome::Deleted
                 } else {
@@ -421,13 +427,15 @@ impl Book {
                 let was = self.asks.put(slot, qty.0);
                 let s = slot as i64;
                 if qty.0 != 0 {
-                    if s < self.best_ask {
+                    if s <= self.best_ask {
                         self.best_ask = s;
+                        self.bbo_touched = true;
                     }
                     SetOutcome::Stored
                 } else if was {
                     if s == self.best_ask {
                         self.best_ask = self.asks.lowest_above(slot);
+                        self.bbo_touched = true;
                     }
                     SetOutcome::Deleted
                 } else {
@@ -457,6 +465,7 @@ impl Book {
         self.anchor_at(centre_tick);
         let k = (self.base - old) / 64;
         self.recentres += 1;
+        self.bbo_touched = true;
         let (bl, bh) = self.bids.shift(k);
         let (al, ah) = self.asks.shift(k);
         // Bids lost at the low end and asks at the high end are worse than what remains: only depth is lost.
@@ -505,6 +514,13 @@ impl Book {
             price: self.price_of(self.best_ask),
             qty: self.qty_at(Side::Ask, self.best_ask),
         })
+    }
+
+    /// Whether the best bid or ask was stored, replaced or removed since the last call (its price or size may have
+    /// changed), and reset the flag.
+    #[inline]
+    pub fn take_bbo_touched(&mut self) -> bool {
+        std::mem::take(&mut self.bbo_touched)
     }
 
     /// Best bid ≥ best ask.
