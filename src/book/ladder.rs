@@ -48,7 +48,7 @@ impl Default for BookConfig {
 /// Why a level could not be applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookError {
-    /// A price of zero or below.
+    /// A price of zero or below, or above `MAX_PRICE`.
     BadPrice,
     /// A negative quantity.
     NegativeQty,
@@ -61,7 +61,7 @@ pub enum BookError {
 impl fmt::Display for BookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            BookError::BadPrice => "book level with a price of zero or below",
+            BookError::BadPrice => "book level with a price of zero or below, or above 2^60 units",
             BookError::NegativeQty => "book level with a negative quantity",
             BookError::OffTick => "book level price is not a multiple of the symbol's tick size",
             BookError::BadConfig => {
@@ -85,6 +85,9 @@ pub enum SetOutcome {
     /// The price is worse than the window on its side; not stored (see the module's window rule).
     OutsideWindow,
 }
+
+/// Largest accepted price mantissa: keeps every tick-index computation far from `i64` overflow.
+pub const MAX_PRICE: i64 = 1 << 60;
 
 const NO_BID: i64 = -1;
 const NO_ASK: i64 = i64::MAX;
@@ -369,7 +372,7 @@ impl Book {
     /// Insert, replace or (with a zero quantity) delete the level at `price` on `side`.
     #[inline]
     pub fn set(&mut self, side: Side, price: Price, qty: Qty) -> Result<SetOutcome, BookError> {
-        if price.0 <= 0 {
+        if price.0 <= 0 || price.0 > MAX_PRICE {
             return Err(BookError::BadPrice);
         }
         if qty.0 < 0 {
@@ -772,6 +775,10 @@ mod tests {
             Err(BookError::OffTick)
         );
         assert_eq!(b.set(Side::Bid, Price(0), Qty(1)), Err(BookError::BadPrice));
+        assert_eq!(
+            b.set(Side::Bid, Price(i64::MAX), Qty(1)),
+            Err(BookError::BadPrice)
+        );
         assert_eq!(
             b.set(Side::Bid, Price(990), Qty(-1)),
             Err(BookError::NegativeQty)
