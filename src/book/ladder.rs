@@ -82,12 +82,16 @@ pub enum SetOutcome {
     Deleted,
     /// A delete for a price that holds nothing.
     Absent,
-    /// The price is worse than the window on its side; not stored (see the module's window rule).
+    /// A non-zero level worse than the window on its side; not stored (see the module's window rule). A delete there
+    /// is `Absent`.
     OutsideWindow,
 }
 
 /// Largest accepted price mantissa: keeps every tick-index computation far from `i64` overflow.
 pub const MAX_PRICE: i64 = 1 << 60;
+
+/// `base` while no window is placed: every price is then "outside", which routes it to the anchoring code.
+const UNANCHORED_BASE: i64 = -(1 << 61);
 
 const NO_BID: i64 = -1;
 const NO_ASK: i64 = i64::MAX;
@@ -304,7 +308,7 @@ impl Book {
             tick: cfg.tick,
             cap,
             depth: cfg.depth,
-            base: 0,
+            base: UNANCHORED_BASE,
             anchored: false,
             bids: Ladder::new(cap, Side::Bid),
             asks: Ladder::new(cap, Side::Ask),
@@ -326,6 +330,7 @@ impl Book {
         self.best_bid = NO_BID;
         self.best_ask = NO_ASK;
         self.anchored = false;
+        self.base = UNANCHORED_BASE;
     }
 
     /// Replace the whole book with a snapshot. The window is centred on the snapshot's mid.
@@ -372,38 +377,20 @@ impl Book {
     /// Insert, replace or (with a zero quantity) delete the level at `price` on `side`.
     #[inline]
     pub fn set(&mut self, side: Side, price: Price, qty: Qty) -> Result<SetOutcome, BookError> {
-        if price.0 <= 0 || price.0 > MAX_PRICE {
+        if (price.0 as u64).wrapping_sub(1) >= MAX_PRICE as u64 {
             return Err(BookError::BadPrice);
         }
         if qty.0 < 0 {
             return Err(BookError::NegativeQty);
         }
         let t = self.tick_of(price)?;
-        if !self.anchored {
-            if qty.0 == 0 {
-                return Ok(SetOutcome::Absent);
-            }
-            self.anchor_at(t);
-        }
+        // While unanchored, `base` is far below any price, so this test also sends that case to the slow path.
         let mut off = t - self.base;
-        if off < 0 || off >= self.cap as i64 {
-            let better = match side {
-                Side::Bid => off >= 0,
-                Side::Ask => off < 0,
-            };
-            if !better {
-                self.outside += 1;
-                if qty.0 != 0 {
-                    self.ladder_mut(side).lose(side, t);
-                }
-                return Ok(SetOutcome::OutsideWindow);
+        if off as u64 >= self.cap as u64 {
+            match self.place_outside(side, t, qty) {
+                Some(o) => off = o,
+                None => return Ok(if qty.0 == 0 { SetOutcome::Absent } else { SetOutcome::OutsideWindow }),
             }
-            if qty.0 == 0 {
-                // Deleting a level better than anything we hold: it cannot be stored, so nothing changes.
-                return Ok(SetOutcome::Absent);
-            }
-            self.recentre(t);
-            off = t - self.base;
         }
         let slot = off as usize;
         Ok(match side {
@@ -446,6 +433,37 @@ impl Book {
                 }
             }
         })
+    }
+
+    /// A price outside the window (or no window yet): anchor or recentre and return the new offset, or `None` when
+    /// the update is not stored (see the module's window rule).
+    #[cold]
+    fn place_outside(&mut self, side: Side, t: i64, qty: Qty) -> Option<i64> {
+        if !self.anchored {
+            if qty.0 == 0 {
+                return None;
+            }
+            self.anchor_at(t);
+            return Some(t - self.base);
+        }
+        let off = t - self.base;
+        let better = match side {
+            Side::Bid => off >= 0,
+            Side::Ask => off < 0,
+        };
+        if !better {
+            self.outside += 1;
+            if qty.0 != 0 {
+                self.ladder_mut(side).lose(side, t);
+            }
+            return None;
+        }
+        if qty.0 == 0 {
+            // Deleting a level better than anything we hold: it cannot be stored, so nothing changes.
+            return None;
+        }
+        self.recentre(t);
+        Some(t - self.base)
     }
 
     fn ladder_mut(&mut self, side: Side) -> &mut Ladder {
