@@ -225,6 +225,28 @@ fn swar_value(d: u64, k: u32) -> u64 {
     x.wrapping_mul(10_000).wrapping_add(x >> 32) & 0xFFFF_FFFF
 }
 
+/// A run of up to 19 ASCII digits at `b[i..]`, eight bytes at a time: (value, digit count, index after the run).
+/// `None` when fewer than eight bytes remain at some step, or the value does not fit a `u64`.
+#[inline(always)]
+pub(crate) fn digit_run_u64(b: &[u8], mut i: usize) -> Option<(u64, u32, usize)> {
+    let mut v: u64 = 0;
+    let mut n = 0u32;
+    loop {
+        let (d, k) = digit_run(load8(b, i)?);
+        if k > 0 {
+            v = v.checked_mul(POW10[k as usize] as u64)?.checked_add(swar_value(d, k))?;
+            n += k;
+            i += k as usize;
+        }
+        if k < 8 {
+            return Some((v, n, i));
+        }
+        if n > 19 {
+            return None;
+        }
+    }
+}
+
 #[inline(always)]
 fn load8(b: &[u8], i: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))

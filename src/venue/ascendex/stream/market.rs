@@ -1374,6 +1374,14 @@ mod hand {
     /// more than 19 digits), which the general path then handles.
     #[inline(always)]
     fn compact_uint(b: &[u8], i: &mut usize) -> Option<u64> {
+        if let Some((v, n, end)) = crate::num::digit_run_u64(b, *i) {
+            let lead_zero = n > 1 && b.get(*i) == Some(&b'0');
+            if n == 0 || lead_zero || !matches!(b.get(end), Some(b',' | b'}')) {
+                return None;
+            }
+            *i = end;
+            return Some(v);
+        }
         let rest = b.get(*i..)?;
         let mut v: u64 = 0;
         for (n, &c) in rest.iter().enumerate() {
