@@ -234,7 +234,9 @@ pub(crate) fn digit_run_u64(b: &[u8], mut i: usize) -> Option<(u64, u32, usize)>
     loop {
         let (d, k) = digit_run(load8(b, i)?);
         if k > 0 {
-            v = v.checked_mul(POW10[k as usize] as u64)?.checked_add(swar_value(d, k))?;
+            v = v
+                .checked_mul(POW10[k as usize] as u64)?
+                .checked_add(swar_value(d, k))?;
             n += k;
             i += k as usize;
         }
@@ -256,11 +258,25 @@ fn load8(b: &[u8], i: usize) -> Option<u64> {
 /// `None` for everything else, including short buffers; the scalar path then decides.
 #[inline(always)]
 fn quoted_swar(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usize)> {
-    let (d0, k0) = digit_run(load8(b, start)?);
+    let w0 = load8(b, start)?;
+    let (d0, k0) = digit_run(w0);
     if k0 == 0 || k0 == 8 {
         return None;
     }
     let end0 = start + k0 as usize;
+    // Whole number (digits, '.', decimals, closing quote) inside these eight bytes: one conversion. The bytes after
+    // the '.' are re-read from `w0` (the subtraction in `d0` borrowed at the '.').
+    if k0 <= 5 && (w0 >> (8 * k0)) & 0xFF == b'.' as u64 {
+        let (d1, k1) = digit_run(w0 >> (8 * (k0 + 1)));
+        let close = k0 + 1 + k1;
+        if k1 > 0 && k1 <= scale.0 as u32 && close < 8 && (w0 >> (8 * close)) & 0xFF == b'"' as u64
+        {
+            let low = d0 & ((1u64 << (8 * k0)) - 1);
+            let m = swar_value(low | (d1 << (8 * k0)), k0 + k1);
+            let v = m.checked_mul(POW10[(scale.0 as u32 - k1) as usize] as u64)?;
+            return Some((i64::try_from(v).ok()?, start + close as usize + 1));
+        }
+    }
     let int = swar_value(d0, k0);
     match *b.get(end0)? {
         b'"' => {
