@@ -281,6 +281,19 @@ fn level_histogram(b: &mut BareBook, batches: usize) -> Histogram<u64> {
     h
 }
 
+/// The levels of each payload, decoded once.
+fn decoded_levels(msgs: &[Vec<u8>]) -> Vec<(Vec<Level>, Vec<Level>)> {
+    let mut t = SymbolTable::new();
+    t.add(b"BTC/USDT", Scale::new(2).unwrap(), Scale::new(5).unwrap());
+    let mut dec = MdDecoder::new(t, DecoderConfig::default());
+    msgs.iter()
+        .map(|m| match dec.decode(m) {
+            Ok(Msg::Depth(d)) => (d.bids.to_vec(), d.asks.to_vec()),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 fn callgrind_mode(n: usize) {
     let msgs = payloads(5);
     let mut p = Exact::new(false);
@@ -328,6 +341,48 @@ fn main() {
         let mut pos = 0;
         g.bench_function("baseline_serde_f64_btreemap", |b| {
             b.iter_custom(|it| timed(&mut base, msgs, &mut pos, it))
+        });
+        g.finish();
+    }
+    {
+        // Representation: the levels of the 20-level diffs (decoded beforehand) applied to the ladder and to
+        // sorted arrays.
+        let decoded = decoded_levels(&twenty);
+        let mut g = c.benchmark_group("book_representation/apply_20_level_diff");
+        let mut ladder = ascendex_hft::book::Book::new(BookConfig {
+            tick: 1,
+            window: 4096,
+            depth: 20,
+        })
+        .unwrap();
+        let mut i = 0;
+        g.bench_function("ladder", |b| {
+            b.iter(|| {
+                let (bids, asks) = &decoded[i % decoded.len()];
+                i += 1;
+                for l in bids {
+                    let _ = ladder.set(Side::Bid, l.price, l.qty);
+                }
+                for l in asks {
+                    let _ = ladder.set(Side::Ask, l.price, l.qty);
+                }
+                black_box(ladder.best_bid())
+            })
+        });
+        let mut sorted = ascendex_hft::book::sorted::SortedBook::new(64);
+        let mut i = 0;
+        g.bench_function("sorted_arrays_64", |b| {
+            b.iter(|| {
+                let (bids, asks) = &decoded[i % decoded.len()];
+                i += 1;
+                for l in bids {
+                    sorted.set(Side::Bid, l.price, l.qty);
+                }
+                for l in asks {
+                    sorted.set(Side::Ask, l.price, l.qty);
+                }
+                black_box(sorted.best(Side::Bid))
+            })
         });
         g.finish();
     }
