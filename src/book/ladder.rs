@@ -389,7 +389,13 @@ impl Book {
         if off as u64 >= self.cap as u64 {
             match self.place_outside(side, t, qty) {
                 Some(o) => off = o,
-                None => return Ok(if qty.0 == 0 { SetOutcome::Absent } else { SetOutcome::OutsideWindow }),
+                None => {
+                    return Ok(if qty.0 == 0 {
+                        SetOutcome::Absent
+                    } else {
+                        SetOutcome::OutsideWindow
+                    });
+                }
             }
         }
         let slot = off as usize;

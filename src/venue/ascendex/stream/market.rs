@@ -1369,9 +1369,19 @@ mod hand {
         }
     }
 
+    /// Run `f` on a decoded key. An escaped key too long for the buffer cannot be any key we know, so it is
+    /// passed as the empty key (skipped), as the reference does with its fully decoded keys.
     #[inline]
     fn with_key<T>(k: Str<'_>, f: impl FnOnce(&[u8]) -> R<T>) -> R<T> {
-        with_str(k, f)
+        if !k.escaped {
+            return f(k.raw);
+        }
+        let mut buf = [0u8; UNESCAPED_MAX];
+        match unescape(k.raw, &mut buf) {
+            Ok(n) => f(buf.get(..n).unwrap_or(&[])),
+            Err(DecodeError::StringTooLong) => f(b""),
+            Err(e) => Err(e),
+        }
     }
 
     pub(super) struct FastDepth {
