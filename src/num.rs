@@ -266,11 +266,16 @@ fn quoted_swar(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usize)> {
     let end0 = start + k0 as usize;
     // Whole number (digits, '.', decimals, closing quote) inside these eight bytes: one conversion. The bytes after
     // the '.' are re-read from `w0` (the subtraction in `d0` borrowed at the '.').
-    if k0 <= 5 && (w0 >> (8 * k0)) & 0xFF == b'.' as u64 {
+    if k0 <= 6 && (w0 >> (8 * k0)) & 0xFF == b'.' as u64 {
         let (d1, k1) = digit_run(w0 >> (8 * (k0 + 1)));
         let close = k0 + 1 + k1;
-        if k1 > 0 && k1 <= scale.0 as u32 && close < 8 && (w0 >> (8 * close)) & 0xFF == b'"' as u64
-        {
+        // The closing quote follows the decimals: inside `w0`, or as the next byte ("60000.03").
+        let closed = if close < 8 {
+            (w0 >> (8 * close)) & 0xFF == b'"' as u64
+        } else {
+            b.get(start + 8) == Some(&b'"')
+        };
+        if k1 > 0 && k1 <= scale.0 as u32 && closed {
             let low = d0 & ((1u64 << (8 * k0)) - 1);
             let m = swar_value(low | (d1 << (8 * k0)), k0 + k1);
             let v = m.checked_mul(POW10[(scale.0 as u32 - k1) as usize] as u64)?;
@@ -641,6 +646,13 @@ mod tests {
                 "9.9",
                 "60000.10",
                 "0.0",
+                "123456.1",
+                "1.234567",
+                "12.34567",
+                "123456.12",
+                "1.2345678",
+                "60000.1x",
+                "60000.1.",
             ]
             .iter()
             .map(|c| c.to_string()),
