@@ -387,7 +387,11 @@ fn decoded_levels(msgs: &[Vec<u8>]) -> Vec<(Vec<Level>, Vec<Level>)> {
 }
 
 fn callgrind_mode(n: usize) {
-    let msgs = payloads(5);
+    let levels = std::env::var("BOOK_CALLGRIND_LEVELS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let msgs = payloads(levels);
     let mut p = Exact::new(false);
     let mut pos = 0;
     black_box(timed(&mut p, &msgs, &mut pos, n as u64));

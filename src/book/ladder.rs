@@ -375,7 +375,7 @@ impl Book {
     }
 
     /// Insert, replace or (with a zero quantity) delete the level at `price` on `side`.
-    #[inline]
+    #[inline(always)]
     pub fn set(&mut self, side: Side, price: Price, qty: Qty) -> Result<SetOutcome, BookError> {
         if (price.0 as u64).wrapping_sub(1) >= MAX_PRICE as u64 {
             return Err(BookError::BadPrice);
