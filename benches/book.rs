@@ -213,7 +213,7 @@ fn timed(p: &mut dyn Pipeline, msgs: &[Vec<u8>], pos: &mut usize, iters: u64) ->
 
 /// ns/message per batch of `BATCH`, in picoseconds, over `batches` batches.
 fn histogram(p: &mut dyn Pipeline, msgs: &[Vec<u8>], batches: usize) -> Histogram<u64> {
-    let mut h = Histogram::<u64>::new_with_bounds(1, 100_000_000, 3).unwrap();
+    let mut h = Histogram::<u64>::new_with_bounds(1, 100_000_000_000, 3).unwrap();
     let mut pos = 0;
     p.reset();
     for _ in 0..batches {
@@ -260,17 +260,17 @@ impl BareBook {
     }
 
     #[inline]
-    fn op(&mut self) -> i64 {
+    fn op(&mut self) -> bool {
         let q = if self.present { 0 } else { 5 };
-        let _ = self.book.set(Side::Bid, Price(self.top), Qty(q));
+        let r = self.book.set(Side::Bid, Price(self.top), Qty(q));
         self.present = !self.present;
-        self.book.best_bid().map_or(0, |l| l.price.0)
+        r.is_ok()
     }
 }
 
 fn level_histogram(b: &mut BareBook, batches: usize) -> Histogram<u64> {
     const OPS: usize = 1024;
-    let mut h = Histogram::<u64>::new_with_bounds(1, 100_000_000, 3).unwrap();
+    let mut h = Histogram::<u64>::new_with_bounds(1, 100_000_000_000, 3).unwrap();
     for _ in 0..batches {
         let t = Instant::now();
         for _ in 0..OPS {
