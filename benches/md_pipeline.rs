@@ -4,8 +4,8 @@
 //!    → depth decode → `BookSync` → the strategy callback — fed from memory (an in-memory rustls server encrypted
 //!    the exchange's messages beforehand, one record per message). The session's market half (`MarketState`) runs
 //!    exactly as in a live session (sub ack → snapshot request → snapshot → diffs); only the event loop is replaced
-//!    by a stand-in `MdLink`, since there is no socket. Baseline: rustls's buffered client + tungstenite's message API
-//!    + serde_json into owned structs + f64 levels in `BTreeMap`s, over the same kind of bytes. Two rows split the
+//!    by a stand-in `MdLink`, since there is no socket. Baseline: rustls's buffered client, tungstenite's message API,
+//!    serde_json into owned structs and f64 levels in `BTreeMap`s, over the same kind of bytes. Two rows split the
 //!    difference: the naive decode+book on our transport, and our decode+book without TLS at all.
 //! 2. `live`: wire-to-callback latency (socket readable → just before `on_book`, engine clock) and end to end
 //!    (simulator write → `on_book`, wall clock) of a real session against the simulator over loopback TLS, the engine
