@@ -225,9 +225,11 @@ impl Rig {
     fn start(&mut self) {
         assert!(
             self.run_until(20, |r| r.started && r.all_live()),
-            "books never became live: {:?} {:?}",
+            "books never became live: {:?} {:?}; live {:?}, stale reports {:?}",
             self.session.market.counters(),
-            self.session.market.last_fault()
+            self.session.market.last_fault(),
+            self.rec().live,
+            self.rec().stale
         );
         assert!(self.session.market.is_ready());
     }
@@ -673,4 +675,25 @@ fn a_crossed_snapshot_is_refused_and_retried() {
         r.rec().stale
     );
     assert!(!r.session.market.is_ready());
+}
+
+#[test]
+fn spent_snapshot_budget_resyncs_over_rest() {
+    // A budget of exactly the start-up snapshots: the resync after the gap must not touch the socket's limit.
+    let mut r = rig(
+        sim_cfg(1500),
+        MarketConfig {
+            snapshot_limit_per_min: SYMS.len(),
+            ..market()
+        },
+    );
+    r.start();
+    let from = r.rec().stale.len();
+    r.sim.inject("gap@3:BTC/USDT").expect("valid fault spec");
+    assert!(r.run_until(20, move |x| has(&x.stale[from..], 0, ResyncReason::Gap)));
+    assert!(r.run_until(20, |x| x.all_live()));
+    let c = *r.session.market.counters();
+    assert_eq!(c.snapshot_requests_ws, SYMS.len() as u64, "{c:?}");
+    assert!(c.snapshots_deferred >= 1 && c.snapshots_rest >= 1, "{c:?}");
+    r.settle_and_compare();
 }

@@ -249,7 +249,8 @@ pub struct MdCounters {
     pub snapshots_ignored: u64,
     pub snapshot_timeouts: u64,
     pub snapshot_errors: u64,
-    /// Snapshot requests held back by the per-minute budget.
+    /// Snapshot requests the per-minute WebSocket budget refused (sent over REST instead, or later for
+    /// `depth-realtime`).
     pub snapshots_deferred: u64,
     pub rest_errors: u64,
     pub stale_events: u64,
@@ -575,6 +576,10 @@ impl MarketState {
         match parsed {
             Some(d) => {
                 c.counters.snapshots_rest += 1;
+                // Answered: whatever the snapshot leads to (live, or stale again) decides the next request.
+                if s.snap == Snap::RestInflight {
+                    s.snap = Snap::Idle;
+                }
                 let id = SymbolId(i as u16);
                 c.apply_snapshot(cx, conns, id, d.seqnum, d.ts, &d.bids, &d.asks, now, emit);
             }
@@ -1026,7 +1031,13 @@ impl Core {
                         }
                         let oldest = self.snap_times[self.snap_next];
                         if oldest != 0 && now < oldest + 60_000 * MS {
+                            // The socket's budget is spent; REST has no documented limit and the throttled
+                            // channel's seqnums are on its scale.
                             self.counters.snapshots_deferred += 1;
+                            if !self.cfg.depth_realtime {
+                                self.syms[i].snap = Snap::RestWant { not_before: now };
+                                continue;
+                            }
                             next = next.min(oldest + 60_000 * MS);
                             break;
                         }
