@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use ascendex_hft::book::{Book, ResyncReason, SeqRule};
 use ascendex_hft::engine::{ConnId, ConnState, Cx, DisconnectReason, Engine, Handler, RunMode};
+use ascendex_hft::metrics::Probe;
 use ascendex_hft::net::http::{HttpError, Response};
 use ascendex_hft::net::tls::client_config;
 use ascendex_hft::num::{Scale, format_scaled};
 use ascendex_hft::orders::types::SymbolId;
 use ascendex_hft::strategy::{BookStatus, BookUpdate, Ctx, Strategy};
 use ascendex_hft::venue::ascendex::auth::KeyDerivation;
+use ascendex_hft::venue::ascendex::session::market::MdFault;
 use ascendex_hft::venue::ascendex::session::{
     MarketConfig, SESSION_TIMERS, Session, SessionConfig, TradingConfig, bootstrap,
 };
@@ -564,7 +566,10 @@ fn rest_only_snapshots_with_early_diffs() {
 #[test]
 fn subscriptions_are_batched_and_channels_delivered() {
     let mut r = rig(
-        sim_cfg(2000),
+        SimConfig {
+            stamp: true,
+            ..sim_cfg(2000)
+        },
         MarketConfig {
             sub_batch: 3,
             bars: vec!["1".into()],
@@ -582,6 +587,34 @@ fn subscriptions_are_batched_and_channels_delivered() {
     let x = r.rec();
     assert_eq!(x.trade_side_errors, 0, "taker side disagrees with the book");
     assert_eq!(x.bbo_errors, 0, "bbo disagrees with the book's top");
+    let lat = r.session.market.latency();
+    let books = x.books;
+    assert!(lat.histogram(Probe::WireToCallback).len() >= books - x.snapshots);
+    // The simulator stamped every push: end-to-end latency is measured for each one that reached a callback.
+    assert_eq!(
+        lat.histogram(Probe::EndToEnd).len(),
+        lat.histogram(Probe::WireToCallback).len()
+    );
+    r.settle_and_compare();
+}
+
+#[test]
+fn refused_subscription_is_counted_and_typed() {
+    let mut r = rig(
+        sim_cfg(1000),
+        MarketConfig {
+            bars: vec!["7".into()],
+            ..market()
+        },
+    );
+    r.start();
+    assert!(r.run_until(5, |x| x.books > 50));
+    let c = *r.session.market.counters();
+    assert_eq!(c.sub_errors, 1, "{c:?}");
+    assert_eq!(
+        r.session.market.last_fault(),
+        Some(MdFault::SubRejected { code: 100005 })
+    );
     r.settle_and_compare();
 }
 
