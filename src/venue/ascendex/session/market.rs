@@ -32,10 +32,14 @@ use crate::venue::ascendex::stream::market::{
     Bar, Bbo, DecodeError, DecoderConfig, Depth, DepthKind, MdDecoder, Msg, SymbolTable, Trade,
 };
 
-/// Market timer ids (the session maps `0..MARKET_TIMERS` to these directly).
-const T_PING: usize = 0;
-const T_PONG: usize = 1;
-const T_SNAPSHOT: usize = 2;
+/// Market timer ids (the session maps `0..MARKET_TIMERS` to these directly): our ping, its pong deadline, the next
+/// snapshot request or fallback.
+pub const TIMER_PING: usize = 0;
+pub const TIMER_PONG: usize = 1;
+pub const TIMER_SNAPSHOT: usize = 2;
+use TIMER_PING as T_PING;
+use TIMER_PONG as T_PONG;
+use TIMER_SNAPSHOT as T_SNAPSHOT;
 
 const MS: u64 = 1_000_000;
 

@@ -1,12 +1,14 @@
-//! More symbols than one `sub` message may carry (the simulator lists only seven products, so this drives the market
-//! half directly through its `MdLink` seam): 25 symbols are subscribed in messages of at most 10, each gets its own
-//! snapshot request after its acknowledgement, and every book goes live from its snapshot and diffs.
+//! The market half driven directly through its `MdLink` seam, for what the simulator cannot show:
+//! - more symbols than one `sub` message may carry (the simulator lists only seven products): 25 symbols are
+//!   subscribed in messages of at most 10, each gets its own snapshot request after its acknowledgement, and every
+//!   book goes live from its snapshot and diffs;
+//! - keep-alive verdicts: a missing pong and falling health points each reconnect the market-data socket.
 
 use ascendex_hft::engine::{ConnId, ConnState, SendError};
 use ascendex_hft::strategy::BookStatus;
 use ascendex_hft::venue::ascendex::auth::KeyDerivation;
 use ascendex_hft::venue::ascendex::session::bootstrap::Bootstrap;
-use ascendex_hft::venue::ascendex::session::market::MdLink;
+use ascendex_hft::venue::ascendex::session::market::{MdFault, MdLink, TIMER_PING, TIMER_PONG};
 use ascendex_hft::venue::ascendex::session::{
     Conns, MarketConfig, MarketState, MdEvent, SessionConfig, TradingConfig,
 };
@@ -17,6 +19,8 @@ const N: usize = 25;
 struct Link {
     now: u64,
     sent: Vec<String>,
+    timers: Vec<(usize, u64)>,
+    reconnects: usize,
 }
 
 impl MdLink for Link {
@@ -37,9 +41,16 @@ impl MdLink for Link {
     fn http_ready(&self, _c: ConnId) -> bool {
         false
     }
-    fn set_timer(&mut self, _id: usize, _at: u64) {}
-    fn cancel_timer(&mut self, _id: usize) {}
-    fn reconnect(&mut self, _c: ConnId) {}
+    fn set_timer(&mut self, id: usize, at: u64) {
+        self.timers.retain(|t| t.0 != id);
+        self.timers.push((id, at));
+    }
+    fn cancel_timer(&mut self, id: usize) {
+        self.timers.retain(|t| t.0 != id);
+    }
+    fn reconnect(&mut self, _c: ConnId) {
+        self.reconnects += 1;
+    }
 }
 
 const CONNS: Conns = Conns {
@@ -169,4 +180,76 @@ fn twenty_five_symbols_subscribe_in_batches_of_ten_and_all_go_live() {
         assert_eq!(asks, vec![1_001, 1_002, 1_100]);
     }
     assert_eq!(m.counters().sub_acks, 3);
+}
+
+#[test]
+fn a_missing_pong_reconnects() {
+    let mut m = market();
+    let mut link = Link::default();
+    let mut emit = |_: &mut Link, _: MdEvent<'_>| {};
+    m.on_state(&mut link, &CONNS, 0, ConnState::Open, None, &mut emit);
+    assert!(link.timers.iter().any(|t| t.0 == TIMER_PING));
+    link.sent.clear();
+    link.now = 15_000_000_000;
+    m.on_timer(&mut link, &CONNS, TIMER_PING, &mut emit);
+    assert_eq!(link.sent, vec![r#"{"op":"ping"}"#.to_string()]);
+    assert!(link.timers.iter().any(|t| t.0 == TIMER_PONG));
+    // A pong in time disarms the deadline.
+    m.on_message(
+        &mut link,
+        &CONNS,
+        br#"{"m":"pong","code":0,"ts":1,"hp":3}"#,
+        0,
+        &mut emit,
+    );
+    assert!(!link.timers.iter().any(|t| t.0 == TIMER_PONG));
+    assert_eq!(link.reconnects, 0);
+    // The next ping gets no answer.
+    m.on_timer(&mut link, &CONNS, TIMER_PING, &mut emit);
+    m.on_timer(&mut link, &CONNS, TIMER_PONG, &mut emit);
+    assert_eq!(link.reconnects, 1);
+    assert_eq!(m.last_fault(), Some(MdFault::PongTimeout));
+    assert_eq!(
+        (
+            m.counters().pings_sent,
+            m.counters().pongs,
+            m.counters().pong_timeouts
+        ),
+        (2, 1, 1)
+    );
+}
+
+#[test]
+fn server_pings_are_answered_and_falling_health_reconnects() {
+    let mut m = market();
+    let mut link = Link::default();
+    let mut emit = |_: &mut Link, _: MdEvent<'_>| {};
+    m.on_state(&mut link, &CONNS, 0, ConnState::Open, None, &mut emit);
+    link.sent.clear();
+    m.on_message(&mut link, &CONNS, br#"{"m":"ping","hp":3}"#, 0, &mut emit);
+    m.on_message(&mut link, &CONNS, br#"{"m":"ping","hp":3}"#, 0, &mut emit);
+    assert_eq!(link.sent, vec![r#"{"op":"pong","hp":3}"#.to_string(); 2]);
+    assert_eq!(link.reconnects, 0);
+    m.on_message(&mut link, &CONNS, br#"{"m":"ping","hp":2}"#, 0, &mut emit);
+    assert_eq!(link.reconnects, 1);
+    assert_eq!(m.last_fault(), Some(MdFault::HealthFalling { hp: 2 }));
+    // A ping without hp is answered plainly.
+    m.on_message(&mut link, &CONNS, br#"{"m":"ping"}"#, 0, &mut emit);
+    assert_eq!(
+        link.sent.last().map(String::as_str),
+        Some(r#"{"op":"pong"}"#)
+    );
+    // The exchange closing the session asks for a reconnect at once.
+    m.on_message(
+        &mut link,
+        &CONNS,
+        br#"{"m":"disconnected","code":100003,"reason":"NO_PONG","info":"missed pongs"}"#,
+        0,
+        &mut emit,
+    );
+    assert_eq!(link.reconnects, 2);
+    assert_eq!(
+        m.last_fault(),
+        Some(MdFault::Disconnected { code: Some(100003) })
+    );
 }
