@@ -1160,23 +1160,28 @@ fn snapshot_request_symbol(id: &[u8], m: &[u8]) -> Option<usize> {
     )
 }
 
-/// The simulator's `"simNs":<unix ns>` stamp, appended as the last field.
+/// The simulator's `"simNs":<unix ns>` stamp, appended as the last field. O(1) on unstamped messages: they end in
+/// `}}` or `]}`, not in digits.
 #[inline]
 fn sim_stamp(raw: &[u8]) -> Option<u64> {
     const KEY: &[u8] = b"\"simNs\":";
-    let tail = raw.get(raw.len().saturating_sub(KEY.len() + 21)..)?;
-    let at = tail.windows(KEY.len()).rposition(|w| w == KEY)? + KEY.len();
-    let digits = tail.get(at..)?;
-    let mut v: u64 = 0;
-    let mut n = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        v = v.checked_mul(10)?.checked_add((c - b'0') as u64)?;
-        n += 1;
+    let body = raw.strip_suffix(b"}")?;
+    let digits = body
+        .iter()
+        .rev()
+        .take(21)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if digits == 0 || digits > 20 {
+        return None;
     }
-    (n > 0).then_some(v)
+    let (head, num) = body.split_at(body.len() - digits);
+    if !head.ends_with(KEY) {
+        return None;
+    }
+    num.iter().try_fold(0u64, |v, &c| {
+        v.checked_mul(10)?.checked_add((c - b'0') as u64)
+    })
 }
 
 #[inline]
@@ -1230,6 +1235,9 @@ mod tests {
         assert_eq!(sim_stamp(br#"{"simNs":}"#), None);
         assert_eq!(sim_stamp(br#"{"simNs":99999999999999999999999}"#), None);
         assert_eq!(sim_stamp(b""), None);
+        assert_eq!(sim_stamp(br#"{"data":{"seqnum":5}}"#), None);
+        assert_eq!(sim_stamp(br#"{"seqnum":5}"#), None);
+        assert_eq!(sim_stamp(br#"{"simNs":7}"#), Some(7));
     }
 
     #[test]
