@@ -730,3 +730,25 @@ fn spent_snapshot_budget_resyncs_over_rest() {
     assert!(c.snapshots_deferred >= 1 && c.snapshots_rest >= 1, "{c:?}");
     r.settle_and_compare();
 }
+
+#[test]
+fn realtime_channel_syncs_and_resyncs() {
+    let m = MarketConfig {
+        depth_realtime: true,
+        ..market()
+    };
+    let r = fault_case("gap@5:ETH/USDT", "gap", m, |s| has(s, 1, ResyncReason::Gap));
+    let c = *r.session.market.counters();
+    assert_eq!(
+        c.snapshots_rest, 0,
+        "realtime books never take REST snapshots: {c:?}"
+    );
+    assert!(
+        r.sim
+            .doc_variants()
+            .iter()
+            .any(|v| v.contains("depth-realtime")),
+        "{:?}",
+        r.sim.doc_variants()
+    );
+}
