@@ -941,6 +941,31 @@ impl TradingState {
         Ok(h)
     }
 
+    /// Places up to 10 orders in one go: each is checked on its own (a bad one is refused with its error, the
+    /// others still go), and all leave in the same socket write (the engine flushes after the callback).
+    pub fn place_batch(
+        &mut self,
+        cx: &mut Cx<'_>,
+        reqs: &[PlaceRequest],
+    ) -> [Result<OrderHandle, PlaceError>; 10] {
+        let mut out: [Result<OrderHandle, PlaceError>; 10] =
+            std::array::from_fn(|_| Err(PlaceError::Encode));
+        for (slot, req) in out.iter_mut().zip(reqs.iter().take(rest::MAX_BATCH)) {
+            *slot = self.place(cx, req);
+        }
+        out
+    }
+
+    /// Asks REST for a fresh balance snapshot (also done after every trade-socket (re)connect).
+    pub fn request_balances(&mut self) {
+        self.enqueue_back(Job::Balance, 0);
+    }
+
+    /// A REST request is queued or in flight.
+    pub fn has_rest_work(&self) -> bool {
+        self.inflight.is_some() || !self.jobs.is_empty()
+    }
+
     /// REST orders need signed requests: only with credentials.
     fn authed_rest(&self) -> bool {
         self.live && self.signer.is_some()
