@@ -477,17 +477,14 @@ impl PaperExchange {
             }
             if !s.active {
                 self.slots[i].active = true;
-                match self.take(i, book) {
-                    Err(reason) => {
-                        let st = if reason == "PostOnlyWouldTake" {
-                            ReportedStatus::Rejected
-                        } else {
-                            ReportedStatus::Canceled
-                        };
-                        self.finish(i, st, reason, ts_ms, out);
-                        continue;
-                    }
-                    Ok(()) => {}
+                if let Err(reason) = self.take(i, book) {
+                    let st = if reason == "PostOnlyWouldTake" {
+                        ReportedStatus::Rejected
+                    } else {
+                        ReportedStatus::Canceled
+                    };
+                    self.finish(i, st, reason, ts_ms, out);
+                    continue;
                 }
                 let s = self.slots[i];
                 let done = s.cum >= s.o.qty;

@@ -49,8 +49,18 @@ fn accept_rest_then_cancel_with_predicted_id() {
         s.strategy.kinds(h),
         vec![OrderEventKind::Acknowledged, OrderEventKind::New]
     );
-    assert!(s.trading.latency().histogram(Probe::OrderRoundTrip).len() >= 1);
-    assert!(s.trading.latency().histogram(Probe::CallbackToWire).len() >= 1);
+    assert!(
+        !s.trading
+            .latency()
+            .histogram(Probe::OrderRoundTrip)
+            .is_empty()
+    );
+    assert!(
+        !s.trading
+            .latency()
+            .histogram(Probe::CallbackToWire)
+            .is_empty()
+    );
     let mut sent = false;
     assert!(drive(&mut e, &mut s, 10, |s, cx| {
         if !sent {
@@ -529,13 +539,14 @@ fn ban_holds_the_socket_off_and_rest_keeps_trading() {
     let (lot, _, _) = lot(&s);
     let mut h = None;
     assert!(drive(&mut e, &mut s, 10, |s, cx| {
-        if h.is_none() && !s.trading.is_ready() {
-            if let Ok(x) = s.trading.place(
+        if h.is_none()
+            && !s.trading.is_ready()
+            && let Ok(x) = s.trading.place(
                 cx,
                 &PlaceRequest::post_only(SYM, Side::Buy, bid - 10_000, 100 * lot),
-            ) {
-                h = Some(x);
-            }
+            )
+        {
+            h = Some(x);
         }
         h.is_some_and(|h| status(s, h) == OrderStatus::New)
     }));

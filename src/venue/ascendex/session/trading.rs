@@ -249,6 +249,8 @@ enum Note {
     },
 }
 
+// A status query carries its ids inline (no allocation); the queue is short, the size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug)]
 enum Job {
     ExchangeInfo { local_ms: u64 },
@@ -836,15 +838,13 @@ impl TradingState {
                     return Err(e.into());
                 }
             }
-            Some(Via::Rest) => {
-                if now < self.rest_hold_ns {
-                    self.stats.throttled += 1;
-                    return Err(PlaceError::Risk(RiskError::Banned {
-                        until_ms: self.rest_backoff.until_ms(),
-                    }));
-                }
+            Some(Via::Rest) if now < self.rest_hold_ns => {
+                self.stats.throttled += 1;
+                return Err(PlaceError::Risk(RiskError::Banned {
+                    until_ms: self.rest_backoff.until_ms(),
+                }));
             }
-            None => {}
+            Some(Via::Rest) | None => {}
         }
         let cid = self.ids.next_id();
         let time_ms = self.exch_ms(now);
@@ -1015,9 +1015,9 @@ impl TradingState {
                 &rules.symbol,
             )
             .map_err(|_| PlaceError::Encode)?;
-            if !self
+            if self
                 .trade
-                .is_some_and(|c| cx.send_text(c, &self.buf).is_ok())
+                .is_none_or(|c| cx.send_text(c, &self.buf).is_err())
             {
                 return Err(PlaceError::NotConnected);
             }
@@ -1582,7 +1582,7 @@ impl TradingState {
         if now.saturating_sub(j.first_ns) < self.cfg.rest_retry_ms * MS {
             self.stats.rest_retries += 1;
             j.tries += 1;
-            j.not_before_ns = now + (250 * MS << j.tries.min(6));
+            j.not_before_ns = now + ((250 * MS) << j.tries.min(6));
             self.jobs.push_front(j);
         } else if let Job::Cancel { handle, .. } = j.job {
             self.cancel_refused(handle);
