@@ -24,6 +24,8 @@ pub const SYM: SymbolId = SymbolId(0);
 /// Everything the strategy heard.
 #[derive(Default)]
 pub struct Rec {
+    /// Record nothing (the allocation test: the recording itself would allocate).
+    pub quiet: bool,
     pub orders: Vec<(OrderEventKind, OrderHandle, OrderStatus, i64, String)>,
     pub fills: Vec<Fill>,
     pub balances: Vec<(AssetId, i64, i64)>,
@@ -47,14 +49,21 @@ impl Rec {
 
 impl Strategy for Rec {
     fn on_order(&mut self, _ctx: &mut Ctx<'_, '_>, e: &OrderEvent<'_>) {
+        if self.quiet {
+            return;
+        }
         self.orders
             .push((e.kind, e.handle, e.status, e.code, e.reason.to_string()));
     }
     fn on_fill(&mut self, _ctx: &mut Ctx<'_, '_>, f: &Fill) {
-        self.fills.push(*f);
+        if !self.quiet {
+            self.fills.push(*f);
+        }
     }
     fn on_balance(&mut self, _ctx: &mut Ctx<'_, '_>, a: AssetId, total: i64, avail: i64) {
-        self.balances.push((a, total, avail));
+        if !self.quiet {
+            self.balances.push((a, total, avail));
+        }
     }
 }
 

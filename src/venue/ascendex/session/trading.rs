@@ -454,7 +454,7 @@ impl TradingState {
             open_synced: false,
             balance_synced: false,
             auth_error: None,
-            pending_cancels: Vec::with_capacity(1024),
+            pending_cancels: Vec::with_capacity(tc.max_orders.max(16)),
             cancel_all_pending: 0,
             killed: false,
             shutting_down: false,
@@ -1021,7 +1021,7 @@ impl TradingState {
             {
                 return Err(PlaceError::NotConnected);
             }
-            self.pending_cancels.push((req, h));
+            self.track_cancel(req, h);
         } else if self
             .trade_rest
             .is_some_and(|r| cx.state(r) == ConnState::Open)
@@ -1036,6 +1036,20 @@ impl TradingState {
             .tracker
             .cancel_requested(h, now, self.cfg.cancel_timeout_ms * MS);
         Ok(())
+    }
+
+    /// Remembers a cancel in flight without ever growing the list: when full, cancels of orders already done (or
+    /// forgotten) go first, then the oldest (its reply is then ignored; the order's own reports still settle it).
+    fn track_cancel(&mut self, req: ClientId, h: OrderHandle) {
+        if self.pending_cancels.len() == self.pending_cancels.capacity() {
+            let t = &self.tracker;
+            self.pending_cancels
+                .retain(|(_, h)| t.get(*h).is_some_and(|o| o.status.is_live()));
+            if self.pending_cancels.len() == self.pending_cancels.capacity() {
+                self.pending_cancels.remove(0);
+            }
+        }
+        self.pending_cancels.push((req, h));
     }
 
     /// Cancels every open order, of one symbol or all.
