@@ -272,6 +272,14 @@ struct Queued {
     tries: u32,
 }
 
+/// What `prepare` did with an order.
+enum Prepared {
+    /// Tracked and ready to go (WebSocket: the frame is in `buf`; REST: queued; paper: submitted).
+    Ready(OrderHandle, Option<Via>, i64),
+    /// The paper exchange refused it at once (the strategy hears `Rejected`).
+    Refused(OrderHandle),
+}
+
 /// The trading half. Built by `bootstrap::start`; the session routes engine callbacks here.
 pub struct TradingState {
     cfg: TradingConfig,
@@ -774,6 +782,73 @@ impl TradingState {
     ) -> Result<OrderHandle, PlaceError> {
         let t0 = self.lclock.now_ns();
         let now = cx.now_ns();
+        let route = if self.paper.is_some() {
+            Ok(None)
+        } else if self.ws_ready(cx) {
+            Ok(Some(Via::WebSocket))
+        } else if self
+            .trade_rest
+            .is_some_and(|r| cx.state(r) == ConnState::Open)
+            && self.authed_rest()
+        {
+            Ok(Some(Via::Rest))
+        } else {
+            Err(PlaceError::NotConnected)
+        };
+        let (h, via, qty) = match self.prepare(now, req, route)? {
+            Prepared::Refused(h) => return Ok(h),
+            Prepared::Ready(h, via, qty) => (h, via, qty),
+        };
+        match via {
+            Some(Via::WebSocket) => {
+                if self
+                    .trade
+                    .is_none_or(|t| cx.send_text(t, &self.buf).is_err())
+                {
+                    let _ = self.tracker.release(h);
+                    return Err(PlaceError::NotConnected);
+                }
+                self.stats.placed_ws += 1;
+            }
+            Some(Via::Rest) => {
+                self.pump(cx);
+                self.stats.placed_rest += 1;
+            }
+            None => {}
+        }
+        self.risk.on_sent(req.symbol, req.side, qty);
+        self.latency.record(
+            Probe::CallbackToWire,
+            self.lclock.now_ns().saturating_sub(t0),
+        );
+        Ok(h)
+    }
+
+    /// The WebSocket order path without a connection: every check, the client id, the predicted order id, the
+    /// tracker entry and the frame, exactly as `place` does it, but handed back instead of queued on the socket (for
+    /// in-process benchmarks and other transports). The order is tracked as sent.
+    pub fn encode_place(
+        &mut self,
+        now_ns: u64,
+        req: &PlaceRequest,
+    ) -> Result<(OrderHandle, &[u8]), PlaceError> {
+        match self.prepare(now_ns, req, Ok(Some(Via::WebSocket)))? {
+            Prepared::Ready(h, _, qty) => {
+                self.risk.on_sent(req.symbol, req.side, qty);
+                Ok((h, &self.buf))
+            }
+            Prepared::Refused(_) => Err(PlaceError::NoTrading),
+        }
+    }
+
+    /// Everything `place` does before the frame leaves: checks, ids, tracker, encoding (WebSocket into `buf`),
+    /// queueing (REST), or the paper exchange.
+    fn prepare(
+        &mut self,
+        now: u64,
+        req: &PlaceRequest,
+        route: Result<Option<Via>, PlaceError>,
+    ) -> Result<Prepared, PlaceError> {
         self.init_time(now);
         if !self.live && self.paper.is_none() {
             return Err(PlaceError::NoTrading);
@@ -816,19 +891,7 @@ impl TradingState {
             }
         };
         let q = rules.quantize(req.side, spec, Dec::new(req.qty, rules.qty_scale))?;
-        let via = if self.paper.is_some() {
-            None
-        } else if self.ws_ready(cx) {
-            Some(Via::WebSocket)
-        } else if self
-            .trade_rest
-            .is_some_and(|r| cx.state(r) == ConnState::Open)
-            && self.authed_rest()
-        {
-            Some(Via::Rest)
-        } else {
-            return Err(PlaceError::NotConnected);
-        };
+        let via = route?;
         self.risk
             .check_new(req.symbol, req.side, q.qty, self.tracker.live_count(), now)?;
         match via {
@@ -898,21 +961,12 @@ impl TradingState {
                     tif: req.tif,
                     resp_inst: self.cfg.resp_inst,
                 };
-                let sent = wire::write_place_order(&mut self.buf, Account::Cash, &po).is_ok()
-                    && self
-                        .trade
-                        .is_some_and(|t| cx.send_text(t, &self.buf).is_ok());
-                if !sent {
+                if wire::write_place_order(&mut self.buf, Account::Cash, &po).is_err() {
                     let _ = self.tracker.release(h);
                     return Err(PlaceError::Encode);
                 }
-                self.stats.placed_ws += 1;
             }
-            Some(Via::Rest) => {
-                self.enqueue_front(Job::Place(h), now);
-                self.pump(cx);
-                self.stats.placed_rest += 1;
-            }
+            Some(Via::Rest) => self.enqueue_front(Job::Place(h), now),
             None => {
                 let po = PaperOrder {
                     order_id: order_id.unwrap_or(OrderId::EMPTY),
@@ -929,16 +983,11 @@ impl TradingState {
                 {
                     let _ = self.tracker.request_rejected(h);
                     self.note_order(OrderEventKind::Rejected, h, -1, e.reason());
-                    return Ok(h);
+                    return Ok(Prepared::Refused(h));
                 }
             }
         }
-        self.risk.on_sent(req.symbol, req.side, q.qty);
-        self.latency.record(
-            Probe::CallbackToWire,
-            self.lclock.now_ns().saturating_sub(t0),
-        );
-        Ok(h)
+        Ok(Prepared::Ready(h, via, q.qty))
     }
 
     /// Places up to 10 orders in one go: each is checked on its own (a bad one is refused with its error, the
