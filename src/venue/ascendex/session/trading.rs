@@ -75,6 +75,8 @@ pub struct TradingConfig {
     pub products_refresh_ms: u64,
     /// Client `{"op":"ping"}` interval.
     pub ping_ms: u64,
+    /// Send orders over REST even when the socket is up (comparisons, venues with WS order entry disabled).
+    pub order_via_rest: bool,
 }
 
 impl Default for TradingConfig {
@@ -99,6 +101,7 @@ impl Default for TradingConfig {
             clock_refresh_ms: 60_000,
             products_refresh_ms: 600_000,
             ping_ms: 15_000,
+            order_via_rest: false,
         }
     }
 }
@@ -782,15 +785,17 @@ impl TradingState {
     ) -> Result<OrderHandle, PlaceError> {
         let t0 = self.lclock.now_ns();
         let now = cx.now_ns();
-        let route = if self.paper.is_some() {
-            Ok(None)
-        } else if self.ws_ready(cx) {
-            Ok(Some(Via::WebSocket))
-        } else if self
+        let rest_open = self
             .trade_rest
             .is_some_and(|r| cx.state(r) == ConnState::Open)
-            && self.authed_rest()
-        {
+            && self.authed_rest();
+        let route = if self.paper.is_some() {
+            Ok(None)
+        } else if self.cfg.order_via_rest && rest_open {
+            Ok(Some(Via::Rest))
+        } else if self.ws_ready(cx) {
+            Ok(Some(Via::WebSocket))
+        } else if rest_open {
             Ok(Some(Via::Rest))
         } else {
             Err(PlaceError::NotConnected)
