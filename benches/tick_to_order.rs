@@ -758,7 +758,7 @@ fn flood(sim: &ascendex_sim::SimHandle, via_rest: bool, serial: bool, target: u6
     engine
         .run(&mut f, RunMode::Block, Some(Duration::from_secs(60)))
         .unwrap();
-    let _ = engine.shutdown();
+    engine.shutdown();
     f
 }
 
