@@ -554,3 +554,103 @@ fn ban_holds_the_socket_off_and_rest_keeps_trading() {
     // Only the market-data socket (opened before the ban) remains; the trade socket stays away.
     assert!(sim.ws_sessions() <= 1, "{} sessions", sim.ws_sessions());
 }
+
+#[test]
+fn rest_5xx_is_retried_within_the_bound() {
+    let sim = sim("");
+    let (mut e, mut s) = start(&sim, TradingConfig::default());
+    ready(&mut e, &mut s);
+    sim.inject("rest5xx@1").unwrap();
+    let mut asked = false;
+    assert!(drive(&mut e, &mut s, 15, |s, _| {
+        if !asked {
+            s.trading.request_balances();
+            asked = true;
+        }
+        s.trading.stats.rest_5xx == 1
+            && s.trading.stats.rest_retries >= 1
+            && !s.trading.has_rest_work()
+    }));
+    assert!(sim.fault_log().iter().any(|f| f.kind == "rest5xx"));
+}
+
+#[test]
+fn kill_cancels_everything_and_refuses_new_orders() {
+    let sim = sim("");
+    let (mut e, mut s) = start(&sim, TradingConfig::default());
+    ready(&mut e, &mut s);
+    let (bid, _) = top(&sim, &s);
+    let (lot, _, _) = lot(&s);
+    let mut n = 0;
+    assert!(drive(&mut e, &mut s, 10, |s, cx| {
+        if n == 0 {
+            for k in 0..3 {
+                s.trading
+                    .place(
+                        cx,
+                        &PlaceRequest::post_only(SYM, Side::Buy, bid - 10_000 - k, 100 * lot),
+                    )
+                    .unwrap();
+            }
+            n = 3;
+        }
+        s.trading
+            .orders()
+            .all(|(_, o)| o.status == OrderStatus::New)
+    }));
+    assert_eq!(sim.open_orders().len(), 3);
+    let mut killed = false;
+    assert!(drive(&mut e, &mut s, 10, |s, cx| {
+        if !killed {
+            s.trading.kill(cx);
+            killed = true;
+            let r = s.trading.place(
+                cx,
+                &PlaceRequest::post_only(SYM, Side::Buy, bid - 10_000, 100 * lot),
+            );
+            assert_eq!(r, Err(PlaceError::Killed));
+        }
+        s.trading.open_orders().count() == 0
+    }));
+    assert!(sim.open_orders().is_empty());
+    assert_eq!(
+        s.strategy
+            .orders
+            .iter()
+            .filter(|e| e.0 == OrderEventKind::Canceled)
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn graceful_shutdown_cancels_open_orders_and_waits_for_them() {
+    let sim = sim("");
+    let (mut e, mut s) = start(&sim, TradingConfig::default());
+    ready(&mut e, &mut s);
+    let (bid, _) = top(&sim, &s);
+    let (lot, _, _) = lot(&s);
+    let mut placed = false;
+    assert!(drive(&mut e, &mut s, 10, |s, cx| {
+        if !placed {
+            for k in 0..2 {
+                s.trading
+                    .place(
+                        cx,
+                        &PlaceRequest::post_only(SYM, Side::Sell, bid * 2 + k, 100 * lot),
+                    )
+                    .unwrap();
+            }
+            placed = true;
+        }
+        s.trading
+            .orders()
+            .all(|(_, o)| o.status == OrderStatus::New)
+    }));
+    assert_eq!(sim.open_orders().len(), 2);
+    s.shutdown(&mut e, std::time::Duration::from_secs(5))
+        .unwrap();
+    assert!(s.trading.shutdown_done());
+    assert!(sim.open_orders().is_empty());
+    assert_eq!(s.trading.open_orders().count(), 0);
+}

@@ -256,7 +256,7 @@ enum Note {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Copy, Debug)]
 enum Job {
-    ExchangeInfo { local_ms: u64 },
+    ExchangeInfo,
     RiskLimits,
     Balance,
     OpenOrders { requested_ns: u64 },
@@ -1240,7 +1240,7 @@ impl TradingState {
         } else if Some(conn) == self.trade_rest {
             if state == ConnState::Open && !self.started_rest {
                 self.started_rest = true;
-                self.enqueue_back(Job::ExchangeInfo { local_ms: 0 }, now);
+                self.enqueue_back(Job::ExchangeInfo, now);
                 self.enqueue_back(Job::RiskLimits, now);
                 self.next_clock_ns = now + self.cfg.clock_refresh_ms * MS;
                 self.next_products_ns = now + self.cfg.products_refresh_ms * MS;
@@ -1659,12 +1659,10 @@ impl TradingState {
 
     fn on_rest_body(&mut self, j: Queued, body: &[u8], now: u64) {
         match j.job {
-            Job::ExchangeInfo { local_ms } => {
+            Job::ExchangeInfo => {
                 if let Ok(info) = rest::parse_exchange_info(body) {
-                    let mut s = info.sample(self.local_ms(now));
-                    if local_ms != 0 {
-                        s.sent_local_ms = local_ms as i64;
-                    }
+                    // The server echoes the local time we sent, so the sample needs no state of ours.
+                    let s = info.sample(self.local_ms(now));
                     if self.clock.add(s) {
                         self.clock_sampled = true;
                         self.stats.clock_samples += 1;
@@ -1674,8 +1672,7 @@ impl TradingState {
                 }
                 // A second sample a moment later: the first crossed a cold connection.
                 if self.stats.clock_samples == 1 {
-                    let l = self.local_ms(now) as u64;
-                    self.enqueue_front(Job::ExchangeInfo { local_ms: l }, now);
+                    self.enqueue_front(Job::ExchangeInfo, now);
                 }
             }
             Job::RiskLimits => self.on_risk_limits(body),
@@ -1856,7 +1853,7 @@ impl TradingState {
             }
             if self.started_rest && now >= self.next_clock_ns {
                 self.next_clock_ns = now + self.cfg.clock_refresh_ms * MS;
-                self.enqueue_back(Job::ExchangeInfo { local_ms: 0 }, now);
+                self.enqueue_back(Job::ExchangeInfo, now);
             }
             if self.started_rest && now >= self.next_products_ns {
                 self.next_products_ns = now + self.cfg.products_refresh_ms * MS;
@@ -1936,12 +1933,8 @@ impl TradingState {
         let Some(q) = self.jobs.remove(i) else { return };
         let t = self.exch_ms(now);
         let ok = match q.job {
-            Job::ExchangeInfo { local_ms } => {
-                let l = if local_ms != 0 {
-                    local_ms
-                } else {
-                    self.local_ms(now) as u64
-                };
+            Job::ExchangeInfo => {
+                let l = self.local_ms(now).max(0) as u64;
                 let r = rest::exchange_info(&mut self.rb, l);
                 let (m, p) = (r.method, r.path);
                 send(cx, rc, None, m, p, ApiPath::Other(""), &[], t)
