@@ -5,6 +5,7 @@
 
 pub mod book;
 pub mod engine;
+pub mod ffi;
 pub mod metrics;
 pub mod net;
 pub mod num;
