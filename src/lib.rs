@@ -6,6 +6,7 @@
 pub mod book;
 pub mod cli;
 pub mod engine;
+pub mod ffi;
 pub mod metrics;
 pub mod net;
 pub mod num;

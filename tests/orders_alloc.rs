@@ -193,3 +193,82 @@ fn the_counter_counts() {
     drop(v);
     assert!(ALLOCS.with(|a| a.get()) > before);
 }
+
+#[test]
+fn order_entry_path_allocates_nothing_after_warm_up() {
+    use ascendex_hft::venue::ascendex::stream::trading::{
+        EntryEvent, OrderEntry, OrderSpec, Stamp,
+    };
+    let mut scales = ScaleTable::new();
+    let usdt = scales.add_asset("USDT", 9);
+    let btc = scales.add_asset("BTC", 8);
+    let sc = SymbolScales {
+        id: SymbolId(0),
+        price: 2,
+        qty: 5,
+        fee: 10,
+        base: btc,
+        quote: usdt,
+    };
+    scales.add_symbol("BTC/USDT", sc);
+    let mut entry = OrderEntry::new(
+        ClientIdGen::new("hft", b'H', 1_763_700_000_000).unwrap(),
+        b'H',
+        UID,
+        Account::Cash,
+    )
+    .unwrap();
+    let mut tracker = OrderTracker::new(256);
+    let mut balances = Balances::new(2);
+    let mut out = Vec::with_capacity(1024);
+    let mut push = br#"{"m":"order","accountId":"c","ac":"CASH","data":{"s":"BTC/USDT","sn":1000000000,"sd":"Buy","ap":"60000.25","bab":"1","btb":"1","cf":"0.06","cfq":"0.00100","err":"","fa":"USDT","orderId":"XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX","ot":"Limit","p":"60000.25","q":"0.00100","qab":"7","qtb":"8","sp":"","st":"Filled","t":1,"ei":"Post"}}"#.to_vec();
+    let oid_at = push.windows(4).position(|w| w == b"XXXX").unwrap();
+    let sn_at = push.windows(10).position(|w| w == b"1000000000").unwrap();
+    let spec = OrderSpec {
+        symbol: "BTC/USDT",
+        scales: sc,
+        side: Side::Buy,
+        kind: OrderKind::Limit,
+        price: 6_000_025,
+        qty: 100,
+        stop_price: None,
+        post_only: true,
+        tif: TimeInForce::Gtc,
+    };
+    let mut filled = 0i64;
+    let mut round = |i: u64, filled: &mut i64| {
+        let at = Stamp {
+            exchange_ms: 1_763_700_000_000 + i,
+            now_ns: i,
+            timeout_ns: 5_000_000_000,
+        };
+        let h = entry.place(&mut out, &mut tracker, &spec, at).unwrap();
+        let oid = tracker.get(h).unwrap().order_id;
+        push[oid_at..oid_at + 32].copy_from_slice(oid.as_bytes());
+        let mut n = 1_000_000_000 + i;
+        for k in (0..10).rev() {
+            push[sn_at + k] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        let msg = decode(&push, &scales).unwrap();
+        match entry.on_message(&msg, &mut tracker, &mut balances).unwrap() {
+            EntryEvent::Order(a) => *filled += a.fill.unwrap().qty,
+            other => panic!("{other:?}"),
+        }
+    };
+    for i in 0..1_000 {
+        round(i, &mut filled);
+    }
+    let before = ALLOCS.with(|a| a.get());
+    COUNTING.with(|c| c.set(true));
+    for i in 1_000..101_000 {
+        round(i, &mut filled);
+    }
+    COUNTING.with(|c| c.set(false));
+    assert_eq!(filled, 101_000 * 100);
+    assert_eq!(
+        ALLOCS.with(|a| a.get()) - before,
+        0,
+        "allocations on the OrderEntry path after warm-up"
+    );
+}

@@ -764,3 +764,106 @@ mod props {
         }
     }
 }
+
+#[test]
+fn never_placed_orders_resolve_after_the_request_window() {
+    let mut t = OrderTracker::new(4);
+    let h = t.insert(new_order("c", Some("o")), 1_000, 10).unwrap();
+    t.expire(2_000, |_, _| {});
+    assert_eq!(t.get(h).unwrap().status, OrderStatus::Unknown);
+    assert_eq!(t.get(h).unwrap().remaining(), 1_000);
+    // The status query says "no such order", but the request could still be in flight.
+    assert_eq!(t.not_found(h, 2_000, 30_000), Err(TrackError::TooEarly));
+    assert_eq!(t.not_found(h, 31_000, 30_000), Ok(OrderStatus::Rejected));
+    assert_eq!(t.live_count(), 0);
+    // An order the exchange once confirmed cannot be "not found" into Rejected.
+    let h2 = t.insert(new_order("c2", Some("o2")), 0, 10).unwrap();
+    t.apply(&upd(
+        "o2",
+        Some(1),
+        ReportedStatus::New,
+        0,
+        0,
+        0,
+        Source::WsPush,
+    ))
+    .unwrap();
+    t.mark_unknown(h2).unwrap();
+    assert!(matches!(
+        t.not_found(h2, u64::MAX, 0),
+        Err(TrackError::Illegal(_))
+    ));
+}
+
+#[test]
+fn unknown_resolved_by_an_unchanged_status_but_not_by_an_older_one() {
+    let mut t = OrderTracker::new(4);
+    let h = t.insert(new_order("c", Some("o")), 0, 10).unwrap();
+    t.apply(&upd(
+        "o",
+        Some(7),
+        ReportedStatus::New,
+        0,
+        0,
+        0,
+        Source::WsPush,
+    ))
+    .unwrap();
+    t.mark_unknown(h).unwrap();
+    // An older report (lower sequence number or earlier state) leaves it in doubt.
+    let a = t
+        .apply(&upd(
+            "o",
+            Some(6),
+            ReportedStatus::New,
+            0,
+            0,
+            0,
+            Source::RestStatus,
+        ))
+        .unwrap();
+    assert!(a.stale);
+    let a = t
+        .apply(&upd(
+            "o",
+            None,
+            ReportedStatus::PendingNew,
+            0,
+            0,
+            0,
+            Source::RestStatus,
+        ))
+        .unwrap();
+    assert!(a.stale);
+    assert_eq!(t.get(h).unwrap().status, OrderStatus::Unknown);
+    // The status query answers with exactly the state we last saw: still open, resolved.
+    let a = t
+        .apply(&upd(
+            "o",
+            Some(7),
+            ReportedStatus::New,
+            0,
+            0,
+            0,
+            Source::RestStatus,
+        ))
+        .unwrap();
+    assert_eq!(
+        (a.stale, a.status, a.status_changed),
+        (false, OrderStatus::New, true)
+    );
+    // And a repeat of it once resolved is just stale.
+    assert!(
+        t.apply(&upd(
+            "o",
+            Some(7),
+            ReportedStatus::New,
+            0,
+            0,
+            0,
+            Source::RestStatus
+        ))
+        .unwrap()
+        .stale
+    );
+}

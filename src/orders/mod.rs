@@ -3,6 +3,20 @@
 //!
 //! Nothing here knows an exchange: it works on ids as short byte strings, scaled integers and status enums, and
 //! every function takes `now` as an argument (no clocks, no syscalls).
+//!
+//! How an engine drives it (one thread, no allocation per order after start-up):
+//! 1. start-up: `Balances::apply_snapshot` per asset; the open-order list through [`reconcile()`] (adopts our
+//!    orders, asks for status queries of missing ones); `RiskGate::set_position`.
+//! 2. to place: `RiskGate::check_new` and `RateBudget::try_acquire(OpClass::OrderReq, now)` and
+//!    `Backoff::check(now_ms)`; then `OrderTracker::insert` (with the predicted exchange id when the venue allows
+//!    it) and `RiskGate::on_sent`; then encode and send.
+//! 3. replies: an error reply → `request_rejected` (+ `RiskGate::on_done`); an acknowledgement → `acknowledged`.
+//! 4. every order report, whatever its source (push, REST status, history) → `OrderTracker::apply`: a fill comes
+//!    out at most once (`Applied::fill` → `RiskGate::on_fill`); a terminal status → `RiskGate::on_done` with the
+//!    unfilled remainder.
+//! 5. a timer: `OrderTracker::expire(now)` → for each order turned `Unknown`, query its status and `apply` the
+//!    answer.
+//! 6. cancel: `cancel_requested` before sending; `cancel_refused` on the exchange's refusal.
 
 pub mod balances;
 pub mod clock;

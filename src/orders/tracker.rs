@@ -55,6 +55,13 @@ pub struct Order {
     pub last_ts_ms: i64,
 }
 
+impl Order {
+    /// Quantity not (yet) filled.
+    pub fn remaining(&self) -> i64 {
+        (self.qty - self.cum_qty).max(0)
+    }
+}
+
 /// A reference to a slot; the generation makes a stale handle (slot reused since) fail to resolve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct OrderHandle {
@@ -82,6 +89,9 @@ pub enum Event {
     TimedOut,
     /// The exchange's open-order list does not show a live order (after a reconnect).
     Unconfirmed,
+    /// A status query says the exchange never had the order (only meaningful once the request can no longer
+    /// arrive: AscendEX drops requests whose `time` is more than 30 s old).
+    NotFound,
 }
 
 /// A transition the state machine does not allow.
@@ -116,6 +126,8 @@ pub enum TrackError {
     /// No tracked order has this id (a foreign order, or one evicted long ago).
     UnknownOrder,
     Illegal(IllegalTransition),
+    /// Too soon to conclude the exchange never got the order: the request may still arrive.
+    TooEarly,
 }
 
 impl fmt::Display for TrackError {
@@ -127,6 +139,9 @@ impl fmt::Display for TrackError {
             TrackError::StaleHandle => f.write_str("order handle refers to a released slot"),
             TrackError::UnknownOrder => f.write_str("no tracked order has this id"),
             TrackError::Illegal(t) => t.fmt(f),
+            TrackError::TooEarly => f.write_str(
+                "too soon to declare the order never placed: the request may still arrive",
+            ),
         }
     }
 }
@@ -209,6 +224,10 @@ pub fn transition(order: &Order, event: Event) -> Result<OrderStatus, IllegalTra
         },
         Event::TimedOut => match order.status {
             PendingNew | PendingCancel => Ok(Unknown),
+            _ => illegal,
+        },
+        Event::NotFound => match order.status {
+            PendingNew | Unknown if order.confirmed == PendingNew => Ok(Rejected),
             _ => illegal,
         },
         Event::Unconfirmed => match order.status {
@@ -632,7 +651,15 @@ impl OrderTracker {
             && o.last_seq != 0
             && seq <= o.last_seq
         {
-            return Ok(stale);
+            // A status answer repeating the last state we saw is news for an `Unknown` order: nothing changed
+            // while we were in doubt.
+            let confirms = o.status == OrderStatus::Unknown
+                && seq == o.last_seq
+                && u.cum_qty == o.cum_qty
+                && u.status.to_status() == o.confirmed;
+            if !confirms {
+                return Ok(stale);
+            }
         }
         if u.cum_qty < o.cum_qty {
             return Ok(stale);
@@ -666,12 +693,9 @@ impl OrderTracker {
             None
         };
         let changed_status = next != o.status;
-        if !grew
-            && !changed_status
-            && u.status.to_status() != o.confirmed
-            && rank(u.status.to_status()) < rank(o.confirmed)
-        {
-            // An older state (New after PartiallyFilled) without a sequence number to tell us.
+        if !grew && rank(u.status.to_status()) < rank(o.confirmed) {
+            // An older state (New after PartiallyFilled) without a sequence number to tell us; it resolves
+            // nothing either (an `Unknown` order stays in doubt).
             if let Some(seq) = u.seq {
                 self.orders[i].last_seq = self.orders[i].last_seq.max(seq);
             }
@@ -732,6 +756,21 @@ impl OrderTracker {
             }
         }
         n
+    }
+
+    /// A status query found no such order: it never reached the exchange. Refused (`TooEarly`) until
+    /// `min_age_ns` after it was sent, since a request still in flight would look the same.
+    pub fn not_found(
+        &mut self,
+        h: OrderHandle,
+        now_ns: u64,
+        min_age_ns: u64,
+    ) -> Result<OrderStatus, TrackError> {
+        let i = self.check(h)?;
+        if now_ns.saturating_sub(self.orders[i].sent_ns) < min_age_ns {
+            return Err(TrackError::TooEarly);
+        }
+        self.event(h, Event::NotFound)
     }
 
     /// The order's state is in doubt (absent from the exchange's open list): `Unknown` until a status query.

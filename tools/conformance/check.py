@@ -239,6 +239,29 @@ async def main():
             eq([o for o in sim.state()["orders"] if o["status"] == "New"], [], "open after")
         await check("cancel_all_orders", cancel_all())
 
+        async def fetch_closed_orders():
+            co = await ex.fetch_closed_orders(S)
+            st = {o["orderId"]: o for o in sim.state()["orders"] if o["status"] in ("Filled", "Canceled", "Rejected")}
+            eq(sorted(o["id"] for o in co), sorted(st), "closed order ids")
+            for o in co:
+                eq(o["filled"], num(st[o["id"]]["cumFilledQty"]), "filled of " + o["id"])
+        await check("fetch_closed_orders", fetch_closed_orders())
+
+        async def fetch_time_and_tickers():
+            t = await ex.fetch_time()
+            eq(abs(t - time.time() * 1000) < 5000, True, "server time")
+            ts = await ex.fetch_tickers([S, "ETH/USDT"])
+            eq(sorted(ts), [S, "ETH/USDT"], "tickers")
+            b = sim.state()["books"]["ETH/USDT"]
+            eq(ts["ETH/USDT"]["bid"], num(b["bids"][0][0]), "ETH bid")
+        await check("fetch_time + fetch_tickers", fetch_time_and_tickers())
+
+        async def fetch_trading_fees():
+            fees = await ex.fetch_trading_fees()
+            eq(fees[S]["maker"], 0.001, "maker")
+            eq(fees[S]["taker"], 0.001, "taker")
+        await check("fetch_trading_fees", fetch_trading_fees())
+
         sim.resume()
 
         async def watch_order_book():

@@ -8,6 +8,8 @@
 //! Our client ids: `<prefix><tag><8 base62 counter chars>`. The tag character marks our orders inside an exchange
 //! id (its last 9 characters are ours), so reconciliation can tell them from orders placed by hand. The counter
 //! starts from the process start time (×256), so tails stay unique across restarts without any state on disk.
+//! Two engines trading the same account at the same time must use different tags: the prefix never reaches the
+//! order id, only the 9-character tail does.
 
 use std::fmt;
 
@@ -134,6 +136,21 @@ impl ClientIdGen {
         }
         let tail = &b[b.len() - ORDER_ID_TAIL..];
         tail[0] == self.tag && tail[1..].iter().all(u8::is_ascii_alphanumeric)
+    }
+}
+
+impl ClientIdGen {
+    /// The client id this generator would have issued for an exchange order id ending in one of our tails
+    /// (`prefix + last 9 characters`), to find an order whose id was mispredicted.
+    pub fn client_id_for(&self, order_id: &OrderId) -> Option<ClientId> {
+        if !self.is_ours(order_id) {
+            return None;
+        }
+        let b = order_id.as_bytes();
+        let tail = &b[b.len() - ORDER_ID_TAIL..];
+        let mut buf = self.prefix;
+        buf[self.prefix_len..self.prefix_len + ORDER_ID_TAIL].copy_from_slice(tail);
+        ClientId::new(&buf[..self.prefix_len + ORDER_ID_TAIL])
     }
 }
 
@@ -305,6 +322,14 @@ mod tests {
         assert!(!a.contains(&b));
         assert!(!g.is_ours(&OrderId::new(b"a16edbd9aefaU9490877774pPK3zuGGh").unwrap()));
         assert!(!g.is_ours(&OrderId::new(b"short").unwrap()));
+        let mut h = ClientIdGen::new("hft", b'H', 1_763_700_000_000).unwrap();
+        let id = h.next_id();
+        let oid = predict_order_id(Via::Rest, 1, "U0123456789", &id).unwrap();
+        assert_eq!(h.client_id_for(&oid), Some(id));
+        assert_eq!(
+            h.client_id_for(&OrderId::new(b"a16edbd9aefaU9490877774pPK3zuGGh").unwrap()),
+            None
+        );
         assert_eq!(
             ClientIdGen::new("this-has-dash", b'H', 0).err(),
             Some(IdError::BadPrefix)

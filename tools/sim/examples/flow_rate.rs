@@ -1,4 +1,5 @@
-//! Measures the synthetic flow the simulator delivers over TLS+WS to one subscriber of every public channel.
+//! Measures the synthetic flow the simulator delivers over TLS+WS to one subscriber of every public channel, and
+//! the time from the `simNs` stamp (set just before the write) to this reader's receipt.
 //! `cargo run --release -p ascendex-sim --example flow_rate -- [RATE_MSGS_PER_S] [SECONDS]`
 
 use ascendex_sim::{SimConfig, start};
@@ -26,6 +27,7 @@ fn main() {
     let secs: u64 = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(3);
     let sim = match start(SimConfig {
         rate,
+        stamp: true,
         ..SimConfig::default()
     }) {
         Ok(s) => s,
@@ -68,6 +70,7 @@ fn main() {
         let mut buf = vec![0u8; 1 << 16];
         let mut pending: Vec<u8> = Vec::new();
         let mut frames = 0u64;
+        let mut lat_us: Vec<u64> = Vec::new();
         let mut header_done = false;
         let start = Instant::now();
         let produced0 = sim.produced();
@@ -112,22 +115,36 @@ fn main() {
                     break;
                 }
                 frames += 1;
+                let payload = &pending[pos + h..pos + h + len];
+                if let Some(i) = find(payload, b"\"simNs\":") {
+                    let digits: Vec<u8> = payload[i + 8..].iter().take_while(|b| b.is_ascii_digit()).copied().collect();
+                    if let Ok(ns) = String::from_utf8_lossy(&digits).parse::<u128>() {
+                        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+                        lat_us.push((now.saturating_sub(ns) / 1000) as u64);
+                    }
+                }
                 pos += h + len;
             }
             pending.drain(..pos);
         }
         let el = start.elapsed().as_secs_f64();
-        Ok((frames as f64 / el, (sim.produced() - produced0) as f64 / el))
+        lat_us.sort_unstable();
+        let pct = |p: f64| lat_us.get(((lat_us.len() as f64 * p) as usize).min(lat_us.len().saturating_sub(1))).copied().unwrap_or(0);
+        Ok((frames as f64 / el, (sim.produced() - produced0) as f64 / el, pct(0.5), pct(0.99)))
     });
     match result {
-        Ok((recv, prod)) => println!(
-            "configured {rate} msgs/s: received {recv:.0} msgs/s over TLS+WS, produced {prod:.0} msgs/s"
+        Ok((recv, prod, p50, p99)) => println!(
+            "configured {rate} msgs/s: received {recv:.0} msgs/s over TLS+WS, produced {prod:.0} msgs/s; simNs->read p50 {p50} us, p99 {p99} us"
         ),
         Err(e) => {
             eprintln!("flow_rate failed: {e}");
             std::process::exit(1);
         }
     }
+}
+
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    h.windows(n.len()).position(|w| w == n)
 }
 
 fn rustls_pemfile_free(pem: &str) -> Vec<rustls::pki_types::CertificateDer<'static>> {

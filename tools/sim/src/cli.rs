@@ -2,7 +2,7 @@
 //! [--ping-interval-ms MS] [--no-stdin]`: runs the simulator until Ctrl-C or stdin EOF (with `--no-stdin`, until
 //! killed: for background use where stdin is /dev/null) and prints where to reach it.
 
-use crate::{SimConfig, start};
+use crate::{SimConfig, SimError, start};
 use std::io::Read;
 
 const USAGE: &str = "usage: sim [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N] [--stamp] [--ping-interval-ms MS] [--no-stdin]";
@@ -64,7 +64,11 @@ pub fn run_cli(args: impl IntoIterator<Item = String>) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
-            return 4;
+            // Bad input (exit 2) versus a failure to bind or set up TLS (exit 4), as the CLI contract says.
+            return match e {
+                SimError::Io(_) | SimError::Tls(_) => 4,
+                _ => 2,
+            };
         }
     };
     // Demo credentials of a local simulator: printing them is intended.

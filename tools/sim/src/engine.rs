@@ -7,6 +7,9 @@ use crate::market::{ASSET_SCALE, Product};
 use crate::rng::Rng;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+pub use crate::bars::{Bar, INTERVAL_MS, INTERVALS, bar_start, prev_bar_start};
+use crate::flow::prefill_history;
+
 /// A book level: (price units, quantity units).
 pub type Lvl = (i64, i64);
 /// Best bid and best ask.
@@ -125,26 +128,16 @@ pub struct Balance {
 }
 
 #[derive(Clone, Debug)]
-struct Resting {
-    qty: i64,
+pub(crate) struct Resting {
+    pub(crate) qty: i64,
     /// Index into Engine::orders for the account's orders; None for synthetic liquidity.
-    client: Option<usize>,
+    pub(crate) client: Option<usize>,
 }
 
 #[derive(Clone, Debug, Default)]
-struct Level {
-    total: i64,
-    q: VecDeque<Resting>,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Bar {
-    pub ts: u64,
-    pub o: i64,
-    pub h: i64,
-    pub l: i64,
-    pub c: i64,
-    pub v: i64,
+pub(crate) struct Level {
+    pub(crate) total: i64,
+    pub(crate) q: VecDeque<Resting>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -156,81 +149,9 @@ pub struct TradeRec {
     pub seqnum: u64,
 }
 
-/// Bar intervals as named by the API; `1m` is one calendar month.
-pub const INTERVALS: [&str; 12] = [
-    "1", "5", "15", "30", "60", "120", "240", "360", "720", "1d", "1w", "1m",
-];
-pub const INTERVAL_MS: [u64; 12] = [
-    60_000,
-    300_000,
-    900_000,
-    1_800_000,
-    3_600_000,
-    7_200_000,
-    14_400_000,
-    21_600_000,
-    43_200_000,
-    86_400_000,
-    604_800_000,
-    2_592_000_000,
-];
-
-/// Days since 1970-01-01 -> (year, month 1..12, day 1..31) (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Start (ms) of the bar of interval `i` containing `ts`. Weeks start on Monday, months on the 1st (UTC).
-pub fn bar_start(i: usize, ts: u64) -> u64 {
-    let ts_i = ts as i64;
-    match INTERVALS[i] {
-        "1w" => {
-            // 1970-01-01 was a Thursday; Monday 1969-12-29 is day -3.
-            let day = ts_i.div_euclid(86_400_000);
-            let monday = day - (day + 3).rem_euclid(7);
-            (monday * 86_400_000) as u64
-        }
-        "1m" => {
-            let (y, m, _) = civil_from_days(ts_i.div_euclid(86_400_000));
-            (days_from_civil(y, m, 1) * 86_400_000) as u64
-        }
-        _ => ts - ts % INTERVAL_MS[i],
-    }
-}
-
-/// Start of the bar before the one starting at `start`.
-pub fn prev_bar_start(i: usize, start: u64) -> u64 {
-    if INTERVALS[i] == "1m" {
-        let (y, m, _) = civil_from_days((start as i64).div_euclid(86_400_000));
-        let (py, pm) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };
-        (days_from_civil(py, pm, 1) * 86_400_000) as u64
-    } else {
-        start - INTERVAL_MS[i]
-    }
-}
-
 pub struct SymState {
-    bids: BTreeMap<i64, Level>,
-    asks: BTreeMap<i64, Level>,
+    pub(crate) bids: BTreeMap<i64, Level>,
+    pub(crate) asks: BTreeMap<i64, Level>,
     pub seqnum: u64,
     pub trade_seq: u64,
     pub trades: VecDeque<TradeRec>,
@@ -343,13 +264,13 @@ pub struct Engine {
 }
 
 #[derive(Default)]
-struct Changes {
+pub(crate) struct Changes {
     bids: Vec<i64>,
     asks: Vec<i64>,
 }
 
 impl Changes {
-    fn touch(&mut self, side: Side, px: i64) {
+    pub(crate) fn touch(&mut self, side: Side, px: i64) {
         let v = match side {
             Side::Buy => &mut self.bids,
             Side::Sell => &mut self.asks,
@@ -358,7 +279,7 @@ impl Changes {
             v.push(px);
         }
     }
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.bids.is_empty() && self.asks.is_empty()
     }
 }
@@ -466,7 +387,7 @@ impl Engine {
         )
     }
 
-    fn book_side(&mut self, sym: usize, side: Side) -> &mut BTreeMap<i64, Level> {
+    pub(crate) fn book_side(&mut self, sym: usize, side: Side) -> &mut BTreeMap<i64, Level> {
         match side {
             Side::Buy => &mut self.syms[sym].bids,
             Side::Sell => &mut self.syms[sym].asks,
@@ -474,7 +395,14 @@ impl Engine {
     }
 
     /// Emits the depth diff (and a bbo when the top changed) for the levels touched by one operation.
-    fn finish(&mut self, sym: usize, ch: Changes, ts: u64, top_before: Top, evs: &mut Vec<Ev>) {
+    pub(crate) fn finish(
+        &mut self,
+        sym: usize,
+        ch: Changes,
+        ts: u64,
+        top_before: Top,
+        evs: &mut Vec<Ev>,
+    ) {
         if ch.is_empty() {
             return;
         }
@@ -511,7 +439,7 @@ impl Engine {
         }
     }
 
-    fn add_resting(
+    pub(crate) fn add_resting(
         &mut self,
         sym: usize,
         side: Side,
@@ -731,7 +659,7 @@ impl Engine {
 
     /// Matches an aggressor against the opposite side; returns the filled quantity.
     #[allow(clippy::too_many_arguments)]
-    fn match_taker(
+    pub(crate) fn match_taker(
         &mut self,
         sym: usize,
         side: Side,
@@ -1174,257 +1102,6 @@ impl Engine {
     pub fn order_by_id(&self, id: &str) -> Option<&Order> {
         self.by_id.get(id).map(|i| &self.orders[*i])
     }
-
-    // ---- synthetic flow ----
-
-    /// One synthetic flow event on `sym`: exactly one depth diff (plus trades / bbo as they happen).
-    pub fn flow_event(&mut self, sym: usize, rng: &mut Rng, ts: u64) -> Vec<Ev> {
-        let mut evs = Vec::new();
-        let top = self.best(sym);
-        let mut ch = Changes::default();
-        let (nb, na) = (self.syms[sym].bids.len(), self.syms[sym].asks.len());
-        let p_tick = self.products[sym].tick;
-        // The fair price walks a little and reverts toward the start price.
-        {
-            let start = self.products[sym].start_px;
-            let s = &mut self.syms[sym];
-            if rng.chance(1, 6) {
-                let bias = if s.fair > start + start / 20 {
-                    -1
-                } else if s.fair < start - start / 20 {
-                    1
-                } else {
-                    0
-                };
-                let mv = rng.range(-1, 1) + bias;
-                s.fair = (s.fair + mv * s.step).max(s.step * 4);
-                s.fair -= s.fair % p_tick;
-            }
-        }
-        let roll = rng.below(100);
-        let kind = if nb < 8 || na < 8 || roll < 45 {
-            0
-        } else if roll < 80 {
-            1
-        } else {
-            2
-        };
-        match kind {
-            1 if self.synth_cancel(sym, rng, &mut ch) => {}
-            2 => {
-                let side = if rng.chance(1, 2) {
-                    Side::Buy
-                } else {
-                    Side::Sell
-                };
-                let unit = self.syms[sym].unit_qty;
-                let qty = unit * rng.range(1, 3);
-                let got = self.match_taker(sym, side, None, qty, None, ts, &mut ch, &mut evs);
-                if got == 0 {
-                    self.synth_add(sym, rng, ts, &mut ch, &mut evs);
-                }
-            }
-            _ => self.synth_add(sym, rng, ts, &mut ch, &mut evs),
-        }
-        if ch.is_empty() {
-            self.synth_add(sym, rng, ts, &mut ch, &mut evs);
-        }
-        self.prune(sym, &mut ch);
-        self.finish(sym, ch, ts, top, &mut evs);
-        evs
-    }
-
-    fn synth_add(
-        &mut self,
-        sym: usize,
-        rng: &mut Rng,
-        ts: u64,
-        ch: &mut Changes,
-        evs: &mut Vec<Ev>,
-    ) {
-        let (fair, step, unit) = {
-            let s = &self.syms[sym];
-            (s.fair, s.step, s.unit_qty)
-        };
-        let tick = self.products[sym].tick;
-        let (nb, na) = (self.syms[sym].bids.len(), self.syms[sym].asks.len());
-        let side = if nb < na || (nb == na && rng.chance(1, 2)) {
-            Side::Buy
-        } else {
-            Side::Sell
-        };
-        let k = (rng.below(self.max_levels as u64) * rng.below(1000) / 1000) as i64;
-        let jitter = rng.range(0, (step / tick - 1).max(0)) * tick;
-        let dist = step / 2 + k * step + jitter;
-        let dist = dist.max(tick);
-        let px = match side {
-            Side::Buy => fair - dist,
-            Side::Sell => fair + dist,
-        };
-        let px = (px - px % tick).max(tick);
-        let qty = unit * rng.range(1, 8);
-        let got = self.match_taker(sym, side, Some(px), qty, None, ts, ch, evs);
-        if qty > got {
-            self.add_resting(sym, side, px, qty - got, None, ch);
-        }
-    }
-
-    fn synth_cancel(&mut self, sym: usize, rng: &mut Rng, ch: &mut Changes) -> bool {
-        let side = if rng.chance(1, 2) {
-            Side::Buy
-        } else {
-            Side::Sell
-        };
-        let book = self.book_side(sym, side);
-        let n = book.len();
-        if n == 0 {
-            return false;
-        }
-        let k = rng.below(n as u64) as usize;
-        let Some((&px, lvl)) = book.iter_mut().nth(k) else {
-            return false;
-        };
-        let Some(pos) = lvl.q.iter().rposition(|r| r.client.is_none()) else {
-            return false;
-        };
-        let cut = if rng.chance(1, 2) {
-            lvl.q[pos].qty
-        } else {
-            (lvl.q[pos].qty / 2).max(1)
-        };
-        let lot = self.products[sym].lot;
-        let book = self.book_side(sym, side);
-        let Some(lvl) = book.get_mut(&px) else {
-            return false;
-        };
-        let mut cut = cut - cut % lot;
-        if cut <= 0 {
-            cut = lvl.q[pos].qty;
-        }
-        lvl.q[pos].qty -= cut;
-        lvl.total -= cut;
-        if lvl.q[pos].qty == 0 {
-            lvl.q.remove(pos);
-        }
-        if lvl.q.is_empty() {
-            book.remove(&px);
-        }
-        ch.touch(side, px);
-        true
-    }
-
-    /// Keeps each side at most `max_levels` deep by dropping synthetic orders at the far end.
-    fn prune(&mut self, sym: usize, ch: &mut Changes) {
-        let max = self.max_levels;
-        for side in [Side::Buy, Side::Sell] {
-            loop {
-                let book = self.book_side(sym, side);
-                if book.len() <= max {
-                    break;
-                }
-                let far = match side {
-                    Side::Buy => book.keys().next().copied(),
-                    Side::Sell => book.keys().next_back().copied(),
-                };
-                let Some(px) = far else { break };
-                let Some(lvl) = book.get_mut(&px) else { break };
-                let before = lvl.q.len();
-                lvl.q.retain(|r| r.client.is_some());
-                lvl.total = lvl.q.iter().map(|r| r.qty).sum();
-                let emptied = lvl.q.is_empty();
-                if emptied {
-                    book.remove(&px);
-                }
-                if before != 0 {
-                    ch.touch(side, px);
-                }
-                if !emptied {
-                    break;
-                }
-            }
-        }
-    }
-
-    /// Builds a full starting book (used once at start, before any seqnum is published).
-    pub fn seed_book(&mut self, sym: usize, rng: &mut Rng) {
-        let (fair, step, unit) = {
-            let s = &self.syms[sym];
-            (s.fair, s.step, s.unit_qty)
-        };
-        let tick = self.products[sym].tick;
-        let mut ch = Changes::default();
-        for k in 0..(self.max_levels as i64 / 2) {
-            for side in [Side::Buy, Side::Sell] {
-                let d = step / 2 + k * step;
-                let px = match side {
-                    Side::Buy => fair - d,
-                    Side::Sell => fair + d,
-                };
-                let px = (px - px % tick).max(tick);
-                self.add_resting(sym, side, px, unit * rng.range(1, 8), None, &mut ch);
-            }
-        }
-    }
-}
-
-/// Synthetic bar and trade history before the simulator started, ending at the start price.
-fn prefill_history(p: &Product, s: &mut SymState, rng: &mut Rng, now: u64) {
-    let step = s.step;
-    for i in 0..INTERVALS.len() {
-        let mut hist = VecDeque::new();
-        let cur_start = bar_start(i, now);
-        let mut starts = Vec::with_capacity(500);
-        let mut t = cur_start;
-        for _ in 0..500 {
-            t = prev_bar_start(i, t);
-            starts.push(t);
-        }
-        starts.reverse();
-        let mut px = p.start_px;
-        // Walk backwards from the start price, then emit oldest first.
-        let mut closes = Vec::with_capacity(500);
-        for _ in 0..500 {
-            closes.push(px);
-            px = (px + rng.range(-3, 3) * step).max(step * 4);
-        }
-        closes.reverse();
-        let mut prev_close = closes[0];
-        for (k, ts) in starts.iter().enumerate() {
-            let c = closes[k];
-            let o = prev_close;
-            let h = o.max(c) + rng.range(0, 2) * step;
-            let l = (o.min(c) - rng.range(0, 2) * step).max(p.tick);
-            let v = s.unit_qty * rng.range(10, 200);
-            hist.push_back(Bar {
-                ts: *ts,
-                o,
-                h,
-                l,
-                c,
-                v,
-            });
-            prev_close = c;
-        }
-        let cur = Bar {
-            ts: cur_start,
-            o: p.start_px,
-            h: p.start_px,
-            l: p.start_px,
-            c: p.start_px,
-            v: 0,
-        };
-        s.bars.push((hist, cur));
-    }
-    for k in 0..20u64 {
-        s.trade_seq += 2;
-        s.trades.push_back(TradeRec {
-            px: p.start_px + rng.range(-2, 2) * s.step,
-            qty: s.unit_qty * rng.range(1, 4),
-            ts: now.saturating_sub((20 - k) * 1500),
-            bm: rng.chance(1, 2),
-            seqnum: s.trade_seq,
-        });
-    }
 }
 
 #[cfg(test)]
@@ -1616,61 +1293,5 @@ mod tests {
         );
         assert_eq!(e.order_by_id("r1").unwrap().status, Status::Canceled);
         assert_eq!(e.balance("USDT").locked, 0);
-    }
-
-    #[test]
-    fn every_flow_event_is_one_depth_diff_with_seqnum_plus_one() {
-        let mut e = engine();
-        let mut rng = Rng::new(3);
-        e.seed_book(0, &mut rng);
-        let first = e.syms[0].seqnum;
-        for k in 0..5000u64 {
-            let evs = e.flow_event(0, &mut rng, 1_700_000_000_000 + k);
-            let depths: Vec<u64> = evs
-                .iter()
-                .filter_map(|ev| {
-                    if let Ev::Depth { seqnum, .. } = ev {
-                        Some(*seqnum)
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-            assert_eq!(depths, vec![first + k + 1]);
-            let (b, a) = e.best(0);
-            if let (Some(b), Some(a)) = (b, a) {
-                assert!(b.0 < a.0, "crossed book at event {k}");
-            }
-        }
-        assert!(e.syms[0].bids.len() <= e.max_levels && e.syms[0].asks.len() <= e.max_levels);
-    }
-
-    #[test]
-    fn resting_client_order_gets_filled_by_the_flow() {
-        let mut e = engine();
-        let mut rng = Rng::new(5);
-        e.seed_book(0, &mut rng);
-        let (bid, _) = e.best(0);
-        let px = bid.unwrap().0 + 100; // one dollar above the best bid: first in line
-        let p = e.products[0].clone();
-        let req = lim(&e, Side::Buy, &p.fmt_px(px), "0.001", "mm1");
-        e.place(req, 1).unwrap();
-        for k in 0..20_000 {
-            e.flow_event(0, &mut rng, 1_700_000_000_000 + k);
-            if e.order_by_id("mm1").unwrap().status == Status::Filled {
-                return;
-            }
-        }
-        panic!("the resting order was never filled");
-    }
-
-    #[test]
-    fn month_and_week_bars_start_on_calendar_boundaries() {
-        // 2024-02-15T12:00:00Z
-        let ts = 1_707_998_400_000;
-        assert_eq!(bar_start(11, ts), 1_706_745_600_000); // 2024-02-01
-        assert_eq!(prev_bar_start(11, 1_706_745_600_000), 1_704_067_200_000); // 2024-01-01
-        assert_eq!(bar_start(10, ts), 1_707_696_000_000); // Monday 2024-02-12
-        assert_eq!(bar_start(0, ts + 59_999), ts);
     }
 }

@@ -389,6 +389,9 @@ async fn upgrade_ws<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                 rest::err_body(100001, "INVALID_HTTP_INPUT", "Unknown account group"),
             ));
         }
+        if group_num.is_none() && req.header("x-auth-key").is_some() {
+            st.record_variant("ws header auth on a URL without the account group");
+        }
         match ws::header_auth(
             &mut st,
             v2,

@@ -5,10 +5,12 @@
 //! It shares no protocol code with the client in `src/`, so a misreading of the docs cannot hide on both sides.
 
 pub mod auth;
+pub mod bars;
 pub mod cli;
 pub mod dec;
 pub mod engine;
 pub mod faults;
+pub mod flow;
 pub mod http;
 pub mod limits;
 pub mod market;
@@ -171,6 +173,8 @@ pub struct SimHandle {
     addr: SocketAddr,
     ca_pem: String,
     ca_file: PathBuf,
+    /// The temporary directory made for the CA file (removed on drop) when no state_dir was given.
+    temp_dir: Option<PathBuf>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -363,11 +367,17 @@ pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
             ));
         }
     }
+    let temp_dir = if cfg.state_dir.is_none() {
+        Some(dir)
+    } else {
+        None
+    };
     Ok(SimHandle {
         shared,
         addr,
         ca_pem: certs.ca_pem,
         ca_file,
+        temp_dir,
         thread: Some(thread),
     })
 }
@@ -375,9 +385,9 @@ pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
 /// Runs one synthetic flow event on a random symbol and publishes it; returns the messages it counts for.
 fn flow_one(st: &mut State) -> u64 {
     let n = st.eng.products.len() as u64;
+    let now = st.now_ms();
     let State { eng, flow_rng, .. } = st;
     let sym = flow_rng.below(n) as usize;
-    let now = state::wall_ms();
     let evs = eng.flow_event(sym, flow_rng, now);
     let count = evs
         .iter()
@@ -483,6 +493,15 @@ impl SimHandle {
         self.shared.lock().rate = rate;
     }
 
+    /// Replaces the WS message thresholds (takes effect on the next message of every session).
+    pub fn set_limits(&self, limits: Limits) {
+        self.shared.lock().limits = limits;
+    }
+    /// Changes the server ping interval for sessions opened from now on.
+    pub fn set_ping_interval_ms(&self, ms: u64) {
+        self.shared.lock().ping_interval_ms = ms;
+    }
+
     pub fn inject(&self, spec: &str) -> Result<(), SimError> {
         inject_locked(&mut self.shared.lock(), spec)
     }
@@ -585,6 +604,9 @@ impl Drop for SimHandle {
         self.shared.stop.notify_one();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        if let Some(d) = self.temp_dir.take() {
+            let _ = std::fs::remove_dir_all(d);
         }
     }
 }

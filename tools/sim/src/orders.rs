@@ -136,7 +136,14 @@ pub fn parse_new(st: &mut State, args: &Value, ws: bool) -> Result<NewOrder, Rej
         )
     })?;
     let time = check_time(st, args)?;
-    let client_id = field_str(args, "id").unwrap_or_default();
+    let client_id = match (field_str(args, "id"), field_str(args, "coid")) {
+        (Some(id), _) => id,
+        (None, Some(coid)) => {
+            st.record_variant("order: old coid field instead of id (demo)");
+            coid
+        }
+        (None, None) => String::new(),
+    };
     if !client_id.is_empty() && !valid_client_id(&client_id) {
         return Err(rej(
             300006,

@@ -118,16 +118,24 @@ pub fn handle(shared: &Arc<Shared>, req: &Request) -> Response {
         (p, tail.to_string())
     };
     let now = st.now_ms();
-    let variant = match auth::verify(
-        &st.acct.key,
-        &st.acct.secret,
-        req.header("x-auth-key"),
-        req.header("x-auth-timestamp"),
-        req.header("x-auth-signature"),
-        prehash,
-        now,
-    ) {
-        Ok(v) => v,
+    let verify = |st: &State, path: &str| {
+        auth::verify(
+            &st.acct.key,
+            &st.acct.secret,
+            req.header("x-auth-key"),
+            req.header("x-auth-timestamp"),
+            req.header("x-auth-signature"),
+            path,
+            now,
+        )
+    };
+    let (prehash, variant) = match verify(&st, prehash) {
+        Ok(v) => (prehash, v),
+        // The futures docs sign fee/info with `fee/info`; the spot docs (and the demo) use `fee`.
+        Err(_) if tail.ends_with("spot/fee/info") && verify(&st, "fee/info").is_ok() => {
+            st.record_variant("rest prehash fee/info for spot/fee/info");
+            ("fee/info", verify(&st, "fee/info").unwrap_or("raw"))
+        }
         Err(e) => return fail(e.code, e.reason, &e.message),
     };
     st.auth_variants.push(format!("rest:{prehash}:{variant}"));
@@ -423,7 +431,9 @@ fn private(st: &mut State, m: &str, tail: &str, req: &Request) -> Response {
                 .iter()
                 .map(|p| json!({"fee": {"maker": mk, "taker": tk}, "symbol": p.symbol}))
                 .collect();
-            ok(json!({"domain": "spot", "userUID": st.acct.uid, "vipLevel": 0, "productFee": rows}))
+            ok(
+                json!({"domain": "spot", "userUID": st.acct.uid, "vipLevel": 0, "productFee": rows.clone(), "fees": rows}),
+            )
         }
         ("GET", "api/pro/v1/spot/fee/info") => {
             let (mk, tk) = (
@@ -656,7 +666,16 @@ fn place_one(st: &mut State, body: &Value) -> Response {
 
 fn cancel_one(st: &mut State, body: &Value, now: u64) -> Response {
     let cid = orders::field_str(body, "id").unwrap_or_default();
-    let order_id = orders::field_str(body, "orderId").unwrap_or_default();
+    let order_id = match orders::field_str(body, "orderId") {
+        Some(o) => o,
+        None => {
+            let o = orders::field_str(body, "origCoid").unwrap_or_default();
+            if !o.is_empty() {
+                st.record_variant("cancel: old origCoid field instead of orderId (demo)");
+            }
+            o
+        }
+    };
     let symbol = orders::field_str(body, "symbol").unwrap_or_default();
     let info_err = json!({"id": cid, "symbol": symbol, "orderId": order_id});
     if !cid.is_empty() && !orders::valid_client_id(&cid) {

@@ -876,7 +876,16 @@ fn req(st: &mut State, sid: u64, v: &Value, q: &Arc<SessQ>, action_raw: &str) ->
 /// OrderCancelReject order message for ready-ack sessions.
 fn cancel(st: &mut State, args: &Value, q: &Arc<SessQ>, id: &Value, ws: bool) {
     let cid = orders::field_str(args, "id").unwrap_or_default();
-    let order_id = orders::field_str(args, "orderId").unwrap_or_default();
+    let order_id = match orders::field_str(args, "orderId") {
+        Some(o) => o,
+        None => {
+            let o = orders::field_str(args, "origCoid").unwrap_or_default();
+            if !o.is_empty() {
+                st.record_variant("cancel: old origCoid field instead of orderId (demo)");
+            }
+            o
+        }
+    };
     let symbol = orders::field_str(args, "symbol").unwrap_or_default();
     let acct = st.acct.cash_id.clone();
     let base = |status: &str| json!({"m":"order","id":id,"accountId":acct,"ac":"CASH","action":"cancel-order","status":status});

@@ -466,3 +466,28 @@ fn resp_inst_done_waits_for_the_fill() {
         });
     });
 }
+
+#[test]
+fn older_documented_field_names_and_prehashes_are_accepted_and_recorded() {
+    let sim = sim();
+    let g = sim.account_group();
+    rt().block_on(async {
+        let mut h = Http::new(&sim).await;
+        let r = h.req(&sim, "GET", &format!("/{g}/api/pro/v1/spot/fee/info"), None, Some(("fee/info", Key::Raw, 0))).await;
+        assert_eq!(r.body["code"], 0, "{}", r.raw);
+        let t = now_ms();
+        let r = h
+            .req(&sim, "POST", &format!("/{g}/api/pro/v1/cash/order"), Some(&body(json!({"symbol":"ETH/USDT","time":t,"orderQty":"0.01","orderType":"limit","side":"buy","orderPrice":"2000","coid":"democoid01"}))), Some(("order", Key::Raw, 0)))
+            .await;
+        let oid = r.body["data"]["info"]["orderId"].as_str().unwrap().to_string();
+        assert!(oid.ends_with("emocoid01"), "{oid}");
+        let r = h.req(&sim, "DELETE", &format!("/{g}/api/pro/v1/cash/order"), Some(&body(json!({"symbol":"ETH/USDT","time":now_ms(),"origCoid":oid}))), Some(("order", Key::Raw, 0))).await;
+        assert_eq!(r.body["code"], 0, "{}", r.raw);
+        assert_eq!(sim.order(&oid).unwrap().status, "Canceled");
+        let v = sim.doc_variants();
+        for want in ["rest prehash fee/info for spot/fee/info", "order: old coid field instead of id (demo)", "cancel: old origCoid field instead of orderId (demo)"] {
+            assert!(v.iter().any(|x| x == want), "{want} not in {v:?}");
+        }
+        assert!(sim.auth_variants().contains(&"rest:fee/info:raw".to_string()));
+    });
+}

@@ -360,7 +360,7 @@ fn flow_rate_is_what_was_configured() {
         }
         let per_s = n as f64 / t0.elapsed().as_secs_f64();
         assert!(
-            (3500.0..6500.0).contains(&per_s),
+            (2000.0..8000.0).contains(&per_s),
             "received {per_s:.0} msgs/s at rate 5000"
         );
     });

@@ -619,7 +619,7 @@ impl OrderReport {
         }
     }
 
-    /// The row for [`crate::orders::reconcile`].
+    /// The row for [`crate::orders::reconcile()`].
     pub fn open_report(&self, source: Source) -> OpenOrderReport {
         OpenOrderReport {
             update: self.update(source),

@@ -6,6 +6,14 @@
 //! sonic-rs's lazy iterators allocate a key buffer per object, which the hot path cannot afford; the tests check
 //! the scanner against sonic-rs on the same inputs. Decimal strings become scaled integers through the caller's
 //! [`Scales`] table (per-symbol price/quantity/fee scales, per-asset balance scales).
+//!
+//! Typical session (one thread, reused buffers):
+//! - authenticate: `Signer::headers(ts, ApiPath::Stream)` on the upgrade, or `Signer::write_ws_auth` after it;
+//!   then [`write_subscribe_orders`];
+//! - build a [`ScaleTable`] once (`ScaleTable::from_rules`) and an [`OrderEntry`] (client-id generator, userUID);
+//! - place / cancel: [`OrderEntry::place`] / [`OrderEntry::cancel`] write the frame and update the tracker;
+//! - every text frame: [`decode`], then [`OrderEntry::on_message`] (orders, fills, balances); `Ping` → send
+//!   [`PONG`]; `Auth`, `Error`, `Disconnected` and `Other` are the caller's.
 
 use std::fmt;
 
@@ -130,14 +138,15 @@ pub mod json {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-    /// Whether any byte of `w` is `"`, `\\` or below 0x20 (SWAR: the classic has-zero-byte / has-less-than tests).
+    /// High bit set in the lowest byte of `w` that is `"`, `\\` or below 0x20 (SWAR has-zero-byte and
+    /// has-less-than tests). Bits above the lowest one may be spurious (borrows); the lowest is exact.
     #[inline]
-    fn special_in(w: u64) -> bool {
+    fn special_mask(w: u64) -> u64 {
         let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
         let quote = zero(w ^ (ONES * b'"' as u64));
         let backslash = zero(w ^ (ONES * b'\\' as u64));
         let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
-        (quote | backslash | control) != 0
+        quote | backslash | control
     }
 
     struct Cursor<'a> {
@@ -184,7 +193,10 @@ pub mod json {
                 while let Some(chunk) = b.get(i..i + 8) {
                     let mut w = [0u8; 8];
                     w.copy_from_slice(chunk);
-                    if special_in(u64::from_le_bytes(w)) {
+                    let m = special_mask(u64::from_le_bytes(w));
+                    if m != 0 {
+                        // Jump straight to the first special byte.
+                        i += (m.trailing_zeros() / 8) as usize;
                         break;
                     }
                     i += 8;
@@ -1762,3 +1774,338 @@ pub fn decode<'a, S: Scales>(frame: &'a [u8], scales: &S) -> Result<Inbound<'a>,
 pub const PONG: &[u8] = b"{\"op\":\"pong\"}";
 /// `{"op":"ping"}`, the client keep-alive.
 pub const PING: &[u8] = b"{\"op\":\"ping\"}";
+
+// ---------------------------------------------------------------------------------------------------------------
+// Session glue: ids, predicted order ids, tracker bookkeeping and frames in one place.
+
+use crate::orders::{
+    Applied, BalanceApplied, BalanceError, Balances, OrderHandle, OrderTracker, TrackError,
+};
+use crate::venue::ascendex::ids::{ClientIdGen, ORDER_ID_TAIL, Via, predict_order_id};
+
+/// An order to place, quantized (see `rules`), at its symbol's scales.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderSpec<'a> {
+    pub symbol: &'a str,
+    pub scales: SymbolScales,
+    pub side: Side,
+    pub kind: OrderKind,
+    pub price: i64,
+    pub qty: i64,
+    pub stop_price: Option<i64>,
+    pub post_only: bool,
+    pub tif: TimeInForce,
+}
+
+/// When a request is sent: the exchange-clock time for its `time` field (local + offset), the engine's monotonic
+/// `now`, and how long to wait for an answer before the order turns `Unknown`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub exchange_ms: u64,
+    pub now_ns: u64,
+    pub timeout_ns: u64,
+}
+
+/// Why [`OrderEntry`] sent nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryError {
+    Encode(EncodeError),
+    Track(TrackError),
+    /// The user UID is not a few letters and digits.
+    BadUserUid,
+}
+
+impl fmt::Display for EntryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EntryError::Encode(e) => e.fmt(f),
+            EntryError::Track(e) => e.fmt(f),
+            EntryError::BadUserUid => f.write_str("userUID must be up to 16 letters and digits"),
+        }
+    }
+}
+
+impl std::error::Error for EntryError {}
+
+/// What an inbound message meant for our orders and balances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryEvent<'a> {
+    /// The gateway acknowledged a new order.
+    Placed(OrderHandle),
+    /// The new-order request was refused: nothing was placed.
+    PlaceRejected {
+        handle: OrderHandle,
+        code: i64,
+        reason: &'a str,
+    },
+    /// The gateway acknowledged a cancel (the `Canceled` push follows).
+    CancelAcked(OrderHandle),
+    /// The cancel was refused (too late, not open, duplicate); the order is as it was.
+    CancelRefused {
+        handle: OrderHandle,
+        code: i64,
+        reason: &'a str,
+    },
+    /// An order report was applied (see `Applied::fill` for an execution).
+    Order(Applied),
+    /// A balance push.
+    Balance {
+        asset: AssetId,
+        applied: Result<BalanceApplied, BalanceError>,
+    },
+    /// A report or reply about an order we do not track (placed elsewhere, or evicted long ago).
+    Untracked,
+    /// Not about orders (auth, pings, errors, market data): the caller handles it.
+    Other,
+}
+
+/// One trading session's order entry: generates client ids, predicts the exchange's order ids, writes the frames,
+/// and keeps the tracker in step with requests, replies and pushes. Allocation-free per order.
+pub struct OrderEntry {
+    ids: ClientIdGen,
+    tag: u8,
+    uid: [u8; 16],
+    uid_len: usize,
+    account: Account,
+    resp_inst: RespInst,
+}
+
+impl OrderEntry {
+    /// `tag` must be the tag `ids` was built with (it marks our orders and our cancel requests apart).
+    pub fn new(
+        ids: ClientIdGen,
+        tag: u8,
+        user_uid: &str,
+        account: Account,
+    ) -> Result<OrderEntry, EntryError> {
+        let u = user_uid.as_bytes();
+        if u.is_empty() || u.len() > 16 || !u.iter().all(u8::is_ascii_alphanumeric) {
+            return Err(EntryError::BadUserUid);
+        }
+        let mut uid = [0u8; 16];
+        uid[..u.len()].copy_from_slice(u);
+        Ok(OrderEntry {
+            ids,
+            tag,
+            uid,
+            uid_len: u.len(),
+            account,
+            resp_inst: RespInst::Ack,
+        })
+    }
+
+    /// `ACK` by default (lowest latency); the pushes carry the rest.
+    pub fn set_resp_inst(&mut self, r: RespInst) {
+        self.resp_inst = r;
+    }
+
+    fn uid(&self) -> &str {
+        std::str::from_utf8(&self.uid[..self.uid_len]).unwrap_or("")
+    }
+
+    fn cancel_tag(&self) -> u8 {
+        if self.tag == b'X' { b'Y' } else { b'X' }
+    }
+
+    /// Writes the place-order frame into `out` and records the order (with its predicted exchange id) in the
+    /// tracker. On error nothing is recorded and `out` is empty. `time_ms` is exchange time (local + offset).
+    pub fn place(
+        &mut self,
+        out: &mut Vec<u8>,
+        tracker: &mut OrderTracker,
+        o: &OrderSpec<'_>,
+        at: Stamp,
+    ) -> Result<OrderHandle, EntryError> {
+        let time_ms = at.exchange_ms;
+        let cid = self.ids.next_id();
+        let predicted = predict_order_id(Via::WebSocket, time_ms, self.uid(), &cid);
+        let req = PlaceOrder {
+            client_id: &cid,
+            time_ms,
+            symbol: o.symbol,
+            side: o.side,
+            kind: o.kind,
+            price: o.price,
+            price_scale: o.scales.price,
+            qty: o.qty,
+            qty_scale: o.scales.qty,
+            stop_price: o.stop_price,
+            post_only: o.post_only,
+            tif: o.tif,
+            resp_inst: self.resp_inst,
+        };
+        write_place_order(out, self.account, &req).map_err(EntryError::Encode)?;
+        let new = crate::orders::NewOrder {
+            client_id: cid,
+            order_id: predicted,
+            symbol: o.scales.id,
+            side: o.side,
+            kind: o.kind,
+            tif: o.tif,
+            post_only: o.post_only,
+            price: o.price,
+            qty: o.qty,
+        };
+        tracker.insert(new, at.now_ns, at.timeout_ns).map_err(|e| {
+            out.clear();
+            EntryError::Track(e)
+        })
+    }
+
+    /// The cancel request's id: the order's client id with our tag swapped for the cancel tag, so a reply maps
+    /// back to the order without any table.
+    fn cancel_id(&mut self, order_client_id: &ClientId) -> ClientId {
+        let b = order_client_id.as_bytes();
+        if b.len() >= ORDER_ID_TAIL && b[b.len() - ORDER_ID_TAIL] == self.tag {
+            let mut buf = [0u8; MAX_ID_LEN];
+            buf[..b.len()].copy_from_slice(b);
+            buf[b.len() - ORDER_ID_TAIL] = self.cancel_tag();
+            if let Some(id) = ClientId::new(&buf[..b.len()]) {
+                return id;
+            }
+        }
+        // An adopted order (no client id of ours): a fresh id; its reply cannot be mapped back, and the order's
+        // cancel timeout covers that case.
+        let fresh = self.ids.next_id();
+        let mut buf = [0u8; MAX_ID_LEN];
+        let f = fresh.as_bytes();
+        buf[..f.len()].copy_from_slice(f);
+        if f.len() >= ORDER_ID_TAIL {
+            buf[f.len() - ORDER_ID_TAIL] = self.cancel_tag();
+        }
+        ClientId::new(&buf[..f.len()]).unwrap_or(fresh)
+    }
+
+    /// The order a cancel request id refers to.
+    fn order_of_cancel(&self, tracker: &OrderTracker, request_id: &[u8]) -> Option<OrderHandle> {
+        if request_id.len() < ORDER_ID_TAIL || request_id.len() > MAX_ID_LEN {
+            return None;
+        }
+        let mut buf = [0u8; MAX_ID_LEN];
+        buf[..request_id.len()].copy_from_slice(request_id);
+        let at = request_id.len() - ORDER_ID_TAIL;
+        if buf[at] != self.cancel_tag() {
+            return None;
+        }
+        buf[at] = self.tag;
+        tracker.by_client_id(&ClientId::new(&buf[..request_id.len()])?)
+    }
+
+    /// Writes the cancel-order frame for a tracked order and marks it `PendingCancel`.
+    pub fn cancel(
+        &mut self,
+        out: &mut Vec<u8>,
+        tracker: &mut OrderTracker,
+        h: OrderHandle,
+        symbol: &str,
+        at: Stamp,
+    ) -> Result<(), EntryError> {
+        let o = *tracker
+            .get(h)
+            .ok_or(EntryError::Track(TrackError::StaleHandle))?;
+        if o.order_id.is_empty() {
+            return Err(EntryError::Track(TrackError::UnknownOrder));
+        }
+        let rid = self.cancel_id(&o.client_id);
+        write_cancel_order(out, self.account, &rid, at.exchange_ms, &o.order_id, symbol)
+            .map_err(EntryError::Encode)?;
+        tracker
+            .cancel_requested(h, at.now_ns, at.timeout_ns)
+            .map_err(|e| {
+                out.clear();
+                EntryError::Track(e)
+            })
+    }
+
+    /// Applies a decoded inbound message to the tracker and balances.
+    pub fn on_message<'a>(
+        &self,
+        msg: &Inbound<'a>,
+        tracker: &mut OrderTracker,
+        balances: &mut Balances,
+    ) -> Result<EntryEvent<'a>, TrackError> {
+        Ok(match *msg {
+            Inbound::OrderReply(r) => {
+                let rid = r.request_id.as_bytes();
+                match (r.action, r.status) {
+                    ("place-order", status) => {
+                        let Some(h) = ClientId::new(rid).and_then(|c| tracker.by_client_id(&c))
+                        else {
+                            return Ok(EntryEvent::Untracked);
+                        };
+                        if status == ReplyStatus::Err {
+                            tracker.request_rejected(h)?;
+                            EntryEvent::PlaceRejected {
+                                handle: h,
+                                code: r.code,
+                                reason: r.reason,
+                            }
+                        } else {
+                            tracker.acknowledged(h, r.order_id)?;
+                            EntryEvent::Placed(h)
+                        }
+                    }
+                    ("cancel-order", status) => {
+                        let Some(h) = self.order_of_cancel(tracker, rid) else {
+                            return Ok(EntryEvent::Untracked);
+                        };
+                        if status == ReplyStatus::Err {
+                            tracker.cancel_refused(h)?;
+                            EntryEvent::CancelRefused {
+                                handle: h,
+                                code: r.code,
+                                reason: r.reason,
+                            }
+                        } else {
+                            EntryEvent::CancelAcked(h)
+                        }
+                    }
+                    _ => EntryEvent::Other,
+                }
+            }
+            Inbound::Order(p) => {
+                // Balances after the event ride on the order push; an inconsistent pair is skipped (the next
+                // push or a REST snapshot corrects it).
+                if let (Some(t), Some(a)) = (p.base_total, p.base_available) {
+                    let _ = balances.apply_update(p.scales.base.id, t, a, p.seq);
+                }
+                if let (Some(t), Some(a)) = (p.quote_total, p.quote_available) {
+                    let _ = balances.apply_update(p.scales.quote.id, t, a, p.seq);
+                }
+                match tracker.apply(&p.update(Source::WsPush)) {
+                    Ok(a) => EntryEvent::Order(a),
+                    Err(TrackError::UnknownOrder) => {
+                        // Ours but under another id than predicted (the exchange stamped a different time):
+                        // find it by the client id inside the exchange id, correct the id, apply.
+                        let Some(h) = self
+                            .ids
+                            .client_id_for(&p.order_id)
+                            .and_then(|c| tracker.by_client_id(&c))
+                        else {
+                            return Ok(EntryEvent::Untracked);
+                        };
+                        tracker.set_order_id(h, p.order_id)?;
+                        EntryEvent::Order(tracker.apply(&p.update(Source::WsPush))?)
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Inbound::CancelReject(c) => match tracker.by_order_id(&c.order_id) {
+                Some(h) => {
+                    tracker.cancel_refused(h)?;
+                    EntryEvent::CancelRefused {
+                        handle: h,
+                        code: 0,
+                        reason: c.text,
+                    }
+                }
+                None => EntryEvent::Untracked,
+            },
+            Inbound::Balance(b) => EntryEvent::Balance {
+                asset: b.asset,
+                applied: balances.apply_update(b.asset, b.total, b.available, b.seq),
+            },
+            _ => EntryEvent::Other,
+        })
+    }
+}
