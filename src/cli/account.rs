@@ -499,10 +499,10 @@ pub fn cancel(api: &mut Api, out: Out, symbol: &str, order_id: &str) -> CliResul
         .map_err(|e| CliError::usage(format!("cannot encode the cancel: {e}")))?;
     let sent = api.signed_req(req);
     let refused = sent.as_ref().err().cloned();
-    if let Some(e) = &refused {
-        if e.exit != super::out::Exit::Rejected {
-            return Err(e.clone());
-        }
+    if let Some(e) = &refused
+        && e.exit != super::out::Exit::Rejected
+    {
+        return Err(e.clone());
     }
     let deadline = Instant::now() + SETTLE;
     let mut line = None;
@@ -568,10 +568,10 @@ pub fn cancel_all_cmd(api: &mut Api, out: Out, symbol: Option<&str>) -> CliResul
     }
     let mut done = Vec::new();
     for o in &before {
-        if let Ok(id) = parse_order_id(&o.order_id) {
-            if let Some(l) = status_of(api, g, &id)? {
-                done.push(l);
-            }
+        if let Ok(id) = parse_order_id(&o.order_id)
+            && let Some(l) = status_of(api, g, &id)?
+        {
+            done.push(l);
         }
     }
     if !out.json && done.is_empty() {

@@ -155,10 +155,10 @@ pub fn candles(api: &Api, out: Out, a: &CandlesArgs) -> CliResult {
     if a.limit == Some(0) {
         return Err(CliError::usage("--limit must be at least 1"));
     }
-    if let (Some(f), Some(t)) = (a.from, a.to) {
-        if f > t {
-            return Err(CliError::usage("--from must not be after --to"));
-        }
+    if let (Some(f), Some(t)) = (a.from, a.to)
+        && f > t
+    {
+        return Err(CliError::usage("--from must not be after --to"));
     }
     check_symbol(&api.rules()?, &a.symbol)?;
     let mut bars: Vec<CandleLine> = Vec::new();

@@ -69,7 +69,7 @@ pub fn hgrm(h: &Histogram<u64>) -> String {
             "{:>12.3} {:>14.12} {:>10} {inv}",
             v.value_iterated_to() as f64 / 1000.0,
             q,
-            v.count_since_last_iteration() + 0,
+            v.count_since_last_iteration(),
         );
     }
     let _ = writeln!(

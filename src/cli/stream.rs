@@ -171,6 +171,9 @@ struct ResyncLine<'a> {
     reason: &'a str,
 }
 
+/// The book as last shown: seqnum, ts, bids, asks (formatted).
+type Shown = (u64, u64, Vec<[String; 2]>, Vec<[String; 2]>);
+
 /// Prints the book (a CLI tool: formatting here is fine, it is not the trading hot path).
 struct BookPrinter {
     out: Out,
@@ -182,7 +185,7 @@ struct BookPrinter {
     lines: u64,
     live: bool,
     last_draw: Option<Instant>,
-    last: Option<(u64, u64, Vec<[String; 2]>, Vec<[String; 2]>)>,
+    last: Option<Shown>,
 }
 
 impl BookPrinter {
@@ -248,7 +251,7 @@ impl Strategy for BookPrinter {
                 self.out.text(&format!("\x1b[2J\x1b[H{}", self.draw()));
             }
         } else if !self.out.json {
-            let top = |v: &Option<(u64, u64, Vec<[String; 2]>, Vec<[String; 2]>)>, bid: bool| {
+            let top = |v: &Option<Shown>, bid: bool| {
                 v.as_ref()
                     .and_then(|l| if bid { l.2.first() } else { l.3.first() })
                     .map_or("-".to_string(), |l| format!("{} x {}", l[0], l[1]))
