@@ -10,15 +10,18 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::args::{DemoArgs, Global};
-use super::mm::{FEE_SCALE, FillFormat, MarketMaker, drive, latency_table, params_for, probe_name};
+use super::mm::{
+    FEE_SCALE, FillFormat, MarketMaker, drive, latency_json, latency_table, params_for,
+};
 use super::out::{CliError, CliResult, Out};
 use crate::engine::{Engine, RunMode};
-use crate::metrics::{PROBES, Probe};
+use crate::metrics::Probe;
 use crate::orders::types::SymbolId;
 use crate::venue::ascendex::auth::Credentials;
 use crate::venue::ascendex::session::{MarketConfig, SESSION_TIMERS, TradingConfig};
 
 const SYMBOL: &str = "BTC/USDT";
+const CCXT_NAME: &str = "ccxt_4.5.63_watch_order_book";
 
 /// The core the demo pins to when `--core` is not given: the last one (the simulator's threads float).
 fn default_core() -> Option<usize> {
@@ -157,7 +160,7 @@ pub fn run(g: &Global, out: Out, a: &DemoArgs) -> CliResult {
     let st = session.strategy.stats;
     let dir = &a.report_dir;
     if out.json {
-        super::report::json_lines(out, &lat);
+        latency_json(out, &lat);
     } else {
         out.text(&format!(
             "\n{} book updates, {} orders placed, {} cancels, {} fills, {} rejects\n",
@@ -165,59 +168,38 @@ pub fn run(g: &Global, out: Out, a: &DemoArgs) -> CliResult {
         ));
         out.text(&latency_table(&lat));
     }
-    let mut series: Vec<(String, Histogram<u64>)> = Vec::new();
-    for p in PROBES {
-        let h = lat.histogram(p);
-        if h.is_empty() {
-            continue;
+    let ccxt = ccxt.map(finish_ccxt);
+    let mut baselines: Vec<(&str, &Histogram<u64>)> = Vec::new();
+    match &ccxt {
+        Some(Ok(h)) => {
+            compare(out, &lat, h);
+            baselines.push((CCXT_NAME, h));
         }
-        series.push((format!("ascendex-hft {}", probe_name(p)), h.clone()));
-        write_file(out, super::report::write_hgrm(dir, file_name(p), h));
+        Some(Err(e)) => out.note(e),
+        None => {}
     }
-    if let Some(child) = ccxt {
-        match finish_ccxt(child, dir) {
-            Ok(h) => {
-                compare(out, &lat, &h);
-                write_file(
-                    out,
-                    super::report::write_hgrm(dir, "ccxt_wire_to_callback", &h),
-                );
-                series.push(("ccxt 4.5.63 watch_order_book wire-to-callback".into(), h));
-            }
-            Err(e) => out.note(&e),
-        }
-    }
-    let refs: Vec<(&str, &Histogram<u64>)> = series.iter().map(|(n, h)| (n.as_str(), h)).collect();
-    let svg = super::report::svg("ascendex-hft demo: latency by percentile", &refs);
-    let svg_path = dir.join("latency.svg");
-    write_file(
-        out,
-        std::fs::create_dir_all(dir)
-            .and_then(|_| std::fs::write(&svg_path, svg))
-            .map(|_| svg_path.clone()),
+    let files = crate::metrics::files::write_report_files(
+        &lat,
+        &baselines,
+        dir,
+        "",
+        "ascendex-hft demo: latency by percentile (µs)",
     );
-    if !out.json {
-        out.text(&format!("\nreport written to {}/", dir.display()));
+    match files {
+        Ok(paths) if !out.json => {
+            for p in paths {
+                out.text(&format!("wrote {}", p.display()));
+            }
+            out.text(&format!("report written to {}/", dir.display()));
+        }
+        Ok(_) => {}
+        Err(e) => out.note(&format!(
+            "could not write the report to {}: {e}",
+            dir.display()
+        )),
     }
     sim.shutdown();
     Ok(())
-}
-
-fn file_name(p: Probe) -> &'static str {
-    match p {
-        Probe::WireToCallback => "wire_to_callback",
-        Probe::CallbackToWire => "callback_to_wire",
-        Probe::OrderRoundTrip => "order_round_trip",
-        Probe::EndToEnd => "end_to_end",
-    }
-}
-
-fn write_file(out: Out, r: std::io::Result<PathBuf>) {
-    match r {
-        Ok(p) if !out.json => out.text(&format!("wrote {}", p.display())),
-        Ok(_) => {}
-        Err(e) => out.note(&format!("could not write the report: {e}")),
-    }
 }
 
 /// The repository root's `tools/`, found from the working directory or the executable's location.
@@ -264,7 +246,7 @@ fn start_ccxt(out: Out, rest: &str, ca: &Path, seconds: u64) -> Option<(Child, P
     }
 }
 
-fn finish_ccxt((child, samples): (Child, PathBuf), _dir: &Path) -> Result<Histogram<u64>, String> {
+fn finish_ccxt((child, samples): (Child, PathBuf)) -> Result<Histogram<u64>, String> {
     let o = child
         .wait_with_output()
         .map_err(|e| format!("ccxt client: {e}"))?;
@@ -290,29 +272,26 @@ fn finish_ccxt((child, samples): (Child, PathBuf), _dir: &Path) -> Result<Histog
     Ok(h)
 }
 
-/// The headline: our end-to-end (stamp → strategy callback) against ccxt's (stamp → `watch_order_book` returns).
+/// The headline: our end-to-end (simulator stamp → strategy callback) against ccxt's (stamp → `watch_order_book`
+/// returns), same simulator, same run.
 fn compare(out: Out, lat: &crate::metrics::Latency, ccxt: &Histogram<u64>) {
-    let ours = lat.histogram(Probe::EndToEnd);
-    if ours.is_empty() {
-        out.note("no end-to-end samples of our own to compare with ccxt");
-        return;
-    }
-    let q = |h: &Histogram<u64>, p: f64| h.value_at_quantile(p) as f64 / 1000.0;
+    let ours = ("ascendex-hft", lat.histogram(Probe::EndToEnd));
+    let theirs = ("ccxt 4.5.63", ccxt);
     if out.json {
-        super::report::json_line(out, "ccxt wire-to-callback", ccxt);
-        out.json_line(&serde_json::json!({"type": "comparison", "p50Ratio": q(ccxt, 0.5) / q(ours, 0.5).max(0.001),
-            "p99Ratio": q(ccxt, 0.99) / q(ours, 0.99).max(0.001)}));
-        return;
+        out.raw_line(&crate::metrics::report::json_line(CCXT_NAME, ccxt));
+        out.raw_line(&crate::metrics::report::comparison_json(
+            Probe::EndToEnd.name(),
+            ours,
+            theirs,
+        ));
+    } else {
+        out.text(&format!(
+            "\n{}",
+            crate::metrics::report::comparison_table(
+                "simulator write -> callback, same simulator, same run",
+                ours,
+                theirs,
+            )
+        ));
     }
-    out.text(&format!(
-        "\nsimulator stamp → callback, same run, same simulator:\n  ascendex-hft  p50 {:>9.1} µs  p99 {:>9.1} µs  (n={})\n  ccxt 4.5.63   p50 {:>9.1} µs  p99 {:>9.1} µs  (n={})\n  ccxt is {:.1}x slower at p50, {:.1}x at p99",
-        q(ours, 0.5),
-        q(ours, 0.99),
-        ours.len(),
-        q(ccxt, 0.5),
-        q(ccxt, 0.99),
-        ccxt.len(),
-        q(ccxt, 0.5) / q(ours, 0.5).max(0.001),
-        q(ccxt, 0.99) / q(ours, 0.99).max(0.001)
-    ));
 }

@@ -11,10 +11,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::args::{Global, MmArgs};
-use super::out::{CliError, CliResult, Out, table};
+use super::out::{CliError, CliResult, Out};
 use crate::book::Book;
 use crate::engine::Engine;
-use crate::metrics::{Latency, PROBES, Probe};
+use crate::metrics::Latency;
 use crate::orders::types::{Fill, Side, SymbolId};
 use crate::orders::{OrderHandle, scaled::format_scaled};
 use crate::strategy::{BookUpdate, Ctx, OrderEvent, OrderEventKind, PlaceRequest, Strategy};
@@ -236,49 +236,15 @@ pub fn print_fills(out: Out, f: &FillFormat, fills: &mut Vec<Fill>) {
     }
 }
 
-/// The percentile table of every probe that recorded something.
+/// The percentile table of every probe (the metrics module's format).
 pub fn latency_table(l: &Latency) -> String {
-    let mut rows = Vec::new();
-    for p in PROBES {
-        let h = l.histogram(p);
-        if h.is_empty() {
-            continue;
-        }
-        let us = |q: f64| format!("{:.1}", h.value_at_quantile(q) as f64 / 1000.0);
-        rows.push(vec![
-            probe_name(p).to_string(),
-            h.len().to_string(),
-            us(0.5),
-            us(0.9),
-            us(0.99),
-            us(0.999),
-            format!("{:.1}", h.max() as f64 / 1000.0),
-        ]);
-    }
-    if rows.is_empty() {
-        return "no latency samples recorded".to_string();
-    }
-    table(
-        &[
-            "probe",
-            "samples",
-            "p50 µs",
-            "p90 µs",
-            "p99 µs",
-            "p99.9 µs",
-            "max µs",
-        ],
-        &[false, true, true, true, true, true, true],
-        &rows,
-    )
+    crate::metrics::report::table(l)
 }
 
-pub fn probe_name(p: Probe) -> &'static str {
-    match p {
-        Probe::WireToCallback => "wire-to-callback",
-        Probe::CallbackToWire => "callback-to-wire",
-        Probe::OrderRoundTrip => "order round trip",
-        Probe::EndToEnd => "end-to-end (sim stamp)",
+/// One `{"type":"latency",...}` line per probe.
+pub fn latency_json(out: Out, l: &Latency) {
+    for line in crate::metrics::report::json_lines(l) {
+        out.raw_line(&line);
     }
 }
 
@@ -486,7 +452,7 @@ fn summary(
         super::account::balance(api, out)?;
     }
     if out.json {
-        super::report::json_lines(out, &s.latency());
+        latency_json(out, &s.latency());
     } else {
         out.text("\nlatency:");
         out.text(&latency_table(&s.latency()));

@@ -8,7 +8,6 @@ pub mod demo;
 pub mod market;
 pub mod mm;
 pub mod out;
-pub mod report;
 pub mod stream;
 
 use clap::Parser;

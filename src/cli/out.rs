@@ -94,6 +94,13 @@ impl Out {
         let _ = o.flush();
     }
 
+    /// A line already serialized as JSON.
+    pub fn raw_line(&self, s: &str) {
+        let mut o = std::io::stdout().lock();
+        let _ = writeln!(o, "{s}");
+        let _ = o.flush();
+    }
+
     /// A human line (without `--json`).
     pub fn text(&self, s: &str) {
         let mut o = std::io::stdout().lock();
