@@ -72,7 +72,8 @@ pub fn run(g: &Global, out: Out, a: &DemoArgs) -> CliResult {
         .and_then(|b| b.asks.first().cloned())
         .and_then(|(p, _)| crate::orders::scaled::parse_scaled(p.as_bytes(), r.price_scale).ok())
         .unwrap_or(0);
-    let params = params_for(&r, SymbolId(0), 10, None, ask)?;
+    // Inside the touch of the synthetic book (about 2 bps wide), so takers hit the quotes and fills show.
+    let params = params_for(&r, SymbolId(0), 2, None, ask)?;
     let cfg = super::stream::session_config(
         &g,
         vec![SYMBOL.to_string()],

@@ -136,6 +136,12 @@ impl Strategy for MarketMaker {
             return;
         }
         self.stats.updates += 1;
+        // A quote that filled completely is gone: quote that side again.
+        for slot in [&mut self.bid, &mut self.ask] {
+            if slot.is_some_and(|q| ctx.order(q.handle).is_none_or(|o| o.status.is_terminal())) {
+                *slot = None;
+            }
+        }
         let (Some(bb), Some(ba)) = (book.best_bid(), book.best_ask()) else {
             return;
         };

@@ -144,6 +144,16 @@ pub fn run_slices<S: Strategy>(
     }
 }
 
+/// A size without the trailing zeros of the book's extra decimals (`0.033320000` → `0.03332`).
+fn fmt_qty(m: i64, scale: Scale) -> String {
+    let s = fmt_num(m, scale);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 fn fmt_num(m: i64, scale: Scale) -> String {
     let mut b = [0u8; 48];
     match format_scaled(m, scale, &mut b) {
@@ -191,7 +201,7 @@ struct BookPrinter {
 impl BookPrinter {
     fn side(&self, it: impl Iterator<Item = crate::book::Level>) -> Vec<[String; 2]> {
         it.take(self.depth)
-            .map(|l| [fmt_num(l.price.0, self.price), fmt_num(l.qty.0, self.qty)])
+            .map(|l| [fmt_num(l.price.0, self.price), fmt_qty(l.qty.0, self.qty)])
             .collect()
     }
 
@@ -380,7 +390,7 @@ impl Strategy for TradePrinter {
             kind: "trade",
             symbol: &self.symbol,
             price: fmt_num(t.price.0, self.price),
-            qty: fmt_num(t.qty.0, self.qty),
+            qty: fmt_qty(t.qty.0, self.qty),
             ts: t.ts,
             side: t.side().as_str(),
             seqnum: t.seqnum,
