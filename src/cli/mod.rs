@@ -39,9 +39,7 @@ where
                 return 0;
             }
             if json {
-                Out { json }.error(&CliError::usage(
-                    e.kind().to_string() + ": " + &first_line(&e.to_string()),
-                ));
+                Out { json }.error(&CliError::usage(first_line(&e.to_string())));
             } else {
                 let _ = e.print();
             }
@@ -82,10 +80,14 @@ fn sim(_out: Out, _args: Vec<String>) -> CliResult {
     ))
 }
 
+/// Clap's message without the usage block, on one line.
 fn first_line(s: &str) -> String {
     s.lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
         .trim_start_matches("error: ")
         .to_string()
 }
