@@ -354,7 +354,7 @@ pub fn book(g: &Global, out: Out, a: &BookArgs) -> CliResult {
     if !out.json && session.strategy.live {
         out.text(&format!("\x1b[2J\x1b[H{}", session.strategy.draw()));
     }
-    if session.strategy.lines == 0 {
+    if session.strategy.lines == 0 && !interrupted() {
         return Err(CliError::network(format!(
             "no book update for {} arrived: check --ws-url and the network",
             a.symbol
