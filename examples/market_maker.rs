@@ -1,6 +1,6 @@
 //! The sample market maker as a program of its own: the shape of any strategy built on ascendex-hft. The strategy
 //! itself (`MarketMaker`: quotes around the mid, inventory skew, minimum quote life, post-only, position limit)
-//! is in `src/cli/mm.rs`; copy it next to this file and change it.
+//! is in `src/cli/market_maker.rs`; copy it next to this file and change it.
 //!
 //! ```text
 //! cargo run --release --example market_maker                    # against the embedded simulator, 10 s
@@ -10,7 +10,8 @@
 
 use std::time::Duration;
 
-use ascendex_hft::cli::mm::{MarketMaker, latency_table, params_for};
+use ascendex_hft::cli::market_maker::MarketMaker;
+use ascendex_hft::cli::mm::{latency_table, params_for};
 use ascendex_hft::engine::{Engine, RunMode};
 use ascendex_hft::net::tls::client_config;
 use ascendex_hft::orders::types::SymbolId;
@@ -62,7 +63,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut engine = Engine::new(client_config(cfg.ca_file.as_deref())?, SESSION_TIMERS)?;
     let mut session = start(&mut engine, cfg, MarketMaker::new(params))?;
 
-    // The loop: busy-poll for `seconds`, then cancel everything and wait for the exchange to confirm.
+    // The loop (`RunMode::Spin { core: Some(n) }` pins it and busy-polls instead), then cancel everything and
+    // wait for the exchange to confirm.
     engine.run(
         &mut session,
         RunMode::Block,
