@@ -32,7 +32,10 @@ fn demo_runs_and_writes_a_report() {
     );
     assert!(out.contains("report written to"), "{out}");
     let svg = std::fs::read_to_string(dir.join("latency.svg")).expect("the SVG plot");
-    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert!(
+        svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -41,31 +41,39 @@ pub fn balance(api: &mut Api, out: Out) -> CliResult {
     let data = api.signed_req(r)?;
     let rows = data.as_array().cloned().unwrap_or_default();
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let mut table_rows = Vec::new();
-    for row in &rows {
-        let (asset, total, avail) = (
-            s(row, "asset"),
-            s(row, "totalBalance"),
-            s(row, "availableBalance"),
-        );
-        if out.json {
+    let rows: Vec<[String; 3]> = rows
+        .iter()
+        .map(|r| {
+            [
+                s(r, "asset"),
+                s(r, "totalBalance"),
+                s(r, "availableBalance"),
+            ]
+        })
+        .collect();
+    print_balances(out, &rows);
+    Ok(())
+}
+
+/// `balance` lines, or a table: (asset, total, available).
+pub fn print_balances(out: Out, rows: &[[String; 3]]) {
+    if out.json {
+        for [asset, total, available] in rows {
             out.json_line(&BalanceLine {
                 kind: "balance",
-                asset: &asset,
-                total: &total,
-                available: &avail,
+                asset,
+                total,
+                available,
             });
         }
-        table_rows.push(vec![asset, total, avail]);
-    }
-    if !out.json {
+    } else {
+        let rows: Vec<Vec<String>> = rows.iter().map(|r| r.to_vec()).collect();
         out.text(&table(
             &["asset", "total", "available"],
             &[false, true, true],
-            &table_rows,
+            &rows,
         ));
     }
-    Ok(())
 }
 
 /// The `order` line of DESIGN.md §4, from an exchange order row.

@@ -11,7 +11,7 @@ use hdrhistogram::Histogram;
 
 use super::args::{DemoArgs, Global};
 use super::mm::{
-    FEE_SCALE, FillFormat, MarketMaker, drive, latency_json, latency_table, params_for,
+    FillFormat, MarketMaker, drive, fee_scale, latency_json, latency_table, params_for,
 };
 use super::out::{CliError, CliResult, Out};
 use crate::engine::{Engine, RunMode};
@@ -113,7 +113,7 @@ pub fn run(g: &Global, out: Out, a: &DemoArgs) -> CliResult {
         symbol: SYMBOL.to_string(),
         price_scale: r.price_scale,
         qty_scale: r.qty_scale,
-        fee_scale: FEE_SCALE,
+        fee_scale: fee_scale(),
         fee_asset: r.quote.clone(),
     };
     let mut next = Duration::from_secs(1);

@@ -188,9 +188,22 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
         .and_then(|s| crate::orders::scaled::parse_scaled(s.as_bytes(), r.price_scale).ok())
         .unwrap_or(0);
     let params = params_for(&r, SymbolId(0), a.spread_bps, a.size.as_deref(), ask)?;
-    let creds = super::credentials(g)?.ok();
+    // Paper trading: fills simulated against the live book, no credentials, nothing sent.
+    let creds = if a.paper {
+        None
+    } else {
+        super::credentials(g)?.ok()
+    };
+    let paper = a.paper.then(|| crate::paper::PaperConfig {
+        balances: vec![
+            (r.quote.clone(), "100000".into()),
+            (r.base.clone(), fmt(params.max_position * 10, r.qty_scale)),
+        ],
+        ..crate::paper::PaperConfig::default()
+    });
     let trading = TradingConfig {
         cancel_on_shutdown: true,
+        paper,
         ..TradingConfig::default()
     };
     let cfg = super::stream::session_config(
@@ -214,7 +227,7 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
         symbol: a.symbol.clone(),
         price_scale: r.price_scale,
         qty_scale: r.qty_scale,
-        fee_scale: FEE_SCALE,
+        fee_scale: fee_scale(),
         fee_asset: r.quote.clone(),
     };
     if !out.json {
@@ -240,8 +253,10 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
     summary(&mut api, out, &session, &ff, &r)
 }
 
-/// Scale of fee amounts in fills (the exchange's asset scale for commissions).
-pub const FEE_SCALE: u8 = 9;
+/// Scale of fee amounts in fills (the session's asset scale for balances and commissions).
+pub fn fee_scale() -> u8 {
+    TradingConfig::default().asset_scale
+}
 
 /// Final balances and the latency report.
 fn summary(
@@ -286,7 +301,17 @@ fn summary(
         ));
         out.text("\nfinal balances:");
     }
-    if api.require_credentials().is_ok() {
+    if s.trading.is_paper() {
+        let scale = fee_scale();
+        let rows: Vec<[String; 3]> = [&r.base, &r.quote]
+            .into_iter()
+            .filter_map(|name| {
+                let (t, a) = s.trading.balance(s.trading.asset(name)?)?;
+                Some([name.clone(), fmt(t, scale), fmt(a, scale)])
+            })
+            .collect();
+        super::account::print_balances(out, &rows);
+    } else if api.require_credentials().is_ok() {
         super::account::balance(api, out)?;
     }
     if out.json {
