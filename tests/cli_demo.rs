@@ -31,6 +31,15 @@ fn demo_runs_and_writes_a_report() {
         "{out}"
     );
     assert!(out.contains("report written to"), "{out}");
+    // The market maker saw the book and its latency was recorded.
+    let updates = out
+        .lines()
+        .find(|l| l.contains("book updates,"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse::<u64>().ok());
+    assert!(updates.is_some_and(|n| n > 0), "{out}");
+    let hgrm = std::fs::read_to_string(dir.join("wire_to_callback.hgrm")).expect("an .hgrm file");
+    assert!(hgrm.contains("Percentile"), "{hgrm}");
     let svg = std::fs::read_to_string(dir.join("latency.svg")).expect("the SVG plot");
     assert!(
         svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),

@@ -232,7 +232,7 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
     };
     if !out.json {
         out.text(&format!(
-            "market making {} : size {} {}, spread {} bps, max position {}{}",
+            "market making {}: size {} {}, spread {} bps, max position {}{}",
             a.symbol,
             fmt(params.size, r.qty_scale),
             r.base,
