@@ -465,3 +465,27 @@ fn help_on_every_command() {
         );
     }
 }
+
+#[test]
+fn sim_prints_where_to_reach_it_and_stops_at_end_of_input() {
+    let o = Command::new(env!("CARGO_BIN_EXE_ascendex"))
+        .args(["sim", "--listen", "127.0.0.1:0", "--rate", "0"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        "REST URL:      https://127.0.0.1:",
+        "WS URL:        wss://",
+        "CA file:",
+        "ASCENDEX_API_KEY=",
+    ] {
+        assert!(text.contains(want), "{want} missing in {text}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_ascendex"))
+        .args(["sim", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
