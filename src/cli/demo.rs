@@ -177,6 +177,9 @@ pub fn run(g: &Global, out: Out, a: &DemoArgs) -> CliResult {
             baselines.push((CCXT_NAME, h));
         }
         Some(Err(e)) => out.note(e),
+        None if !out.json && !a.compare_ccxt => out.text(
+            "\n(for the same figure from a ccxt 4.5.63 client reading the same simulator: demo --compare-ccxt)",
+        ),
         None => {}
     }
     let files = crate::metrics::files::write_report_files(
