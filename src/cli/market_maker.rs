@@ -73,12 +73,13 @@ impl MarketMaker {
         }
     }
 
-    /// Target (bid, ask) prices for a mid, skewed by inventory: at `max_position` the skew is half the spread.
+    /// Target (bid, ask) prices for a mid, skewed by inventory: at `max_position` both move a quarter of the spread
+    /// against it (long: down).
     fn targets(&self, best_bid: i64, best_ask: i64) -> (i64, i64) {
         let mid = (best_bid + best_ask) / 2;
         let half = (mid as i128 * self.p.spread_bps as i128 / 20_000) as i64;
         let half = half.max(self.p.tick);
-        let skew = (half as i128 * self.position as i128 / (2 * self.p.max_position.max(1)) as i128)
+        let skew = (half as i128 * self.position as i128 / (2 * self.p.max_position.max(1) as i128))
             as i64;
         let tick = self.p.tick.max(1);
         let bid = (mid - half - skew).div_euclid(tick) * tick;
@@ -174,5 +175,46 @@ impl Strategy for MarketMaker {
         if self.fills.len() < self.fills.capacity() {
             self.fills.push(*f);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mm(position: i64) -> MarketMaker {
+        let mut m = MarketMaker::new(MmParams {
+            symbol: SymbolId(0),
+            spread_bps: 10,
+            size: 100,
+            max_position: 500,
+            tick: 1,
+            min_quote_life_ns: 0,
+        });
+        m.position = position;
+        m
+    }
+
+    #[test]
+    fn quotes_straddle_the_mid_and_lean_against_inventory() {
+        // Mid 6_000_000 (60000.00 at scale 2): 10 bps apart = 6000 ticks.
+        let (b, a) = mm(0).targets(5_999_000, 6_001_000);
+        assert_eq!((b, a), (5_997_000, 6_003_000));
+        let (bl, al) = mm(500).targets(5_999_000, 6_001_000);
+        assert_eq!(
+            (b - bl, a - al),
+            (1500, 1500),
+            "long: both quotes a quarter-spread lower"
+        );
+        let (bs, as_) = mm(-500).targets(5_999_000, 6_001_000);
+        assert!(bs > b && as_ > a, "short: both higher");
+    }
+
+    #[test]
+    fn post_only_quotes_never_cross_the_touch() {
+        // A spread wider than the target: the skewed quote is clamped one tick inside the other side.
+        let (b, a) = mm(-5_000).targets(5_999_990, 6_000_010);
+        assert!(b < 6_000_010 && a > 5_999_990, "{b} {a}");
+        assert!(b < a);
     }
 }

@@ -120,7 +120,7 @@ pub fn params_for(
                 // minNotional (at price+qty scale) / price → quantity; 10 % margin; up to a whole lot.
                 let need = rules.min_notional * 11 / 10 / ref_price as i128;
                 let need = i64::try_from(need).unwrap_or(i64::MAX);
-                q = q.max((need + rules.lot - 1) / rules.lot * rules.lot);
+                q = q.max(need.saturating_add(rules.lot - 1) / rules.lot * rules.lot);
             }
             q
         }

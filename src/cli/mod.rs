@@ -170,3 +170,30 @@ fn dispatch(cli: Cli, out: Out) -> CliResult {
         Command::Mm(a) => mm::run(&g, out, &a),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ws_url_from_rest_url() {
+        assert_eq!(
+            derive_ws_url("https://ascendex.com").unwrap(),
+            "wss://ascendex.com/api/pro/v1/stream"
+        );
+        assert_eq!(
+            derive_ws_url("https://127.0.0.1:8443/").unwrap(),
+            "wss://127.0.0.1:8443/api/pro/v1/stream"
+        );
+        assert_eq!(derive_ws_url("http://x").unwrap_err().exit, Exit::Usage);
+        assert_eq!(derive_ws_url("ftp://x").unwrap_err().exit, Exit::Usage);
+    }
+
+    #[test]
+    fn clap_messages_lose_the_usage_block() {
+        let m = first_line(
+            "error: unrecognized subcommand 'x'\n\nUsage: ascendex [OPTIONS]\n\nFor more information, try '--help'.\n",
+        );
+        assert_eq!(m, "unrecognized subcommand 'x'");
+    }
+}
