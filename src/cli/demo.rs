@@ -23,6 +23,19 @@ use crate::venue::ascendex::session::{MarketConfig, SESSION_TIMERS, TradingConfi
 const SYMBOL: &str = "BTC/USDT";
 const CCXT_NAME: &str = "ccxt_4.5.63_watch_order_book";
 
+/// `{"type":"progress",...}`: one per second while the demo runs.
+#[derive(serde::Serialize)]
+struct Progress {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    seconds: u64,
+    updates: u64,
+    orders: u64,
+    fills: u64,
+    #[serde(rename = "p50WireToCallbackNs")]
+    p50_wire_to_callback_ns: Option<u64>,
+}
+
 /// The core the demo pins to when `--core` is not given: the last one (the simulator's threads float).
 fn default_core() -> Option<usize> {
     core_affinity::get_core_ids().and_then(|ids| ids.last().map(|c| c.id))
@@ -138,11 +151,14 @@ pub fn run(g: &Global, out: Out, a: &DemoArgs) -> CliResult {
                 format!("{:.1} µs", h.value_at_quantile(0.5) as f64 / 1000.0)
             };
             if out.json {
-                out.json_line(
-                    &serde_json::json!({"type": "progress", "seconds": t.as_secs(),
-                    "updates": st.updates, "orders": st.orders, "fills": st.fills,
-                    "p50WireToCallbackNs": h.value_at_quantile(0.5)}),
-                );
+                out.json_line(&Progress {
+                    kind: "progress",
+                    seconds: t.as_secs(),
+                    updates: st.updates,
+                    orders: st.orders,
+                    fills: st.fills,
+                    p50_wire_to_callback_ns: (!h.is_empty()).then(|| h.value_at_quantile(0.5)),
+                });
             } else {
                 out.text(&format!(
                     "[{:>3} s] updates {:>7}  orders {:>5}  fills {:>4}  p50 wire-to-callback {p50}",
