@@ -320,8 +320,8 @@ fn market_session<S: Strategy>(
 }
 
 pub fn book(g: &Global, out: Out, a: &BookArgs) -> CliResult {
-    if a.depth == 0 {
-        return Err(CliError::usage("--depth must be at least 1"));
+    if a.depth == 0 || a.depth > 500 {
+        return Err(CliError::usage("--depth must be between 1 and 500"));
     }
     if a.updates == Some(0) {
         return Err(CliError::usage("--updates must be at least 1"));
@@ -339,7 +339,14 @@ pub fn book(g: &Global, out: Out, a: &BookArgs) -> CliResult {
         last_draw: None,
         last: None,
     };
-    let (mut engine, mut session) = market_session(g, &a.symbol, MarketConfig::default(), printer)?;
+    // A deeper book than the default needs a proportionally wider price window.
+    let d = MarketConfig::default();
+    let market = MarketConfig {
+        book_depth: d.book_depth.max(a.depth),
+        book_window: d.book_window * a.depth.div_ceil(d.book_depth.max(1)).max(1),
+        ..d
+    };
+    let (mut engine, mut session) = market_session(g, &a.symbol, market, printer)?;
     let total = a.seconds.map(Duration::from_secs);
     run_slices(
         &mut engine,
