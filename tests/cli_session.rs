@@ -221,3 +221,30 @@ fn mm_paper_sends_nothing() {
         .collect();
     assert_eq!(assets, ["BTC", "USDT"]);
 }
+
+#[test]
+fn book_reports_a_resync_on_a_gap() {
+    let sim = sim(2000);
+    sim.inject("gap@5:BTC/USDT").unwrap();
+    let o = run(
+        &sim,
+        &[
+            "--json",
+            "book",
+            "BTC/USDT",
+            "--updates",
+            "15",
+            "--depth",
+            "1",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let l = lines(&o);
+    let resync = l
+        .iter()
+        .find(|x| x["type"] == "resync")
+        .expect("a resync line");
+    assert_eq!(resync["symbol"], "BTC/USDT");
+    assert_eq!(resync["reason"], "gap");
+    assert_eq!(l.iter().filter(|x| x["type"] == "book").count(), 15);
+}
