@@ -199,6 +199,10 @@ struct BookPrinter {
 }
 
 impl BookPrinter {
+    fn done(&self) -> bool {
+        self.max_updates.is_some_and(|m| self.lines >= m)
+    }
+
     fn side(&self, it: impl Iterator<Item = crate::book::Level>) -> Vec<[String; 2]> {
         it.take(self.depth)
             .map(|l| [fmt_num(l.price.0, self.price), fmt_qty(l.qty.0, self.qty)])
@@ -237,6 +241,10 @@ impl BookPrinter {
 
 impl Strategy for BookPrinter {
     fn on_book(&mut self, ctx: &mut Ctx<'_, '_>, _s: SymbolId, book: &Book, u: &BookUpdate) {
+        // More updates can arrive in the loop iteration that `stop` ends: they are not printed.
+        if self.done() {
+            return;
+        }
         let bids = self.side(book.bids());
         let asks = self.side(book.asks());
         if self.out.json {
@@ -280,6 +288,9 @@ impl Strategy for BookPrinter {
     }
 
     fn on_book_status(&mut self, _ctx: &mut Ctx<'_, '_>, _s: SymbolId, status: BookStatus) {
+        if self.done() {
+            return;
+        }
         if let BookStatus::Stale(reason) = status {
             if self.out.json {
                 self.out.json_line(&ResyncLine {
