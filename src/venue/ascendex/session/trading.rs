@@ -321,7 +321,8 @@ pub struct TradingState {
     open_synced: bool,
     balance_synced: bool,
     auth_error: Option<String>,
-    pending_cancels: Vec<(ClientId, OrderHandle)>,
+    /// Cancels in flight: request id, order, and when the cancel was sent (for its own round trip).
+    pending_cancels: Vec<(ClientId, OrderHandle, u64)>,
     cancel_all_pending: u32,
     killed: bool,
     shutting_down: bool,
@@ -1075,7 +1076,7 @@ impl TradingState {
             {
                 return Err(PlaceError::NotConnected);
             }
-            self.track_cancel(req, h);
+            self.track_cancel(req, h, now);
         } else if self
             .trade_rest
             .is_some_and(|r| cx.state(r) == ConnState::Open)
@@ -1094,16 +1095,16 @@ impl TradingState {
 
     /// Remembers a cancel in flight without ever growing the list: when full, cancels of orders already done (or
     /// forgotten) go first, then the oldest (its reply is then ignored; the order's own reports still settle it).
-    fn track_cancel(&mut self, req: ClientId, h: OrderHandle) {
+    fn track_cancel(&mut self, req: ClientId, h: OrderHandle, sent_ns: u64) {
         if self.pending_cancels.len() == self.pending_cancels.capacity() {
             let t = &self.tracker;
             self.pending_cancels
-                .retain(|(_, h)| t.get(*h).is_some_and(|o| o.status.is_live()));
+                .retain(|(_, h, _)| t.get(*h).is_some_and(|o| o.status.is_live()));
             if self.pending_cancels.len() == self.pending_cancels.capacity() {
                 self.pending_cancels.remove(0);
             }
         }
-        self.pending_cancels.push((req, h));
+        self.pending_cancels.push((req, h, sent_ns));
     }
 
     /// Cancels every open order, of one symbol or all.
@@ -1459,15 +1460,14 @@ impl TradingState {
                 let Some(i) = self
                     .pending_cancels
                     .iter()
-                    .position(|(c, _)| c.as_bytes() == r.request_id.as_bytes())
+                    .position(|(c, _, _)| c.as_bytes() == r.request_id.as_bytes())
                 else {
                     return;
                 };
-                let (_, h) = self.pending_cancels.swap_remove(i);
-                if let Some(o) = self.tracker.get(h) {
-                    self.latency
-                        .record(Probe::OrderRoundTrip, rx_ns.saturating_sub(o.sent_ns));
-                }
+                let (_, h, sent_ns) = self.pending_cancels.swap_remove(i);
+                // The cancel's own round trip (the order's `sent_ns` is when the order left, not the cancel).
+                self.latency
+                    .record(Probe::OrderRoundTrip, rx_ns.saturating_sub(sent_ns));
                 if r.status == ReplyStatus::Err {
                     self.cancel_refused(h);
                 }
@@ -1540,8 +1540,8 @@ impl TradingState {
                 .is_some_and(|o| o.status == OrderStatus::PendingNew)
         {
             self.placed_reply(h, ReplyStatus::Err, None, code, reason, info, 0);
-        } else if let Some(i) = self.pending_cancels.iter().position(|(c, _)| *c == cid) {
-            let (_, h) = self.pending_cancels.swap_remove(i);
+        } else if let Some(i) = self.pending_cancels.iter().position(|(c, _, _)| *c == cid) {
+            let (_, h, _) = self.pending_cancels.swap_remove(i);
             self.cancel_refused(h);
         }
     }
