@@ -17,6 +17,21 @@ fn ws_spec(srv: &TestServer) -> ConnSpec {
     )
 }
 
+/// A server with `behaviour`, an engine with one WebSocket to it, and a recorder that sends `on_open` on open.
+fn setup(
+    behaviour: Behaviour,
+    on_open: &[&[u8]],
+) -> (TestServer, ascendex_hft::engine::Engine, Recorder) {
+    let srv = TestServer::start(App::WsEcho, behaviour);
+    let mut e = engine(&pki().ca_file);
+    let id = e.add(ws_spec(&srv)).unwrap();
+    let rec = Recorder {
+        on_open_ws: on_open.iter().map(|m| (id, m.to_vec())).collect(),
+        ..Default::default()
+    };
+    (srv, e, rec)
+}
+
 fn texts(rec: &Recorder) -> Vec<String> {
     rec.messages
         .iter()
@@ -35,13 +50,7 @@ fn counters_in_order(rec: &Recorder, n: u64) -> bool {
 
 #[test]
 fn echo_with_extra_upgrade_headers() {
-    let srv = TestServer::start(App::WsEcho, Behaviour::default());
-    let mut e = engine(&pki().ca_file);
-    let id = e.add(ws_spec(&srv)).unwrap();
-    let mut rec = Recorder {
-        on_open_ws: vec![(id, b"hello".to_vec())],
-        ..Default::default()
-    };
+    let (srv, mut e, mut rec) = setup(Behaviour::default(), &[b"hello"]);
     assert!(
         run_until(&mut e, &mut rec, |r| !r.messages.is_empty()),
         "no echo: {:?}",
@@ -67,19 +76,13 @@ fn echo_with_extra_upgrade_headers() {
 
 #[test]
 fn tiny_records_split_every_frame_and_order_is_kept() {
-    let srv = TestServer::start(
-        App::WsEcho,
+    let (_srv, mut e, mut rec) = setup(
         Behaviour {
             max_fragment: Some(64),
             ..Default::default()
         },
+        &[b"cmd:push 3000 300"],
     );
-    let mut e = engine(&pki().ca_file);
-    let id = e.add(ws_spec(&srv)).unwrap();
-    let mut rec = Recorder {
-        on_open_ws: vec![(id, b"cmd:push 3000 300".to_vec())],
-        ..Default::default()
-    };
     assert!(
         run_until(&mut e, &mut rec, |r| r.messages.len() >= 3000),
         "{:?}",
@@ -91,19 +94,13 @@ fn tiny_records_split_every_frame_and_order_is_kept() {
 
 #[test]
 fn one_byte_at_a_time_handshake_and_frames() {
-    let srv = TestServer::start(
-        App::WsEcho,
+    let (_srv, mut e, mut rec) = setup(
         Behaviour {
             write_chunk: Some(1),
             ..Default::default()
         },
+        &[b"cmd:push 20 200"],
     );
-    let mut e = engine(&pki().ca_file);
-    let id = e.add(ws_spec(&srv)).unwrap();
-    let mut rec = Recorder {
-        on_open_ws: vec![(id, b"cmd:push 20 200".to_vec())],
-        ..Default::default()
-    };
     assert!(
         run_until(&mut e, &mut rec, |r| r.messages.len() >= 20),
         "{:?}",
@@ -114,13 +111,7 @@ fn one_byte_at_a_time_handshake_and_frames() {
 
 #[test]
 fn a_2_mib_message_arrives_whole_and_the_cap_is_enforced() {
-    let srv = TestServer::start(App::WsEcho, Behaviour::default());
-    let mut e = engine(&pki().ca_file);
-    let id = e.add(ws_spec(&srv)).unwrap();
-    let mut rec = Recorder {
-        on_open_ws: vec![(id, b"cmd:big 2097152".to_vec())],
-        ..Default::default()
-    };
+    let (srv, mut e, mut rec) = setup(Behaviour::default(), &[b"cmd:big 2097152"]);
     assert!(
         run_until(&mut e, &mut rec, |r| !r.messages.is_empty()),
         "{:?}",
@@ -195,13 +186,7 @@ fn protocol_pings_are_answered_with_the_same_payload() {
 
 #[test]
 fn server_close_is_echoed_then_the_client_reconnects() {
-    let srv = TestServer::start(App::WsEcho, Behaviour::default());
-    let mut e = engine(&pki().ca_file);
-    let id = e.add(ws_spec(&srv)).unwrap();
-    let mut rec = Recorder {
-        on_open_ws: vec![(id, b"cmd:close".to_vec())],
-        ..Default::default()
-    };
+    let (srv, mut e, mut rec) = setup(Behaviour::default(), &[b"cmd:close"]);
     // Each open sends cmd:close again, so wait for the second open.
     assert!(
         run_until(&mut e, &mut rec, |r| r.opens(0) >= 2),
@@ -219,13 +204,7 @@ fn server_close_is_echoed_then_the_client_reconnects() {
 
 #[test]
 fn a_connection_dropped_mid_frame_is_detected_and_replaced() {
-    let srv = TestServer::start(App::WsEcho, Behaviour::default());
-    let mut e = engine(&pki().ca_file);
-    let id = e.add(ws_spec(&srv)).unwrap();
-    let mut rec = Recorder {
-        on_open_ws: vec![(id, b"cmd:drop-mid-frame".to_vec())],
-        ..Default::default()
-    };
+    let (_srv, mut e, mut rec) = setup(Behaviour::default(), &[b"cmd:drop-mid-frame"]);
     assert!(
         run_until(&mut e, &mut rec, |r| r.opens(0) >= 2),
         "{:?}",
@@ -375,4 +354,28 @@ fn a_restarted_server_is_reconnected_with_backoff() {
     assert_eq!(after[0], ConnState::Backoff, "{after:?}");
     assert!(after.contains(&ConnState::Open));
     assert!(srv.connections_accepted() >= 2);
+}
+
+#[test]
+fn dns_names_use_sni_and_ip_addresses_work_too() {
+    let srv = TestServer::start(App::WsEcho, Behaviour::default());
+    for url in [
+        format!("wss://localhost:{}/", srv.port()),
+        format!("wss://127.0.0.1:{}/", srv.port()),
+    ] {
+        let mut e = engine(&pki().ca_file);
+        let id = e
+            .add(fast(ConnSpec::websocket(&url, vec![]).unwrap()))
+            .unwrap();
+        let mut rec = Recorder {
+            on_open_ws: vec![(id, b"name check".to_vec())],
+            ..Default::default()
+        };
+        assert!(
+            run_until(&mut e, &mut rec, |r| !r.messages.is_empty()),
+            "{url}: {:?}",
+            rec.failures()
+        );
+        assert_eq!(texts(&rec), vec!["name check"]);
+    }
 }

@@ -186,9 +186,8 @@ impl TestServer {
         let listener = loop {
             match bind(self.addr.port(), &self.behaviour) {
                 Ok(l) => break l,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    std::thread::sleep(Duration::from_millis(10));
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10))
                 }
                 Err(e) => panic!("rebind {}: {e}", self.addr),
             }

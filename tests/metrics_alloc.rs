@@ -1,0 +1,64 @@
+//! Recording is on the event loop's hot path: after `Latency::new()` it must never touch the allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ascendex_hft::metrics::{Latency, PROBES, Probe};
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(l) }
+    }
+    unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+        unsafe { System.dealloc(p, l) }
+    }
+    unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(p, l, n) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+// One test in this binary, so no other test thread allocates while we count.
+#[test]
+fn recording_a_million_values_allocates_nothing() {
+    let mut lat = Latency::new();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let before = ALLOCS.load(Ordering::Relaxed);
+    for i in 0..1_000_000u64 {
+        // xorshift: values spread over the whole range, including 0 and beyond the 60 s bound.
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let ns = match i % 4 {
+            0 => x % 100_000,
+            1 => x % 100_000_000,
+            2 => x,
+            _ => 0,
+        };
+        lat.record(PROBES[(i % 4) as usize], ns);
+        if i % 1000 == 0 {
+            lat.record_span(Probe::EndToEnd, i, i + (x & 0xffff));
+            let _ = lat.count(Probe::WireToCallback);
+        }
+    }
+    let t = std::time::Instant::now();
+    let _ = lat.record_since(Probe::CallbackToWire, t);
+    lat.reset_probe(Probe::OrderRoundTrip);
+    lat.reset();
+    lat.record(Probe::WireToCallback, 1234);
+    let after = ALLOCS.load(Ordering::Relaxed);
+    assert_eq!(after - before, 0, "allocations while recording");
+    assert_eq!(lat.count(Probe::WireToCallback), 1);
+    // Sanity: the counter does count.
+    let v = std::hint::black_box(vec![1u8; 16]);
+    assert!(ALLOCS.load(Ordering::Relaxed) > after);
+    drop(v);
+}
