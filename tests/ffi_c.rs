@@ -313,3 +313,178 @@ fn same_decimal(a: &str, b: &str) -> bool {
     }
     norm(a) == norm(b)
 }
+
+/// What `examples/c/abi_layout.c` must print: the Rust side's sizes, offsets and constants.
+fn rust_layout() -> String {
+    use ascendex_hft::ffi::abi::*;
+    use ascendex_hft::ffi::error::*;
+    use std::fmt::Write;
+    use std::mem::{offset_of, size_of};
+    let mut s = String::new();
+    macro_rules! size {
+        ($c:literal, $t:ty) => {
+            writeln!(s, "sizeof {} {}", $c, size_of::<$t>()).unwrap()
+        };
+    }
+    macro_rules! off {
+        ($c:literal, $t:ty, $($f:ident),+) => {
+            $(writeln!(s, "offsetof {}.{} {}", $c, stringify!($f), offset_of!($t, $f)).unwrap();)+
+        };
+    }
+    macro_rules! konst {
+        ($($k:ident),+) => {
+            $(writeln!(s, "const {} {}", stringify!($k), $k as i64).unwrap();)+
+        };
+    }
+    size!("axh_config", AxhConfig);
+    off!(
+        "axh_config",
+        AxhConfig,
+        flags,
+        rest_url,
+        symbols,
+        n_symbols,
+        api_secret,
+        account_group,
+        shutdown_grace_ms
+    );
+    size!("axh_book_update", AxhBookUpdate);
+    off!(
+        "axh_book_update",
+        AxhBookUpdate,
+        rx_ns,
+        ask_qty,
+        symbol,
+        price_scale,
+        qty_scale,
+        has_ask,
+        top_changed
+    );
+    size!("axh_level", AxhLevel);
+    size!("axh_trade", AxhTrade);
+    off!("axh_trade", AxhTrade, seqnum, symbol, taker_side);
+    size!("axh_order_event", AxhOrderEvent);
+    off!(
+        "axh_order_event",
+        AxhOrderEvent,
+        fee,
+        code,
+        symbol,
+        kind,
+        status,
+        fee_scale,
+        order_id,
+        client_id,
+        reason
+    );
+    size!("axh_fill", AxhFill);
+    off!(
+        "axh_fill", AxhFill, ts_ms, symbol, fee_scale, order_id, client_id
+    );
+    size!("axh_order_req", AxhOrderReq);
+    off!("axh_order_req", AxhOrderReq, symbol, side, post_only);
+    size!("axh_symbol_info", AxhSymbolInfo);
+    off!(
+        "axh_symbol_info",
+        AxhSymbolInfo,
+        max_notional,
+        symbol,
+        notional_scale,
+        name
+    );
+    konst!(
+        AXH_ABI_VERSION,
+        AXH_OK,
+        AXH_E_NULL,
+        AXH_E_ARG,
+        AXH_E_STATE,
+        AXH_E_TLS,
+        AXH_E_NETWORK,
+        AXH_E_EXCHANGE
+    );
+    konst!(
+        AXH_E_AUTH,
+        AXH_E_REFUSED,
+        AXH_E_PIN,
+        AXH_E_BUFFER,
+        AXH_E_NOT_FOUND,
+        AXH_E_PANIC
+    );
+    konst!(
+        AXH_MODE_BLOCK,
+        AXH_MODE_SPIN,
+        AXH_FLAG_DEPTH_REALTIME,
+        AXH_FLAG_KEEP_ORDERS_ON_STOP
+    );
+    konst!(AXH_FLAG_BASE64_SECRET, AXH_BUY, AXH_SELL, AXH_BID, AXH_ASK);
+    konst!(
+        AXH_LIMIT,
+        AXH_MARKET,
+        AXH_STOP_LIMIT,
+        AXH_STOP_MARKET,
+        AXH_GTC,
+        AXH_IOC,
+        AXH_FOK
+    );
+    konst!(
+        AXH_EV_ACK,
+        AXH_EV_NEW,
+        AXH_EV_CANCELED,
+        AXH_EV_REJECTED,
+        AXH_EV_UNKNOWN
+    );
+    konst!(
+        AXH_ST_PENDING_NEW,
+        AXH_ST_NEW,
+        AXH_ST_PARTIALLY_FILLED,
+        AXH_ST_PENDING_CANCEL,
+        AXH_ST_UNKNOWN
+    );
+    konst!(
+        AXH_ST_FILLED,
+        AXH_ST_CANCELED,
+        AXH_ST_REJECTED,
+        AXH_ID_LEN,
+        AXH_REASON_LEN,
+        AXH_NAME_LEN
+    );
+    writeln!(
+        s,
+        "const AXH_MAX_TIMERS {}",
+        ascendex_hft::strategy::STRATEGY_TIMERS
+    )
+    .unwrap();
+    s
+}
+
+#[test]
+fn the_header_matches_the_library() {
+    if !have_cc() {
+        eprintln!("SKIPPED: no C compiler (`cc`) on this machine; the header check needs one");
+        return;
+    }
+    let root = manifest_dir();
+    let out_dir = profile_dir().join("ffi_c");
+    std::fs::create_dir_all(&out_dir).expect("create output directory");
+    let exe = out_dir.join("abi_layout");
+    let out = Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-I"])
+        .arg(root.join("include"))
+        .arg(root.join("examples/c/abi_layout.c"))
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run cc");
+    assert!(
+        out.status.success(),
+        "cc failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, printed, err) = run_with_deadline(&mut Command::new(&exe), Duration::from_secs(10));
+    assert_eq!(code, Some(0), "{err}");
+    let expected = rust_layout();
+    for (c, r) in printed.lines().zip(expected.lines()) {
+        assert_eq!(c, r, "header (left) and library (right) disagree");
+    }
+    assert_eq!(printed.lines().count(), expected.lines().count());
+}

@@ -394,6 +394,57 @@ pub fn book_levels(book: &Book, side: u8, out: &mut [AxhLevel]) -> Option<usize>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::orders::OrderTracker;
+    use crate::orders::tracker::NewOrder;
+    use crate::orders::types::{ClientId, TimeInForce};
+
+    fn new_order(id: &str) -> NewOrder {
+        NewOrder {
+            client_id: ClientId::new(id.as_bytes()).unwrap(),
+            order_id: None,
+            symbol: SymbolId(0),
+            side: Side::Buy,
+            kind: OrderKind::Limit,
+            tif: TimeInForce::Gtc,
+            post_only: true,
+            price: 100,
+            qty: 1,
+        }
+    }
+
+    #[test]
+    fn handles_resolve_until_the_slot_holds_another_order() {
+        let mut t = OrderTracker::new(1);
+        let mut hs = Handles::with_capacity(1);
+        let a = t.insert(new_order("a1"), 0, 1).unwrap();
+        let ta = hs.token(a);
+        assert_ne!(ta, 0);
+        assert_eq!(hs.token(a), ta, "the same order keeps its token");
+        assert_eq!(hs.resolve(ta), Some(a));
+        t.release(a).unwrap();
+        let b = t.insert(new_order("b2"), 0, 1).unwrap();
+        assert_eq!(b.index(), a.index(), "the one slot is reused");
+        let tb = hs.token(b);
+        assert_ne!(tb, ta);
+        assert_eq!(hs.resolve(tb), Some(b));
+        assert_eq!(
+            hs.resolve(ta),
+            None,
+            "a finished order's token never reaches the new one"
+        );
+        assert_eq!(hs.resolve(0), None);
+        assert_eq!(hs.resolve(u64::MAX), None);
+        // A tracker larger than configured still works (the map grows).
+        let mut big = OrderTracker::new(8);
+        let mut small = Handles::with_capacity(1);
+        let hs8: Vec<_> = (0..8)
+            .map(|i| big.insert(new_order(&format!("c{i}")), 0, 1).unwrap())
+            .collect();
+        for h in hs8 {
+            let tok = small.token(h);
+            assert_eq!(small.resolve(tok), Some(h));
+        }
+    }
 
     #[test]
     fn resync_names_match_the_cli_names() {
