@@ -526,3 +526,196 @@ fn start_up_failures_come_back_from_run_with_their_code() {
     assert_eq!(rc, AXH_OK, "{msg}");
     assert!(t.elapsed() >= Duration::from_secs(2));
 }
+
+/// What the callbacks of `callbacks_run_on_the_engine_thread_with_live_handles` record.
+#[derive(Default)]
+struct Seen {
+    thread: Option<std::thread::ThreadId>,
+    started: u32,
+    books: u32,
+    timers: u32,
+    info: Option<AxhSymbolInfo>,
+    last_ctx: usize,
+    last_book: usize,
+    place_rc: i32,
+    errors: Vec<String>,
+    first_ns: u64,
+    timer_ns: u64,
+}
+
+fn seen<'a>(user: *mut c_void) -> &'a mut Seen {
+    // SAFETY: every callback in this test is registered with a `Seen` that outlives the engine.
+    unsafe { &mut *user.cast::<Seen>() }
+}
+
+unsafe extern "C" fn rec_start(user: *mut c_void, ctx: *mut AxhCtx) {
+    let s = seen(user);
+    s.started += 1;
+    s.thread = Some(std::thread::current().id());
+    let mut info = std::mem::MaybeUninit::<AxhSymbolInfo>::uninit();
+    // SAFETY: `ctx` is this callback's live context; `info` is writable.
+    unsafe {
+        if axh_ctx_symbol_info(ctx, 0, info.as_mut_ptr()) == AXH_OK {
+            s.info = Some(info.assume_init());
+        } else {
+            s.errors.push(format!("symbol_info: {}", last_error()));
+        }
+        if axh_ctx_symbol_info(ctx, 1, info.as_mut_ptr()) != AXH_E_NOT_FOUND {
+            s.errors.push("symbol 1 is not configured".into());
+        }
+        // Market data only: an order is refused before anything is sent.
+        let req = AxhOrderReq {
+            price: 100,
+            qty: 1,
+            post_only: 1,
+            ..AxhOrderReq::default()
+        };
+        let mut h = 0;
+        s.place_rc = axh_ctx_place(ctx, &req, &mut h);
+        let bad = AxhOrderReq { side: 9, ..req };
+        if axh_ctx_place(ctx, &bad, &mut h) != AXH_E_ARG {
+            s.errors.push("side 9 accepted".into());
+        }
+        if axh_ctx_set_timer(ctx, 16, 1) != AXH_E_NOT_FOUND {
+            s.errors.push("timer 16 accepted".into());
+        }
+        s.first_ns = axh_ctx_now_ns(ctx);
+        if axh_ctx_set_timer(ctx, 3, 20_000_000) != AXH_OK {
+            s.errors.push(format!("set_timer: {}", last_error()));
+        }
+    }
+    s.last_ctx = ctx as usize;
+}
+
+unsafe extern "C" fn rec_book(
+    user: *mut c_void,
+    ctx: *mut AxhCtx,
+    u: *const AxhBookUpdate,
+    book: *const AxhBook,
+) {
+    let s = seen(user);
+    // SAFETY: valid for the duration of this callback.
+    let u = unsafe { &*u };
+    s.books += 1;
+    if s.thread != Some(std::thread::current().id()) && s.thread.is_some() {
+        s.errors.push("book callback on another thread".into());
+    }
+    if u.symbol != 0 || u.seqnum == 0 {
+        s.errors.push(format!("odd update {u:?}"));
+    }
+    if let Some(i) = s.info
+        && (u.price_scale != i.price_scale || u.qty_scale != i.book_qty_scale)
+    {
+        s.errors.push(format!("scales {u:?} vs {i:?}"));
+    }
+    let mut lv = [AxhLevel::default(); 8];
+    for (side, best) in [
+        (AXH_BID, (u.has_bid, u.bid_price, u.bid_qty)),
+        (AXH_ASK, (u.has_ask, u.ask_price, u.ask_qty)),
+    ] {
+        let mut n = 0usize;
+        // SAFETY: `book` is this callback's live book; `lv` holds 8 levels.
+        let rc = unsafe { axh_book_levels(book, side as i32, lv.as_mut_ptr(), lv.len(), &mut n) };
+        if rc != AXH_OK {
+            s.errors.push(format!("levels: {}", last_error()));
+            continue;
+        }
+        if (n > 0) != (best.0 == 1) || (n > 0 && (lv[0].price, lv[0].qty) != (best.1, best.2)) {
+            s.errors
+                .push(format!("side {side}: top {:?} vs {best:?}", &lv[..n]));
+        }
+        let sorted = lv[..n].windows(2).all(|w| {
+            if side == AXH_BID {
+                w[0].price > w[1].price
+            } else {
+                w[0].price < w[1].price
+            }
+        });
+        if !sorted || lv[..n].iter().any(|l| l.qty <= 0) {
+            s.errors.push(format!("side {side} levels {:?}", &lv[..n]));
+        }
+    }
+    if u.has_bid == 1 && u.has_ask == 1 && u.bid_price >= u.ask_price {
+        s.errors.push(format!("crossed {u:?}"));
+    }
+    s.last_ctx = ctx as usize;
+    s.last_book = book as usize;
+}
+
+unsafe extern "C" fn rec_timer(user: *mut c_void, ctx: *mut AxhCtx, id: u32) {
+    let s = seen(user);
+    s.timers += 1;
+    if id != 3 {
+        s.errors.push(format!("timer id {id}"));
+    }
+    // SAFETY: `ctx` is this callback's live context.
+    unsafe {
+        s.timer_ns = axh_ctx_now_ns(ctx);
+        if s.books >= 5 {
+            axh_ctx_stop(ctx);
+        } else {
+            axh_ctx_set_timer(ctx, 3, 20_000_000);
+        }
+    }
+}
+
+#[test]
+fn callbacks_run_on_the_engine_thread_with_live_handles() {
+    let sim = sim();
+    let (rest, ws, ca) = (
+        sim.rest_url(),
+        sim.ws_url(),
+        sim.ca_file().display().to_string(),
+    );
+    let e = new_engine(&Spec {
+        ws: Some(&ws),
+        ca: Some(&ca),
+        ..Spec::new(&rest)
+    })
+    .unwrap();
+    let mut s = Seen::default();
+    let user = (&raw mut s).cast::<c_void>();
+    let t = Instant::now();
+    // SAFETY: a live engine; `s` outlives it; callbacks have the documented signatures.
+    let rc = unsafe {
+        axh_engine_on_start(e, Some(rec_start), user);
+        axh_engine_on_book(e, Some(rec_book), user);
+        axh_engine_on_timer(e, Some(rec_timer), user);
+        axh_engine_run(e, 30_000)
+    };
+    assert_eq!(rc, AXH_OK, "{}", last_error());
+    assert!(
+        t.elapsed() < Duration::from_secs(25),
+        "the timer callback never stopped the run"
+    );
+    free(e);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    assert_eq!(s.started, 1);
+    assert_eq!(s.thread, Some(std::thread::current().id()));
+    assert!(s.books >= 5, "{} book updates", s.books);
+    assert!(s.timers >= 1);
+    assert!(
+        s.timer_ns >= s.first_ns + 20_000_000,
+        "{} vs {}",
+        s.timer_ns,
+        s.first_ns
+    );
+    assert_eq!(s.place_rc, AXH_E_REFUSED);
+    let info = s.info.expect("symbol info");
+    // SAFETY: NUL-terminated by the library.
+    let name = unsafe { CStr::from_ptr(info.name.as_ptr()) };
+    assert_eq!(name.to_str().unwrap(), "BTC/USDT");
+    assert!(info.tick > 0 && info.lot > 0 && info.book_qty_scale >= info.qty_scale);
+    assert_eq!(info.notional_scale, info.price_scale + info.qty_scale);
+    // The handles a callback received are refused once it returned.
+    // SAFETY: the library checks the handles before any use; that is what is tested.
+    unsafe {
+        assert_eq!(axh_ctx_stop(s.last_ctx as *mut AxhCtx), AXH_E_STATE);
+        let mut n = 0usize;
+        let mut lv = [AxhLevel::default(); 1];
+        assert_eq!(
+            axh_book_levels(s.last_book as *const AxhBook, 0, lv.as_mut_ptr(), 1, &mut n),
+            AXH_E_STATE
+        );
+    }
+}

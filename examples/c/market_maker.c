@@ -137,7 +137,11 @@ static void on_book(void *user, axh_ctx *ctx, const axh_book_update *u, const ax
 
 static void on_book_status(void *user, axh_ctx *ctx, uint16_t symbol, int live, const char *reason) {
     (void)user; (void)ctx;
-    printf("book_status symbol=%u %s %s\n", symbol, live ? "live" : "stale", reason);
+    if (live) {
+        printf("book_status symbol=%u live\n", symbol);
+    } else {
+        printf("book_status symbol=%u stale reason=%s\n", symbol, reason);
+    }
     fflush(stdout);
 }
 
