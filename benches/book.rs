@@ -1,8 +1,14 @@
 //! Bench `book`: decode + apply of AscendEX depth diffs (5 and 20 levels a side), side by side in one run:
 //! - `hand`: the hand-written scanner → `BookSync` → array ladder (the hot path);
-//! - `sonic`: the sonic-rs reference decoder → the same book;
+//! - `sonic_reference`: the strict sonic-rs reference decoder (validates the document, then walks it lazily) → the
+//!   same book;
+//! - `sonic_typed_borrowed`: sonic-rs `from_slice` into borrowed structs (`&str`, a `Vec` per side) → the same book
+//!   (sonic-rs used the usual way; it allocates);
 //! - `baseline`: serde_json into owned structs, `f64` prices and sizes, a `BTreeMap` book (the typical stack);
-//! - `level`: one book level update that deletes the best bid (the next best is found in the bitmap) and puts it back.
+//! - `book_level_update`: one book level update that deletes the best bid (the next best is found in the bitmap) or
+//!   puts it back;
+//! - `book_representation`: the levels of the 20-level diffs applied to the ladder and to sorted arrays
+//!   (`book::sorted`), to check which representation wins at this depth.
 //!
 //! Criterion reports means; after it, the binary times batches of 32 messages (ns/message per batch) into an
 //! hdrhistogram and prints p50/p99 and the ratio to the baseline. `BOOK_CALLGRIND=N` skips all that and runs the
@@ -166,6 +172,92 @@ impl Baseline {
     }
 }
 
+/// sonic-rs the usual way: `from_slice` into borrowed structs (`&str`, one `Vec` per side), decimals to i64, the
+/// same ladder. For comparing sonic-rs itself; `Exact { reference: true }` is the strict reference decoder.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct BorrowedDepth<'a> {
+    #[serde(borrow)]
+    m: &'a str,
+    #[serde(borrow)]
+    symbol: &'a str,
+    #[serde(borrow)]
+    data: BorrowedData<'a>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct BorrowedData<'a> {
+    ts: u64,
+    seqnum: u64,
+    #[serde(borrow)]
+    asks: Vec<(&'a str, &'a str)>,
+    #[serde(borrow)]
+    bids: Vec<(&'a str, &'a str)>,
+}
+
+struct SonicTyped {
+    sync: BookSync,
+    bids: Vec<Level>,
+    asks: Vec<Level>,
+}
+
+impl SonicTyped {
+    fn new() -> SonicTyped {
+        let cfg = SyncConfig {
+            book: BookConfig {
+                tick: 1,
+                window: 4096,
+                depth: 20,
+            },
+            ..SyncConfig::default()
+        };
+        let mut s = SonicTyped {
+            sync: BookSync::new(cfg).unwrap(),
+            bids: Vec::with_capacity(64),
+            asks: Vec::with_capacity(64),
+        };
+        Pipeline::reset(&mut s);
+        s
+    }
+}
+
+impl Pipeline for SonicTyped {
+    fn reset(&mut self) {
+        self.sync.reset(ascendex_hft::book::ResyncReason::Reconnect);
+        let l = |p: i64| Level {
+            price: Price(p),
+            qty: Qty(100_000),
+        };
+        self.sync.on_snapshot(
+            0,
+            &[l(5_999_999), l(5_999_998)],
+            &[l(6_000_001), l(6_000_002)],
+        );
+    }
+    fn step(&mut self, frame: &[u8]) {
+        let msg: BorrowedDepth = sonic_rs::from_slice(frame).unwrap();
+        let (ps, qs) = (Scale::new(2).unwrap(), Scale::new(5).unwrap());
+        let conv = |v: &[(&str, &str)], out: &mut Vec<Level>| {
+            out.clear();
+            for (p, q) in v {
+                out.push(Level {
+                    price: Price::parse(p.as_bytes(), ps).unwrap(),
+                    qty: Qty::parse(q.as_bytes(), qs).unwrap(),
+                });
+            }
+        };
+        conv(&msg.data.bids, &mut self.bids);
+        conv(&msg.data.asks, &mut self.asks);
+        match self.sync.on_diff(msg.data.seqnum, &self.bids, &self.asks) {
+            SyncAction::Applied(_) => {
+                black_box(self.sync.book().best_bid());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
 /// A pipeline the timing loops can drive.
 trait Pipeline {
     fn reset(&mut self);
@@ -213,7 +305,7 @@ fn timed(p: &mut dyn Pipeline, msgs: &[Vec<u8>], pos: &mut usize, iters: u64) ->
 
 /// ns/message per batch of `BATCH`, in picoseconds, over `batches` batches.
 fn histogram(p: &mut dyn Pipeline, msgs: &[Vec<u8>], batches: usize) -> Histogram<u64> {
-    let mut h = Histogram::<u64>::new_with_bounds(1, 100_000_000, 3).unwrap();
+    let mut h = Histogram::<u64>::new_with_bounds(1, 100_000_000_000, 3).unwrap();
     let mut pos = 0;
     p.reset();
     for _ in 0..batches {
@@ -260,17 +352,17 @@ impl BareBook {
     }
 
     #[inline]
-    fn op(&mut self) -> i64 {
+    fn op(&mut self) -> bool {
         let q = if self.present { 0 } else { 5 };
-        let _ = self.book.set(Side::Bid, Price(self.top), Qty(q));
+        let r = self.book.set(Side::Bid, Price(self.top), Qty(q));
         self.present = !self.present;
-        self.book.best_bid().map_or(0, |l| l.price.0)
+        r.is_ok()
     }
 }
 
 fn level_histogram(b: &mut BareBook, batches: usize) -> Histogram<u64> {
     const OPS: usize = 1024;
-    let mut h = Histogram::<u64>::new_with_bounds(1, 100_000_000, 3).unwrap();
+    let mut h = Histogram::<u64>::new_with_bounds(1, 100_000_000_000, 3).unwrap();
     for _ in 0..batches {
         let t = Instant::now();
         for _ in 0..OPS {
@@ -281,8 +373,25 @@ fn level_histogram(b: &mut BareBook, batches: usize) -> Histogram<u64> {
     h
 }
 
+/// The levels of each payload, decoded once.
+fn decoded_levels(msgs: &[Vec<u8>]) -> Vec<(Vec<Level>, Vec<Level>)> {
+    let mut t = SymbolTable::new();
+    t.add(b"BTC/USDT", Scale::new(2).unwrap(), Scale::new(5).unwrap());
+    let mut dec = MdDecoder::new(t, DecoderConfig::default());
+    msgs.iter()
+        .map(|m| match dec.decode(m) {
+            Ok(Msg::Depth(d)) => (d.bids.to_vec(), d.asks.to_vec()),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 fn callgrind_mode(n: usize) {
-    let msgs = payloads(5);
+    let levels = std::env::var("BOOK_CALLGRIND_LEVELS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let msgs = payloads(levels);
     let mut p = Exact::new(false);
     let mut pos = 0;
     black_box(timed(&mut p, &msgs, &mut pos, n as u64));
@@ -321,13 +430,60 @@ fn main() {
         });
         let mut sonic = Exact::new(true);
         let mut pos = 0;
-        g.bench_function("sonic", |b| {
+        g.bench_function("sonic_reference", |b| {
             b.iter_custom(|it| timed(&mut sonic, msgs, &mut pos, it))
+        });
+        let mut typed = SonicTyped::new();
+        let mut pos = 0;
+        g.bench_function("sonic_typed_borrowed", |b| {
+            b.iter_custom(|it| timed(&mut typed, msgs, &mut pos, it))
         });
         let mut base = Baseline::default();
         let mut pos = 0;
         g.bench_function("baseline_serde_f64_btreemap", |b| {
             b.iter_custom(|it| timed(&mut base, msgs, &mut pos, it))
+        });
+        g.finish();
+    }
+    {
+        // Representation: the levels of the 20-level diffs (decoded beforehand) applied to the ladder and to
+        // sorted arrays.
+        let decoded = decoded_levels(&twenty);
+        let mut g = c.benchmark_group("book_representation/apply_20_level_diff");
+        let mut ladder = ascendex_hft::book::Book::new(BookConfig {
+            tick: 1,
+            window: 4096,
+            depth: 20,
+        })
+        .unwrap();
+        let mut i = 0;
+        g.bench_function("ladder", |b| {
+            b.iter(|| {
+                let (bids, asks) = &decoded[i % decoded.len()];
+                i += 1;
+                for l in bids {
+                    let _ = ladder.set(Side::Bid, l.price, l.qty);
+                }
+                for l in asks {
+                    let _ = ladder.set(Side::Ask, l.price, l.qty);
+                }
+                black_box(ladder.best_bid())
+            })
+        });
+        let mut sorted = ascendex_hft::book::sorted::SortedBook::new(64);
+        let mut i = 0;
+        g.bench_function("sorted_arrays_64", |b| {
+            b.iter(|| {
+                let (bids, asks) = &decoded[i % decoded.len()];
+                i += 1;
+                for l in bids {
+                    sorted.set(Side::Bid, l.price, l.qty);
+                }
+                for l in asks {
+                    sorted.set(Side::Ask, l.price, l.qty);
+                }
+                black_box(sorted.best(Side::Bid))
+            })
         });
         g.finish();
     }
@@ -351,7 +507,11 @@ fn main() {
         let (b50, b99) = (hb.value_at_quantile(0.5), hb.value_at_quantile(0.99));
         for (label, h) in [
             ("hand", histogram(&mut Exact::new(false), msgs, BATCHES)),
-            ("sonic", histogram(&mut Exact::new(true), msgs, BATCHES)),
+            ("sonic_ref", histogram(&mut Exact::new(true), msgs, BATCHES)),
+            (
+                "sonic_typ",
+                histogram(&mut SonicTyped::new(), msgs, BATCHES),
+            ),
             ("baseline", hb.clone()),
         ] {
             let (p50, p99) = (h.value_at_quantile(0.5), h.value_at_quantile(0.99));

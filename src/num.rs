@@ -197,6 +197,117 @@ pub fn parse_scaled(s: &[u8], scale: Scale) -> Result<i64, NumError> {
 /// returns `None`, and the caller falls back to the general path, which produces the error.
 #[inline(always)]
 pub fn parse_scaled_quoted(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usize)> {
+    if let Some(r) = quoted_swar(b, start, scale) {
+        return Some(r);
+    }
+    quoted_scalar(b, start, scale)
+}
+
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Per-byte digit values of `w` and the number of leading bytes that are digits.
+#[inline(always)]
+fn digit_run(w: u64) -> (u64, u32) {
+    let d = w.wrapping_sub(ZEROS);
+    // High bit of each byte that is not '0'..='9'; the first one is exact (later ones may be borrow artefacts).
+    let non_digit = (d | d.wrapping_add(0x7676_7676_7676_7676)) & HIGH_BITS;
+    (d, non_digit.trailing_zeros() / 8)
+}
+
+/// The value of the first `k` (1..=8) digit bytes of `d` (from `digit_run`).
+#[inline(always)]
+fn swar_value(d: u64, k: u32) -> u64 {
+    // Right-align the digits (the vacated low bytes act as leading zeros), then combine pairs, quads and the octet.
+    let mut x = d << (8 * (8 - k));
+    x = (x.wrapping_mul(10).wrapping_add(x >> 8)) & 0x00FF_00FF_00FF_00FF;
+    x = (x.wrapping_mul(100).wrapping_add(x >> 16)) & 0x0000_FFFF_0000_FFFF;
+    x.wrapping_mul(10_000).wrapping_add(x >> 32) & 0xFFFF_FFFF
+}
+
+/// A run of up to 19 ASCII digits at `b[i..]`, eight bytes at a time: (value, digit count, index after the run).
+/// `None` when fewer than eight bytes remain at some step, or the value does not fit a `u64`.
+#[inline(always)]
+pub(crate) fn digit_run_u64(b: &[u8], mut i: usize) -> Option<(u64, u32, usize)> {
+    let mut v: u64 = 0;
+    let mut n = 0u32;
+    loop {
+        let (d, k) = digit_run(load8(b, i)?);
+        if k > 0 {
+            v = v
+                .checked_mul(POW10[k as usize] as u64)?
+                .checked_add(swar_value(d, k))?;
+            n += k;
+            i += k as usize;
+        }
+        if k < 8 {
+            return Some((v, n, i));
+        }
+        if n > 19 {
+            return None;
+        }
+    }
+}
+
+#[inline(always)]
+fn load8(b: &[u8], i: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))
+}
+
+/// Eight bytes at a time: up to 7 integer digits and up to `scale` (and at most 7) decimals, closed by `"`.
+/// `None` for everything else, including short buffers; the scalar path then decides.
+#[inline(always)]
+fn quoted_swar(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usize)> {
+    let w0 = load8(b, start)?;
+    let (d0, k0) = digit_run(w0);
+    if k0 == 0 || k0 == 8 {
+        return None;
+    }
+    let end0 = start + k0 as usize;
+    // Whole number (digits, '.', decimals, closing quote) inside these eight bytes: one conversion. The bytes after
+    // the '.' are re-read from `w0` (the subtraction in `d0` borrowed at the '.').
+    if k0 <= 6 && (w0 >> (8 * k0)) & 0xFF == b'.' as u64 {
+        let (d1, k1) = digit_run(w0 >> (8 * (k0 + 1)));
+        let close = k0 + 1 + k1;
+        // The closing quote follows the decimals: inside `w0`, or as the next byte ("60000.03").
+        let closed = if close < 8 {
+            (w0 >> (8 * close)) & 0xFF == b'"' as u64
+        } else {
+            b.get(start + 8) == Some(&b'"')
+        };
+        if k1 > 0 && k1 <= scale.0 as u32 && closed {
+            let low = d0 & ((1u64 << (8 * k0)) - 1);
+            let m = swar_value(low | (d1 << (8 * k0)), k0 + k1);
+            let v = m.checked_mul(POW10[(scale.0 as u32 - k1) as usize] as u64)?;
+            return Some((i64::try_from(v).ok()?, start + close as usize + 1));
+        }
+    }
+    let int = swar_value(d0, k0);
+    match *b.get(end0)? {
+        b'"' => {
+            let v = int.checked_mul(POW10[scale.0 as usize] as u64)?;
+            Some((i64::try_from(v).ok()?, end0 + 1))
+        }
+        b'.' => {
+            let f = end0 + 1;
+            let (d1, k1) = digit_run(load8(b, f)?);
+            if k1 == 0 || k1 == 8 || k1 > scale.0 as u32 {
+                return None;
+            }
+            let end1 = f + k1 as usize;
+            if *b.get(end1)? != b'"' {
+                return None;
+            }
+            let m = int * POW10[k1 as usize] as u64 + swar_value(d1, k1);
+            let v = m.checked_mul(POW10[(scale.0 as u32 - k1) as usize] as u64)?;
+            Some((i64::try_from(v).ok()?, end1 + 1))
+        }
+        _ => None,
+    }
+}
+
+#[inline(always)]
+fn quoted_scalar(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usize)> {
     let rest = b.get(start..)?;
     let mut it = rest.iter();
     let mut m: u64 = 0;
@@ -524,15 +635,41 @@ mod tests {
             "1.2.3",
             "1\\u0030",
         ];
-        for sc in [0u8, 2, 5, 8, 18] {
-            for c in cases {
-                let quoted = format!("{c}\"");
+        let cases = cases.iter().map(|c| c.to_string()).chain(
+            [
+                "1",
+                "12345678",
+                "1234567",
+                "0.1234567",
+                "0.12345678",
+                "1234567.1234567",
+                "9.9",
+                "60000.10",
+                "0.0",
+                "123456.1",
+                "1.234567",
+                "12.34567",
+                "123456.12",
+                "1.2345678",
+                "60000.1x",
+                "60000.1.",
+            ]
+            .iter()
+            .map(|c| c.to_string()),
+        );
+        for c in cases {
+            // Without and with enough bytes after the closing quote for the eight-byte path.
+            for (sc, pad) in [0u8, 2, 5, 7, 8, 18]
+                .into_iter()
+                .flat_map(|sc| [(sc, ""), (sc, ",\"0.1\"]],[\"1\",\"2\"]]}}")])
+            {
+                let quoted = format!("{c}\"{pad}");
                 let fast = parse_scaled_quoted(quoted.as_bytes(), 0, s(sc));
                 let slow = parse_scaled(c.as_bytes(), s(sc));
                 match fast {
                     Some((v, end)) => {
                         assert_eq!(Ok(v), slow, "{c} at {sc}");
-                        assert_eq!(end, quoted.len());
+                        assert_eq!(end, c.len() + 1);
                     }
                     // The fast path may decline anything; it must never decline the plain common case.
                     None => assert!(

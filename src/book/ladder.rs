@@ -48,7 +48,7 @@ impl Default for BookConfig {
 /// Why a level could not be applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookError {
-    /// A price of zero or below.
+    /// A price of zero or below, or above `MAX_PRICE`.
     BadPrice,
     /// A negative quantity.
     NegativeQty,
@@ -61,7 +61,7 @@ pub enum BookError {
 impl fmt::Display for BookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            BookError::BadPrice => "book level with a price of zero or below",
+            BookError::BadPrice => "book level with a price of zero or below, or above 2^60 units",
             BookError::NegativeQty => "book level with a negative quantity",
             BookError::OffTick => "book level price is not a multiple of the symbol's tick size",
             BookError::BadConfig => {
@@ -82,9 +82,16 @@ pub enum SetOutcome {
     Deleted,
     /// A delete for a price that holds nothing.
     Absent,
-    /// The price is worse than the window on its side; not stored (see the module's window rule).
+    /// A non-zero level worse than the window on its side; not stored (see the module's window rule). A delete there
+    /// is `Absent`.
     OutsideWindow,
 }
+
+/// Largest accepted price mantissa: keeps every tick-index computation far from `i64` overflow.
+pub const MAX_PRICE: i64 = 1 << 60;
+
+/// `base` while no window is placed: every price is then "outside", which routes it to the anchoring code.
+const UNANCHORED_BASE: i64 = -(1 << 61);
 
 const NO_BID: i64 = -1;
 const NO_ASK: i64 = i64::MAX;
@@ -286,6 +293,8 @@ pub struct Book {
     best_ask: i64,
     recentres: u64,
     outside: u64,
+    /// Set when an update stored, replaced or removed the best level of a side (see `take_bbo_touched`).
+    bbo_touched: bool,
 }
 
 impl Book {
@@ -299,7 +308,7 @@ impl Book {
             tick: cfg.tick,
             cap,
             depth: cfg.depth,
-            base: 0,
+            base: UNANCHORED_BASE,
             anchored: false,
             bids: Ladder::new(cap, Side::Bid),
             asks: Ladder::new(cap, Side::Ask),
@@ -307,11 +316,13 @@ impl Book {
             best_ask: NO_ASK,
             recentres: 0,
             outside: 0,
+            bbo_touched: false,
         })
     }
 
     /// Remove every level and forget the window position.
     pub fn clear(&mut self) {
+        self.bbo_touched = true;
         self.bids.clear();
         self.asks.clear();
         self.bids.lost_edge = Ladder::no_loss(Side::Bid);
@@ -319,6 +330,7 @@ impl Book {
         self.best_bid = NO_BID;
         self.best_ask = NO_ASK;
         self.anchored = false;
+        self.base = UNANCHORED_BASE;
     }
 
     /// Replace the whole book with a snapshot. The window is centred on the snapshot's mid.
@@ -363,40 +375,28 @@ impl Book {
     }
 
     /// Insert, replace or (with a zero quantity) delete the level at `price` on `side`.
-    #[inline]
+    #[inline(always)]
     pub fn set(&mut self, side: Side, price: Price, qty: Qty) -> Result<SetOutcome, BookError> {
-        if price.0 <= 0 {
+        if (price.0 as u64).wrapping_sub(1) >= MAX_PRICE as u64 {
             return Err(BookError::BadPrice);
         }
         if qty.0 < 0 {
             return Err(BookError::NegativeQty);
         }
         let t = self.tick_of(price)?;
-        if !self.anchored {
-            if qty.0 == 0 {
-                return Ok(SetOutcome::Absent);
-            }
-            self.anchor_at(t);
-        }
+        // While unanchored, `base` is far below any price, so this test also sends that case to the slow path.
         let mut off = t - self.base;
-        if off < 0 || off >= self.cap as i64 {
-            let better = match side {
-                Side::Bid => off >= 0,
-                Side::Ask => off < 0,
-            };
-            if !better {
-                self.outside += 1;
-                if qty.0 != 0 {
-                    self.ladder_mut(side).lose(side, t);
+        if off as u64 >= self.cap as u64 {
+            match self.place_outside(side, t, qty) {
+                Some(o) => off = o,
+                None => {
+                    return Ok(if qty.0 == 0 {
+                        SetOutcome::Absent
+                    } else {
+                        SetOutcome::OutsideWindow
+                    });
                 }
-                return Ok(SetOutcome::OutsideWindow);
             }
-            if qty.0 == 0 {
-                // Deleting a level better than anything we hold: it cannot be stored, so nothing changes.
-                return Ok(SetOutcome::Absent);
-            }
-            self.recentre(t);
-            off = t - self.base;
         }
         let slot = off as usize;
         Ok(match side {
@@ -404,13 +404,15 @@ impl Book {
                 let was = self.bids.put(slot, qty.0);
                 let s = slot as i64;
                 if qty.0 != 0 {
-                    if s > self.best_bid {
+                    if s >= self.best_bid {
                         self.best_bid = s;
+                        self.bbo_touched = true;
                     }
                     SetOutcome::Stored
                 } else if was {
                     if s == self.best_bid {
                         self.best_bid = self.bids.highest_below(slot);
+                        self.bbo_touched = true;
                     }
                     SetOutcome::Deleted
                 } else {
@@ -421,13 +423,15 @@ impl Book {
                 let was = self.asks.put(slot, qty.0);
                 let s = slot as i64;
                 if qty.0 != 0 {
-                    if s < self.best_ask {
+                    if s <= self.best_ask {
                         self.best_ask = s;
+                        self.bbo_touched = true;
                     }
                     SetOutcome::Stored
                 } else if was {
                     if s == self.best_ask {
                         self.best_ask = self.asks.lowest_above(slot);
+                        self.bbo_touched = true;
                     }
                     SetOutcome::Deleted
                 } else {
@@ -435,6 +439,37 @@ impl Book {
                 }
             }
         })
+    }
+
+    /// A price outside the window (or no window yet): anchor or recentre and return the new offset, or `None` when
+    /// the update is not stored (see the module's window rule).
+    #[cold]
+    fn place_outside(&mut self, side: Side, t: i64, qty: Qty) -> Option<i64> {
+        if !self.anchored {
+            if qty.0 == 0 {
+                return None;
+            }
+            self.anchor_at(t);
+            return Some(t - self.base);
+        }
+        let off = t - self.base;
+        let better = match side {
+            Side::Bid => off >= 0,
+            Side::Ask => off < 0,
+        };
+        if !better {
+            self.outside += 1;
+            if qty.0 != 0 {
+                self.ladder_mut(side).lose(side, t);
+            }
+            return None;
+        }
+        if qty.0 == 0 {
+            // Deleting a level better than anything we hold: it cannot be stored, so nothing changes.
+            return None;
+        }
+        self.recentre(t);
+        Some(t - self.base)
     }
 
     fn ladder_mut(&mut self, side: Side) -> &mut Ladder {
@@ -457,6 +492,7 @@ impl Book {
         self.anchor_at(centre_tick);
         let k = (self.base - old) / 64;
         self.recentres += 1;
+        self.bbo_touched = true;
         let (bl, bh) = self.bids.shift(k);
         let (al, ah) = self.asks.shift(k);
         // Bids lost at the low end and asks at the high end are worse than what remains: only depth is lost.
@@ -505,6 +541,13 @@ impl Book {
             price: self.price_of(self.best_ask),
             qty: self.qty_at(Side::Ask, self.best_ask),
         })
+    }
+
+    /// Whether the best bid or ask was stored, replaced or removed since the last call (its price or size may have
+    /// changed), and reset the flag.
+    #[inline]
+    pub fn take_bbo_touched(&mut self) -> bool {
+        std::mem::take(&mut self.bbo_touched)
     }
 
     /// Best bid ≥ best ask.
@@ -756,6 +799,10 @@ mod tests {
             Err(BookError::OffTick)
         );
         assert_eq!(b.set(Side::Bid, Price(0), Qty(1)), Err(BookError::BadPrice));
+        assert_eq!(
+            b.set(Side::Bid, Price(i64::MAX), Qty(1)),
+            Err(BookError::BadPrice)
+        );
         assert_eq!(
             b.set(Side::Bid, Price(990), Qty(-1)),
             Err(BookError::NegativeQty)

@@ -2,6 +2,7 @@
 //! exact integers (`crate::num`), sequence numbers as `u64`.
 
 pub mod ladder;
+pub mod sorted;
 pub mod sync;
 
 pub use ladder::{Book, BookConfig, BookError, Levels, SetOutcome};

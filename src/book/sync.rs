@@ -109,7 +109,8 @@ pub enum SyncState {
 /// What changed when a diff or snapshot was applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
-    /// The best bid or best ask (price or quantity) differs from before.
+    /// The best bid or best ask was stored, replaced or removed (its price or size may differ from before); always
+    /// true for a snapshot.
     pub bbo_changed: bool,
     /// Sequence number the book is now at.
     pub seqnum: u64,
@@ -387,11 +388,6 @@ impl BookSync {
         Ok(())
     }
 
-    #[inline]
-    fn bbo_key(&self) -> (Option<Level>, Option<Level>) {
-        (self.book.best_bid(), self.book.best_ask())
-    }
-
     /// Feed one diff (levels with quantity 0 delete).
     #[inline]
     pub fn on_diff(&mut self, seqnum: u64, bids: &[Level], asks: &[Level]) -> SyncAction {
@@ -413,7 +409,7 @@ impl BookSync {
             }
             return self.fault(reason);
         }
-        let before = self.bbo_key();
+        self.book.take_bbo_touched();
         if let Err(reason) = self.apply_levels(bids.iter().copied(), asks.iter().copied()) {
             self.ring.clear();
             return self.fault(reason);
@@ -421,7 +417,7 @@ impl BookSync {
         self.last_seq = seqnum;
         self.counters.diffs_applied += 1;
         SyncAction::Applied(Applied {
-            bbo_changed: self.bbo_key() != before,
+            bbo_changed: self.book.take_bbo_touched(),
             seqnum,
             snapshot: false,
         })
@@ -440,7 +436,6 @@ impl BookSync {
             // later snapshot.
             return self.fault(ResyncReason::BufferOverflow);
         }
-        let before = self.bbo_key();
         if self.book.reset_from(bids, asks).is_err() {
             self.ring.clear();
             return self.fault(ResyncReason::BadLevel);
@@ -489,8 +484,9 @@ impl BookSync {
         }
         self.ring.clear();
         self.state = SyncState::Live;
+        self.book.take_bbo_touched();
         SyncAction::Applied(Applied {
-            bbo_changed: self.bbo_key() != before,
+            bbo_changed: true,
             seqnum: self.last_seq,
             snapshot: true,
         })

@@ -597,6 +597,19 @@ impl MdDecoder {
         self.finish(top, data)
     }
 
+    /// Best-effort symbol of a payload that failed to decode, so the engine can mark that symbol's book stale
+    /// (`BookSync::on_bad_message`): the first `"symbol":"..."` (or `"s":"..."`) without escapes, if in the table.
+    pub fn symbol_of(&self, frame: &[u8]) -> Option<SymbolId> {
+        for key in [&b"\"symbol\":\""[..], b"\"s\":\""] {
+            if let Some(p) = frame.windows(key.len()).position(|w| w == key) {
+                let rest = frame.get(p + key.len()..)?;
+                let end = rest.iter().position(|&c| c == b'"' || c == b'\\')?;
+                return self.symbols.lookup(rest.get(..end)?);
+            }
+        }
+        None
+    }
+
     /// Decode one payload with sonic-rs (the reference parser).
     pub fn decode_reference<'a>(&'a mut self, frame: &'a [u8]) -> R<Msg<'a>> {
         let (top, data) = reference::parse(self, frame)?;
@@ -1356,9 +1369,19 @@ mod hand {
         }
     }
 
+    /// Run `f` on a decoded key. An escaped key too long for the buffer cannot be any key we know, so it is
+    /// passed as the empty key (skipped), as the reference does with its fully decoded keys.
     #[inline]
     fn with_key<T>(k: Str<'_>, f: impl FnOnce(&[u8]) -> R<T>) -> R<T> {
-        with_str(k, f)
+        if !k.escaped {
+            return f(k.raw);
+        }
+        let mut buf = [0u8; UNESCAPED_MAX];
+        match unescape(k.raw, &mut buf) {
+            Ok(n) => f(buf.get(..n).unwrap_or(&[])),
+            Err(DecodeError::StringTooLong) => f(b""),
+            Err(e) => Err(e),
+        }
     }
 
     pub(super) struct FastDepth {
@@ -1374,6 +1397,14 @@ mod hand {
     /// more than 19 digits), which the general path then handles.
     #[inline(always)]
     fn compact_uint(b: &[u8], i: &mut usize) -> Option<u64> {
+        if let Some((v, n, end)) = crate::num::digit_run_u64(b, *i) {
+            let lead_zero = n > 1 && b.get(*i) == Some(&b'0');
+            if n == 0 || lead_zero || !matches!(b.get(end), Some(b',' | b'}')) {
+                return None;
+            }
+            *i = end;
+            return Some(v);
+        }
         let rest = b.get(*i..)?;
         let mut v: u64 = 0;
         for (n, &c) in rest.iter().enumerate() {
@@ -1950,6 +1981,21 @@ mod tests {
         ] {
             assert!(hand::fast_depth(&mut dec(), other).is_none(), "{}", String::from_utf8_lossy(other));
         }
+    }
+
+    #[test]
+    fn symbol_of_a_broken_message() {
+        let d = dec();
+        assert_eq!(
+            d.symbol_of(br#"{"m":"depth","symbol":"BTC/USDT","data":{"ts":1,"seqnum":"#),
+            Some(SymbolId(1))
+        );
+        assert_eq!(
+            d.symbol_of(br#"{"m":"bar","s":"ASD/USDT","data":{"#),
+            Some(SymbolId(0))
+        );
+        assert_eq!(d.symbol_of(br#"{"m":"depth","symbol":"XYZ"}"#), None);
+        assert_eq!(d.symbol_of(b"garbage"), None);
     }
 
     #[test]
