@@ -40,21 +40,35 @@ pub const AXH_E_PANIC: c_int = -12;
 #[derive(Debug)]
 pub struct FfiError {
     pub code: c_int,
-    pub message: String,
+    /// `None`: already written to the thread's last-error buffer (see [`FfiError::recorded`]).
+    pub message: Option<String>,
 }
 
 impl FfiError {
     pub fn new(code: c_int, message: impl fmt::Display) -> FfiError {
         FfiError {
             code,
-            message: message.to_string(),
+            message: Some(message.to_string()),
+        }
+    }
+
+    /// Writes the message straight into the last-error buffer: no `String` per error, for refusals that can
+    /// repeat on the engine thread (an order refused by a rate limit inside a callback).
+    pub fn recorded(code: c_int, message: impl fmt::Display) -> FfiError {
+        set_error(code, message);
+        FfiError {
+            code,
+            message: None,
         }
     }
 }
 
 impl fmt::Display for FfiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        match &self.message {
+            Some(m) => f.write_str(m),
+            None => f.write_str("see axh_last_error"),
+        }
     }
 }
 
@@ -72,12 +86,16 @@ thread_local! {
     };
 }
 
-/// Records an error for `axh_last_error` on this thread and returns its code.
+/// Records an error for `axh_last_error` on this thread and returns its code. Reuses the buffer: no allocation
+/// once it has grown to the longest message seen.
 pub fn set_error(code: c_int, msg: impl fmt::Display) -> c_int {
     LAST.with(|l| {
         if let Ok(mut l) = l.try_borrow_mut() {
             l.code = code;
             l.text.clear();
+            if l.text.capacity() == 0 {
+                l.text.reserve(256);
+            }
             let _ = write!(l.text, "{msg}");
             // An interior NUL would cut the message short in C; it never appears in our messages, but be sure.
             if l.text.contains('\0') {
@@ -90,7 +108,10 @@ pub fn set_error(code: c_int, msg: impl fmt::Display) -> c_int {
 }
 
 pub fn fail(e: FfiError) -> c_int {
-    set_error(e.code, &e.message)
+    match e.message {
+        Some(m) => set_error(e.code, m),
+        None => e.code,
+    }
 }
 
 /// The code of the last error on this thread (`AXH_OK` when none).

@@ -817,7 +817,7 @@ pub unsafe extern "C" fn axh_ctx_place(
                 let h = cell
                     .ctx
                     .place(&r)
-                    .map_err(|e| FfiError::new(AXH_E_REFUSED, e))?;
+                    .map_err(|e| FfiError::recorded(AXH_E_REFUSED, e))?;
                 Ok(cell.handles.token(h))
             })
         }?;
@@ -844,7 +844,7 @@ pub unsafe extern "C" fn axh_ctx_cancel(ctx: *mut AxhCtx, handle: u64) -> c_int 
                 })?;
                 cell.ctx
                     .cancel(h)
-                    .map_err(|e| FfiError::new(AXH_E_REFUSED, e))
+                    .map_err(|e| FfiError::recorded(AXH_E_REFUSED, e))
             })
         }
     })
@@ -875,7 +875,7 @@ pub unsafe extern "C" fn axh_ctx_cancel_all(ctx: *mut AxhCtx, symbol: i32) -> c_
                 };
                 cell.ctx
                     .cancel_all(sym)
-                    .map_err(|e| FfiError::new(AXH_E_REFUSED, e))
+                    .map_err(|e| FfiError::recorded(AXH_E_REFUSED, e))
             })
         }
     })
