@@ -1,6 +1,7 @@
 /*
  * A small quoting example against the ascendex-hft C ABI: prints book tops, trades and fills, places one post-only
- * buy a few ticks below the best bid on the first book update, cancels it once it rests, and stops after N seconds
+ * buy a few ticks below the best bid on the first book update after the session started, cancels it once it
+ * rests, and stops after N seconds
  * (from a second thread, through axh_engine_stop) or, with --exit-when-done, once the order is finished.
  *
  * Build (from the repository root):
@@ -29,6 +30,7 @@ typedef struct app {
     int offset_ticks;
     int exit_when_done;
     long books, trades, orders, fills;
+    int started;         /* on_start ran: connected, authenticated, books live */
     int placed;          /* 1 once the order is placed (or refused) */
     int cancel_sent;
     int done;            /* our order reached a final state */
@@ -62,7 +64,7 @@ static void on_start(void *user, axh_ctx *ctx) {
                dec(si.tick, si.price_scale, t), dec(si.lot, si.qty_scale, l), si.price_scale, si.qty_scale,
                si.book_qty_scale);
     }
-    (void)a;
+    a->started = 1;
     fflush(stdout);
 }
 
@@ -130,7 +132,8 @@ static void on_book(void *user, axh_ctx *ctx, const axh_book_update *u, const ax
             }
         }
     }
-    if (!a->placed && u->has_bid) place_quote(a, ctx, u);
+    /* Quote once the session is fully up (on_start), on the next book update with a bid. */
+    if (a->started && !a->placed && u->has_bid) place_quote(a, ctx, u);
     if (a->done && a->exit_when_done) axh_ctx_stop(ctx);
     fflush(stdout);
 }
