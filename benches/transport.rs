@@ -11,23 +11,20 @@
 
 #[path = "baselines/mod.rs"]
 mod baselines;
+#[path = "memtls/mod.rs"]
+mod memtls;
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::io::{self, Read, Write};
-use std::rc::Rc;
-use std::sync::Arc;
+use std::io;
 use std::time::{Duration, Instant};
 
 use ascendex_hft::engine::{
     ConnId, ConnSpec, ConnState, Cx, DisconnectReason, Engine, Handler, RunMode,
 };
 use ascendex_hft::net::timer::Clock;
-use ascendex_hft::net::tls::{TlsBuffers, TlsStream, client_config};
-use ascendex_hft::net::ws::{WsEvent, WsOptions, WsStream};
+use ascendex_hft::net::tls::client_config;
+use ascendex_hft::net::ws::WsEvent;
 use baselines::{CLIENT_CORE, new_histogram, print_row};
 use hdrhistogram::Histogram;
-use rustls_pki_types::ServerName;
 
 const SIZE: usize = 200;
 
@@ -170,166 +167,9 @@ fn rtt_section() {
 
 // ---- from memory -------------------------------------------------------------------------------------------
 
-#[derive(Clone, Default)]
-struct Pipe(Rc<RefCell<VecDeque<u8>>>);
-
-/// The client's end of an in-memory connection. Once `flat` is set (the measured part), reads come from it in
-/// pieces of at most 64 KiB, one copy each, like `recv()` from a socket.
-struct MemIo {
-    rx: Pipe,
-    tx: Pipe,
-    flat: Rc<RefCell<(Vec<u8>, usize)>>,
-}
-
-impl Read for MemIo {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        {
-            let mut f = self.flat.borrow_mut();
-            let (data, pos) = &mut *f;
-            if *pos < data.len() {
-                let n = buf.len().min(data.len() - *pos).min(64 * 1024);
-                buf[..n].copy_from_slice(&data[*pos..*pos + n]);
-                *pos += n;
-                return Ok(n);
-            }
-        }
-        let mut q = self.rx.0.borrow_mut();
-        if q.is_empty() {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        let (a, b) = q.as_slices();
-        let src = if a.is_empty() { b } else { a };
-        let n = buf.len().min(src.len());
-        buf[..n].copy_from_slice(&src[..n]);
-        q.drain(..n);
-        Ok(n)
-    }
-}
-
-impl Write for MemIo {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.tx.0.borrow_mut().extend(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// A rustls server on the other end: completes TLS and the WebSocket upgrade, then encrypts frames.
-struct MemServer {
-    conn: rustls::ServerConnection,
-    to_client: Pipe,
-    from_client: Pipe,
-    flat: Rc<RefCell<(Vec<u8>, usize)>>,
-}
-
-impl MemServer {
-    fn new() -> (MemServer, MemIo) {
-        let to_client = Pipe::default();
-        let from_client = Pipe::default();
-        let flat = Rc::new(RefCell::new((Vec::new(), 0)));
-        let io = MemIo {
-            rx: to_client.clone(),
-            tx: from_client.clone(),
-            flat: flat.clone(),
-        };
-        let mut conn =
-            rustls::ServerConnection::new(baselines::pki().server_config(false, None)).unwrap();
-        conn.set_buffer_limit(None);
-        (
-            MemServer {
-                conn,
-                to_client,
-                from_client,
-                flat,
-            },
-            io,
-        )
-    }
-
-    /// Moves bytes through the server; returns the plaintext it received.
-    fn pump(&mut self) -> Vec<u8> {
-        let incoming: Vec<u8> = self.from_client.0.borrow_mut().drain(..).collect();
-        let mut rd = &incoming[..];
-        let mut got = Vec::new();
-        while !rd.is_empty() {
-            self.conn.read_tls(&mut rd).unwrap();
-            self.conn.process_new_packets().unwrap();
-            let _ = self.conn.reader().read_to_end(&mut got);
-        }
-        let mut out = Vec::new();
-        while self.conn.wants_write() {
-            self.conn.write_tls(&mut out).unwrap();
-        }
-        self.to_client.0.borrow_mut().extend(out);
-        got
-    }
-
-    /// Answers the client's upgrade request.
-    fn accept_upgrade(&mut self, request: &[u8]) {
-        let text = String::from_utf8_lossy(request);
-        let key = text
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("Sec-WebSocket-Key: ")
-                    .or_else(|| l.strip_prefix("sec-websocket-key: "))
-            })
-            .expect("upgrade request has a key")
-            .trim()
-            .to_string();
-        let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-        let resp = format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-        );
-        self.conn.writer().write_all(resp.as_bytes()).unwrap();
-        self.pump();
-    }
-
-    /// Encrypts `count` unmasked text frames of `size` bytes, one record each (as an exchange sends them).
-    fn frames(&mut self, count: usize, size: usize) {
-        let payload = vec![b'{'; size];
-        let mut frame = vec![0x81u8, 126, (size >> 8) as u8, size as u8];
-        frame.extend_from_slice(&payload);
-        let mut out = Vec::with_capacity(count * (frame.len() + 22));
-        // Whatever the client has not read yet (session tickets) comes first.
-        out.extend(self.to_client.0.borrow_mut().drain(..));
-        for _ in 0..count {
-            self.conn.writer().write_all(&frame).unwrap();
-            while self.conn.wants_write() {
-                self.conn.write_tls(&mut out).unwrap();
-            }
-        }
-        *self.flat.borrow_mut() = (out, 0);
-    }
-}
-
 fn ours_from_memory(count: usize, size: usize) -> f64 {
-    let (mut srv, io) = MemServer::new();
-    let cfg = client_config(Some(&baselines::pki().ca_file)).unwrap();
-    let name = ServerName::try_from("127.0.0.1").unwrap();
-    let tls = TlsStream::new(io, cfg, name, TlsBuffers::default()).unwrap();
-    let opts = WsOptions {
-        host: "127.0.0.1".into(),
-        path: "/".into(),
-        headers: vec![],
-        max_message: 1 << 20,
-    };
-    let mut ws = WsStream::new(tls, opts);
-    let mut upgraded = false;
-    for _ in 0..100 {
-        ws.flush().unwrap();
-        let got = srv.pump();
-        if !got.is_empty() && !upgraded {
-            srv.accept_upgrade(&got);
-            upgraded = true;
-        }
-        let _ = ws.read();
-        if ws.state() == ascendex_hft::net::ws::WsState::Open {
-            break;
-        }
-    }
-    assert_eq!(ws.state(), ascendex_hft::net::ws::WsState::Open);
+    let pki = baselines::pki();
+    let (mut srv, mut ws) = memtls::our_client(pki.server_config(false, None), &pki.ca_file);
     srv.frames(count, size);
     let start = Instant::now();
     let mut seen = 0usize;
@@ -349,44 +189,8 @@ fn ours_from_memory(count: usize, size: usize) -> f64 {
 }
 
 fn tungstenite_from_memory(count: usize, size: usize) -> f64 {
-    let (mut srv, io) = MemServer::new();
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(rustls_pki_types::CertificateDer::from(
-            baselines::pki().ca_der.clone(),
-        ))
-        .unwrap();
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_protocol_versions(&[&rustls::version::TLS13])
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let mut conn =
-        rustls::ClientConnection::new(Arc::new(cfg), ServerName::try_from("127.0.0.1").unwrap())
-            .unwrap();
-    let mut io = io;
-    while conn.is_handshaking() {
-        while conn.wants_write() {
-            conn.write_tls(&mut io).unwrap();
-        }
-        srv.pump();
-        match conn.read_tls(&mut io) {
-            Ok(_) => {
-                conn.process_new_packets().unwrap();
-            }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => panic!("{e}"),
-        }
-    }
-    while conn.wants_write() {
-        conn.write_tls(&mut io).unwrap();
-    }
-    srv.pump();
-    let stream = rustls::StreamOwned::new(conn, io);
-    let mut ws =
-        tungstenite::WebSocket::from_raw_socket(stream, tungstenite::protocol::Role::Client, None);
+    let pki = baselines::pki();
+    let (mut srv, mut ws) = memtls::tungstenite_client(pki.server_config(false, None), &pki.ca_der);
     srv.frames(count, size);
     let start = Instant::now();
     let mut seen = 0usize;

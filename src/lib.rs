@@ -10,5 +10,6 @@ pub mod metrics;
 pub mod net;
 pub mod num;
 pub mod orders;
+pub mod paper;
 pub mod strategy;
 pub mod venue;

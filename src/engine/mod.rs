@@ -101,6 +101,7 @@ struct Outbox {
 /// What a handler can do: send, set timers, ask for a reconnect, stop the loop.
 pub struct Cx<'a> {
     now_ns: u64,
+    clock: Clock,
     outboxes: &'a mut [Outbox],
     states: &'a [ConnState],
     dirty: &'a mut u64,
@@ -113,6 +114,12 @@ impl Cx<'_> {
     #[inline]
     pub fn now_ns(&self) -> u64 {
         self.now_ns
+    }
+
+    /// The engine clock read now (`now_ns` is when the callback started): for latency probes inside a callback.
+    #[inline]
+    pub fn clock_ns(&self) -> u64 {
+        self.clock.now_ns()
     }
 
     pub fn state(&self, conn: ConnId) -> ConnState {
@@ -418,6 +425,7 @@ impl Engine {
     fn cx(&mut self, now_ns: u64) -> Cx<'_> {
         Cx {
             now_ns,
+            clock: self.clock,
             outboxes: &mut self.outboxes,
             states: &self.states,
             dirty: &mut self.dirty,

@@ -108,6 +108,19 @@ fn trim_trailing_zeros(s: &[u8]) -> &[u8] {
     &s[..end]
 }
 
+/// Like [`parse_scaled`], but rounds extra decimals half away from zero instead of refusing them: for averages the
+/// exchange computes (an average fill price has more digits than the symbol's price scale).
+pub fn parse_scaled_round(s: &[u8], scale: u8) -> Result<i64, ScaledError> {
+    match parse_scaled(s, scale) {
+        Err(ScaledError::TooPrecise) => {
+            let d = Dec::parse(s)?;
+            let f = pow10(d.scale.saturating_sub(scale)).ok_or(ScaledError::Overflow)?;
+            div_round(d.mantissa as i128, f as i128, Round::HalfAway).ok_or(ScaledError::Overflow)
+        }
+        r => r,
+    }
+}
+
 /// Parses `s` (`"-12.340"`, `"7"`, `"0.5"`) into a mantissa at `scale`. Extra decimals are accepted only when they
 /// are zeros, so the value is never rounded.
 pub fn parse_scaled(s: &[u8], scale: u8) -> Result<i64, ScaledError> {

@@ -720,7 +720,16 @@ fn report_of<S: Scales>(r: OrderRow, scales: &S) -> Result<OrderReport, RestErro
     let status = status_of(&r.status)
         .ok_or_else(|| RestError::Malformed(format!("unknown status {:?}", r.status)))?;
     let cum_qty = scaled(&r.cum_filled_qty, sc.qty, "cumFilledQty")?.unwrap_or(0);
-    let avg_px = scaled(&r.avg_px, sc.price, "avgPx")?.unwrap_or(0);
+    let avg_px =
+        match r.avg_px.as_deref() {
+            None | Some("") => 0,
+            Some(s) => crate::orders::scaled::parse_scaled_round(s.as_bytes(), sc.price).map_err(
+                |error| RestError::Decimal {
+                    field: "avgPx",
+                    error,
+                },
+            )?,
+        };
     if cum_qty < 0 || avg_px < 0 || (cum_qty > 0 && avg_px == 0) {
         return Err(RestError::Malformed(
             "negative fill figures, or fills without an average price".into(),

@@ -1,15 +1,47 @@
 //! The market-data half of a session: subscriptions, book synchronisation from snapshot and diffs, resync, BBO,
-//! trades, bars. (Being built: see the issue tracker, issue 4.)
+//! trades, bars, keep-alive.
+//!
+//! Book sync follows the exchange's recipe (API docs §8): subscribe `depth:` first, buffer diffs from then on
+//! (`BookSync` does), ask for `depth-snapshot` over the socket once the subscription is acknowledged, fall back to
+//! REST `/api/pro/v1/depth` when the socket's snapshot is late, drop diffs at or below the snapshot's seqnum and
+//! apply the rest. Any fault (gap, duplicate, reorder, crossed book, undecodable diff) makes the book stale, tells the
+//! strategy, and asks for a new snapshot by itself, within the documented `depth_snapshot` budget. A dropped
+//! connection makes every book stale; all of them resync after the reconnect.
+//!
+//! Hot path (a depth diff): decode in place → `BookSync::on_diff` → strategy callback. No allocation, no formatting,
+//! no floats. Everything that talks back to the exchange (subscriptions, snapshot requests, pings) is encoded into
+//! one reused buffer.
+//!
+//! The loop is reached through [`MdLink`] rather than `engine::Cx` directly so a bench can drive the same code from
+//! memory; `Cx` implements it.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::bootstrap::{Bootstrap, SessionError};
 use super::{Conns, SessionConfig};
-use crate::book::Book;
-use crate::book::sync::SeqRule;
-use crate::engine::{ConnId, ConnState, Cx, DisconnectReason};
+use crate::book::sync::{ResyncReason, SeqRule};
+use crate::book::{Book, BookConfig, BookSync, Level, SyncAction, SyncConfig, SyncCounters};
+use crate::engine::{ConnId, ConnState, Cx, DisconnectReason, SendError};
+use crate::metrics::{Latency, Probe};
 use crate::net::http::{HttpError, Response};
+use crate::num::Scale;
 use crate::orders::types::SymbolId;
 use crate::strategy::{BookStatus, BookUpdate};
-use crate::venue::ascendex::stream::market::{Bar, Bbo, Trade};
+use crate::venue::ascendex::rest::market::{depth_path, parse_depth, parse_products};
+use crate::venue::ascendex::stream::market::{
+    Bar, Bbo, DecodeError, DecoderConfig, Depth, DepthKind, MdDecoder, Msg, SymbolTable, Trade,
+};
+
+/// Market timer ids (the session maps `0..MARKET_TIMERS` to these directly): our ping, its pong deadline, the next
+/// snapshot request or fallback.
+pub const TIMER_PING: usize = 0;
+pub const TIMER_PONG: usize = 1;
+pub const TIMER_SNAPSHOT: usize = 2;
+use TIMER_PING as T_PING;
+use TIMER_PONG as T_PONG;
+use TIMER_SNAPSHOT as T_SNAPSHOT;
+
+const MS: u64 = 1_000_000;
 
 /// Market-data options.
 #[derive(Clone, Debug)]
@@ -22,6 +54,23 @@ pub struct MarketConfig {
     pub trades: bool,
     /// Bar intervals to subscribe (`1`, `5`, ..., `1d`, `1w`, `1m`).
     pub bars: Vec<String>,
+    /// Levels per side each book keeps exact (and the most `Book::bids()`/`asks()` yield).
+    pub book_depth: usize,
+    /// Width of each book's price window, in ticks: it must hold `book_depth` levels on both sides of the spread.
+    pub book_window: usize,
+    /// Ask for snapshots over the WebSocket (`depth-snapshot`); false asks REST only.
+    pub ws_snapshots: bool,
+    /// How long a WebSocket snapshot (or a sub acknowledgement) may take before the REST fallback is used.
+    pub snapshot_timeout_ms: u64,
+    /// At most this many WebSocket snapshot requests in any 60 s (the documented level-1 threshold is 400/min).
+    pub snapshot_limit_per_min: usize,
+    /// Symbols per `sub` message (the exchange accepts at most 10).
+    pub sub_batch: usize,
+    /// Client ping (`{"op":"ping"}`) period, and how long its pong may take before the connection is declared dead.
+    pub ping_interval_ms: u64,
+    pub pong_timeout_ms: u64,
+    /// Diffs each book buffers while it waits for a snapshot.
+    pub buffer_diffs: usize,
 }
 
 impl Default for MarketConfig {
@@ -32,6 +81,15 @@ impl Default for MarketConfig {
             bbo: false,
             trades: false,
             bars: Vec::new(),
+            book_depth: 20,
+            book_window: 65_536,
+            ws_snapshots: true,
+            snapshot_timeout_ms: 3_000,
+            snapshot_limit_per_min: 300,
+            sub_batch: 10,
+            ping_interval_ms: 15_000,
+            pong_timeout_ms: 10_000,
+            buffer_diffs: 1024,
         }
     }
 }
@@ -61,72 +119,1145 @@ pub enum MdEvent<'a> {
     },
 }
 
+/// What the market half needs from the event loop. `engine::Cx` is the real one; a bench implements it to drive the
+/// same code from memory.
+pub trait MdLink {
+    /// Engine-clock ns when the current callback started.
+    fn now_ns(&self) -> u64;
+    /// Engine-clock ns now (for latency probes).
+    fn clock_ns(&self) -> u64;
+    fn send_text(&mut self, conn: ConnId, payload: &[u8]) -> Result<(), SendError>;
+    fn http_get(&mut self, conn: ConnId, path: &str) -> Result<(), SendError>;
+    fn http_ready(&self, conn: ConnId) -> bool;
+    fn set_timer(&mut self, id: usize, at_ns: u64);
+    fn cancel_timer(&mut self, id: usize);
+    fn reconnect(&mut self, conn: ConnId);
+}
+
+impl MdLink for Cx<'_> {
+    #[inline]
+    fn now_ns(&self) -> u64 {
+        Cx::now_ns(self)
+    }
+    #[inline]
+    fn clock_ns(&self) -> u64 {
+        Cx::clock_ns(self)
+    }
+    #[inline]
+    fn send_text(&mut self, conn: ConnId, payload: &[u8]) -> Result<(), SendError> {
+        Cx::send_text(self, conn, payload)
+    }
+    fn http_get(&mut self, conn: ConnId, path: &str) -> Result<(), SendError> {
+        self.http_request(conn, "GET", path, &[], &[])
+    }
+    fn http_ready(&self, conn: ConnId) -> bool {
+        Cx::http_ready(self, conn)
+    }
+    fn set_timer(&mut self, id: usize, at_ns: u64) {
+        Cx::set_timer(self, id, at_ns)
+    }
+    fn cancel_timer(&mut self, id: usize) {
+        Cx::cancel_timer(self, id)
+    }
+    fn reconnect(&mut self, conn: ConnId) {
+        Cx::reconnect(self, conn)
+    }
+}
+
+/// The last thing that went wrong on the market-data connection (the counters say how often).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MdFault {
+    /// A message could not be decoded.
+    Decode(DecodeError),
+    /// The exchange refused a subscription.
+    SubRejected { code: i64 },
+    /// An `error` message (or a failed snapshot request).
+    Error { code: i64 },
+    /// The exchange announced it is closing the session (`m: disconnected`).
+    Disconnected { code: Option<i64> },
+    /// Our ping got no pong in time.
+    PongTimeout,
+    /// The server's pings reported falling health points.
+    HealthFalling { hp: u64 },
+    /// A REST snapshot failed (HTTP status or an unreadable body).
+    RestSnapshot,
+}
+
+impl std::fmt::Display for MdFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MdFault::Decode(e) => write!(f, "undecodable market-data message: {e}"),
+            MdFault::SubRejected { code } => write!(
+                f,
+                "the exchange refused a subscription (code {code}): check the symbol names"
+            ),
+            MdFault::Error { code } => write!(f, "the exchange sent an error (code {code})"),
+            MdFault::Disconnected { code: Some(c) } => {
+                write!(f, "the exchange closed the market-data session (code {c})")
+            }
+            MdFault::Disconnected { code: None } => {
+                f.write_str("the exchange closed the market-data session")
+            }
+            MdFault::PongTimeout => {
+                f.write_str("no pong to our ping: market-data connection declared dead")
+            }
+            MdFault::HealthFalling { hp } => write!(
+                f,
+                "the server's health points fell to {hp}: market-data connection declared dead"
+            ),
+            MdFault::RestSnapshot => f.write_str("a REST depth snapshot failed"),
+        }
+    }
+}
+
+impl std::error::Error for MdFault {}
+
+/// How consecutive depth seqnums of one symbol related on the wire (arrival order, before any checking).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SeqSteps {
+    /// Exactly the previous + 1.
+    pub one: u64,
+    /// More than + 1 (a gap, or an exchange that does not count by one).
+    pub more: u64,
+    /// Equal to or below the highest seen (duplicates, reorders).
+    pub back: u64,
+}
+
+impl SeqSteps {
+    fn add(&mut self, o: &SeqSteps) {
+        self.one += o.one;
+        self.more += o.more;
+        self.back += o.back;
+    }
+}
+
+/// Market-data counters (connection level; per-book counters are in `sync_counters`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MdCounters {
+    pub messages: u64,
+    pub diffs: u64,
+    /// Diffs at or below the seqnum of the snapshot just applied (a REST snapshot can be ahead of the socket).
+    pub diffs_skipped: u64,
+    pub decode_errors: u64,
+    pub md_opens: u64,
+    pub md_drops: u64,
+    pub sub_acks: u64,
+    pub sub_errors: u64,
+    pub errors: u64,
+    pub disconnected_msgs: u64,
+    pub snapshot_requests_ws: u64,
+    pub snapshot_requests_rest: u64,
+    pub snapshots_ws: u64,
+    pub snapshots_rest: u64,
+    /// Snapshots that arrived when the book was already live (a late reply): not applied.
+    pub snapshots_ignored: u64,
+    pub snapshot_timeouts: u64,
+    pub snapshot_errors: u64,
+    /// Snapshot requests the per-minute WebSocket budget refused (sent over REST instead, or later for
+    /// `depth-realtime`).
+    pub snapshots_deferred: u64,
+    pub rest_errors: u64,
+    pub stale_events: u64,
+    pub pings_answered: u64,
+    pub pings_sent: u64,
+    pub pongs: u64,
+    pub pong_timeouts: u64,
+    pub hp_falls: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Snap {
+    /// Nothing to ask for (live, or a request is not needed).
+    Idle,
+    /// Ask over the socket once subscribed, not before `not_before`.
+    Want {
+        not_before: u64,
+    },
+    /// Asked over the socket; REST fallback at `deadline`.
+    Ws {
+        deadline: u64,
+    },
+    /// Ask REST, not before `not_before`.
+    RestWant {
+        not_before: u64,
+    },
+    RestInflight,
+}
+
+struct Sym {
+    name: String,
+    price_scale: Scale,
+    qty_scale: Scale,
+    sync: BookSync,
+    snap: Snap,
+    acked: bool,
+    sub_sent_ns: u64,
+    ever_live: bool,
+    /// After a snapshot: diffs at or below this are already in the book.
+    skip_until: Option<u64>,
+    /// Highest seqnum seen on this connection (for `SeqSteps`).
+    last_seen: Option<u64>,
+    steps: SeqSteps,
+    /// Consecutive faults without a diff applied in between: spaces out snapshot requests for a book that keeps
+    /// failing.
+    fails: u32,
+}
+
+/// Everything but the decoder, so a decoded message (borrowing the decoder) can be handled with `&mut self`.
+struct Core {
+    cfg: MarketConfig,
+    syms: Vec<Sym>,
+    out: Vec<u8>,
+    path: Vec<u8>,
+    /// Send times of the last `snapshot_limit_per_min` WebSocket snapshot requests (a ring).
+    snap_times: Box<[u64]>,
+    snap_next: usize,
+    md_open: bool,
+    /// Bumped on every market-data disconnect: REST replies from before it are discarded.
+    generation: u64,
+    rest_inflight: Option<(usize, u64)>,
+    ping_outstanding: bool,
+    last_ping_hp: Option<u64>,
+    counters: MdCounters,
+    last_fault: Option<MdFault>,
+    latency: Latency,
+}
+
 pub struct MarketState {
-    names: Vec<String>,
-    latency: crate::metrics::Latency,
+    decoder: MdDecoder,
+    core: Core,
 }
 
 impl MarketState {
-    pub fn new(cfg: &SessionConfig, _boot: &Bootstrap) -> Result<Self, SessionError> {
+    pub fn new(cfg: &SessionConfig, boot: &Bootstrap) -> Result<Self, SessionError> {
+        let products = parse_products(&boot.products).map_err(|e| SessionError::Exchange {
+            what: "reading products",
+            detail: e.to_string(),
+        })?;
+        let m = &cfg.market;
+        let mut table = SymbolTable::new();
+        let mut syms = Vec::with_capacity(cfg.symbols.len());
+        for (i, name) in cfg.symbols.iter().enumerate() {
+            let p = products
+                .iter()
+                .find(|p| &p.symbol == name)
+                .ok_or_else(|| SessionError::UnknownSymbol(name.clone()))?;
+            let (ps, qs) = (p.price_scale(), p.book_qty_scale());
+            if table.add(name.as_bytes(), ps, qs).0 as usize != i {
+                return Err(SessionError::UnknownSymbol(format!(
+                    "{name} (listed twice)"
+                )));
+            }
+            let sync = BookSync::new(SyncConfig {
+                book: BookConfig {
+                    tick: p.tick.mantissa,
+                    window: m.book_window,
+                    depth: m.book_depth.max(1),
+                },
+                seq: m.seq_rule,
+                buffer_diffs: m.buffer_diffs.max(1),
+                buffer_levels: m.buffer_diffs.max(1) * 32,
+                skip_duplicates: false,
+            })
+            .map_err(|e| SessionError::Exchange {
+                what: "setting up the book",
+                detail: format!("{name}: {e} (tick {:?})", p.tick),
+            })?;
+            syms.push(Sym {
+                name: name.clone(),
+                price_scale: ps,
+                qty_scale: qs,
+                sync,
+                snap: Snap::Want { not_before: 0 },
+                acked: false,
+                sub_sent_ns: 0,
+                ever_live: false,
+                skip_until: None,
+                last_seen: None,
+                steps: SeqSteps::default(),
+                fails: 0,
+            });
+        }
         Ok(MarketState {
-            names: cfg.symbols.clone(),
-            latency: crate::metrics::Latency::new(),
+            decoder: MdDecoder::new(table, DecoderConfig::default()),
+            core: Core {
+                snap_times: vec![0; m.snapshot_limit_per_min.max(1)].into_boxed_slice(),
+                snap_next: 0,
+                cfg: m.clone(),
+                syms,
+                out: Vec::with_capacity(4096),
+                path: Vec::with_capacity(256),
+                md_open: false,
+                generation: 0,
+                rest_inflight: None,
+                ping_outstanding: false,
+                last_ping_hp: None,
+                counters: MdCounters::default(),
+                last_fault: None,
+                latency: Latency::new(),
+            },
         })
     }
 
     pub fn symbol(&self, name: &str) -> Option<SymbolId> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| SymbolId(i as u16))
+        self.decoder.symbols().lookup(name.as_bytes())
+    }
+
+    /// Number of configured symbols (ids are `0..len`).
+    pub fn len(&self) -> usize {
+        self.core.syms.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.core.syms.is_empty()
+    }
+
+    pub fn name(&self, id: SymbolId) -> Option<&str> {
+        self.core.syms.get(id.0 as usize).map(|s| s.name.as_str())
+    }
+
+    /// (price scale, book size scale) of a symbol. The book's size scale is the lot scale plus
+    /// `rest::market::BOOK_QTY_EXTRA_DECIMALS` (depth shows sizes finer than the order lot).
+    pub fn scales(&self, id: SymbolId) -> Option<(Scale, Scale)> {
+        self.core
+            .syms
+            .get(id.0 as usize)
+            .map(|s| (s.price_scale, s.qty_scale))
+    }
+
+    /// The book (exact only while `is_live`).
+    pub fn book(&self, id: SymbolId) -> Option<&Book> {
+        self.core.syms.get(id.0 as usize).map(|s| s.sync.book())
+    }
+
+    pub fn is_live(&self, id: SymbolId) -> bool {
+        self.core
+            .syms
+            .get(id.0 as usize)
+            .is_some_and(|s| s.sync.is_live())
+    }
+
+    /// Seqnum of the last snapshot or diff applied to a book.
+    pub fn seqnum(&self, id: SymbolId) -> Option<u64> {
+        self.core.syms.get(id.0 as usize).map(|s| s.sync.seqnum())
+    }
+
+    pub fn sync_counters(&self, id: SymbolId) -> Option<&SyncCounters> {
+        self.core.syms.get(id.0 as usize).map(|s| s.sync.counters())
+    }
+
+    /// How one symbol's seqnums stepped on the wire.
+    pub fn seq_steps(&self, id: SymbolId) -> Option<SeqSteps> {
+        self.core.syms.get(id.0 as usize).map(|s| s.steps)
+    }
+
+    /// Seqnum steps summed over all symbols.
+    pub fn seq_steps_total(&self) -> SeqSteps {
+        let mut t = SeqSteps::default();
+        for s in &self.core.syms {
+            t.add(&s.steps);
+        }
+        t
+    }
+
+    pub fn counters(&self) -> &MdCounters {
+        &self.core.counters
+    }
+
+    pub fn last_fault(&self) -> Option<MdFault> {
+        self.core.last_fault
     }
 
     /// Wire-to-callback and (against the simulator) end-to-end latencies.
-    pub fn latency(&self) -> &crate::metrics::Latency {
-        &self.latency
+    pub fn latency(&self) -> &Latency {
+        &self.core.latency
     }
 
-    /// Every configured book is live.
+    /// Every configured book has been live at least once.
     pub fn is_ready(&self) -> bool {
-        false
+        self.core.syms.iter().all(|s| s.ever_live)
     }
 
-    pub fn on_state(
+    pub fn on_state<L: MdLink>(
         &mut self,
-        _cx: &mut Cx<'_>,
-        _conns: &Conns,
-        _conn: ConnId,
-        _state: ConnState,
+        cx: &mut L,
+        conns: &Conns,
+        conn: ConnId,
+        state: ConnState,
         _why: Option<&DisconnectReason>,
-        _emit: &mut impl FnMut(&mut Cx<'_>, MdEvent<'_>),
+        emit: &mut impl FnMut(&mut L, MdEvent<'_>),
     ) {
+        let c = &mut self.core;
+        if conn == conns.md {
+            if state == ConnState::Open {
+                c.md_opened(cx, conns);
+            } else if c.md_open {
+                c.md_lost(cx, emit);
+            }
+        } else if conn == conns.md_rest && state != ConnState::Open {
+            // A request that dies with its socket may never get an `on_http`.
+            if let Some((i, _)) = c.rest_inflight.take()
+                && let Some(s) = c.syms.get_mut(i)
+                && s.snap == Snap::RestInflight
+            {
+                s.snap = Snap::RestWant { not_before: 0 };
+            }
+        }
+        c.pump(cx, conns);
     }
 
-    pub fn on_message(
+    #[inline]
+    pub fn on_message<L: MdLink>(
         &mut self,
-        _cx: &mut Cx<'_>,
-        _conns: &Conns,
-        _msg: &[u8],
-        _rx_ns: u64,
-        _emit: &mut impl FnMut(&mut Cx<'_>, MdEvent<'_>),
+        cx: &mut L,
+        conns: &Conns,
+        msg: &[u8],
+        rx_ns: u64,
+        emit: &mut impl FnMut(&mut L, MdEvent<'_>),
     ) {
+        let c = &mut self.core;
+        c.counters.messages += 1;
+        match self.decoder.decode(msg) {
+            Ok(m) => c.on_msg(cx, conns, m, msg, rx_ns, emit),
+            Err(e) => {
+                c.counters.decode_errors += 1;
+                c.last_fault = Some(MdFault::Decode(e));
+                if e != DecodeError::UnknownSymbol
+                    && contains(msg, b"\"depth")
+                    && let Some(id) = self.decoder.symbol_of(msg)
+                    && let Some(s) = c.syms.get_mut(id.0 as usize)
+                    && let SyncAction::RequestSnapshot(r) = s.sync.on_bad_message()
+                {
+                    c.stale(cx, conns, id, r, emit);
+                }
+            }
+        }
     }
 
-    pub fn on_http(
+    pub fn on_http<L: MdLink>(
         &mut self,
-        _cx: &mut Cx<'_>,
-        _conns: &Conns,
-        _result: Result<Response<'_>, &HttpError>,
-        _emit: &mut impl FnMut(&mut Cx<'_>, MdEvent<'_>),
+        cx: &mut L,
+        conns: &Conns,
+        result: Result<Response<'_>, &HttpError>,
+        emit: &mut impl FnMut(&mut L, MdEvent<'_>),
     ) {
+        let c = &mut self.core;
+        let Some((i, generation)) = c.rest_inflight.take() else {
+            return;
+        };
+        let now = cx.now_ns();
+        let retry = |s: &mut Sym, after_ms: u64| {
+            if s.snap == Snap::RestInflight {
+                s.snap = Snap::RestWant {
+                    not_before: now + after_ms * MS,
+                };
+            }
+        };
+        let Some(s) = c.syms.get_mut(i) else { return };
+        if generation != c.generation {
+            // Asked before the socket dropped: the books were reset since.
+            if s.snap == Snap::RestInflight {
+                s.snap = Snap::Want { not_before: 0 };
+            }
+            return c.pump(cx, conns);
+        }
+        let parsed = match result {
+            Ok(r) if r.status == 200 => parse_depth(r.body, s.price_scale, s.qty_scale)
+                .ok()
+                .filter(|d| d.symbol == s.name),
+            Ok(_) => None,
+            Err(HttpError::Status {
+                retry_after_s: Some(secs),
+                ..
+            }) => {
+                c.counters.rest_errors += 1;
+                c.last_fault = Some(MdFault::RestSnapshot);
+                retry(s, secs.saturating_mul(1000));
+                return c.pump(cx, conns);
+            }
+            Err(_) => None,
+        };
+        match parsed {
+            Some(d) => {
+                c.counters.snapshots_rest += 1;
+                // Answered: whatever the snapshot leads to (live, or stale again) decides the next request.
+                if s.snap == Snap::RestInflight {
+                    s.snap = Snap::Idle;
+                }
+                let id = SymbolId(i as u16);
+                c.apply_snapshot(cx, conns, id, d.seqnum, d.ts, &d.bids, &d.asks, now, emit);
+            }
+            None => {
+                c.counters.rest_errors += 1;
+                c.last_fault = Some(MdFault::RestSnapshot);
+                retry(s, 1000);
+            }
+        }
+        c.pump(cx, conns);
     }
 
-    pub fn on_timer(
+    pub fn on_timer<L: MdLink>(
         &mut self,
-        _cx: &mut Cx<'_>,
-        _conns: &Conns,
-        _id: usize,
-        _emit: &mut impl FnMut(&mut Cx<'_>, MdEvent<'_>),
+        cx: &mut L,
+        conns: &Conns,
+        id: usize,
+        _emit: &mut impl FnMut(&mut L, MdEvent<'_>),
     ) {
+        let c = &mut self.core;
+        let now = cx.now_ns();
+        match id {
+            T_PING if c.md_open => {
+                if cx.send_text(conns.md, br#"{"op":"ping"}"#).is_ok() {
+                    c.counters.pings_sent += 1;
+                    if !c.ping_outstanding {
+                        c.ping_outstanding = true;
+                        cx.set_timer(T_PONG, now + c.cfg.pong_timeout_ms * MS);
+                    }
+                }
+                cx.set_timer(T_PING, now + c.cfg.ping_interval_ms.max(1) * MS);
+            }
+            T_PONG if c.md_open && c.ping_outstanding => {
+                c.counters.pong_timeouts += 1;
+                c.last_fault = Some(MdFault::PongTimeout);
+                c.ping_outstanding = false;
+                cx.reconnect(conns.md);
+            }
+            T_SNAPSHOT => c.pump(cx, conns),
+            _ => {}
+        }
+    }
+}
+
+impl Core {
+    fn md_opened<L: MdLink>(&mut self, cx: &mut L, conns: &Conns) {
+        let now = cx.now_ns();
+        self.md_open = true;
+        self.counters.md_opens += 1;
+        self.ping_outstanding = false;
+        self.last_ping_hp = None;
+        for s in &mut self.syms {
+            s.acked = false;
+            s.sub_sent_ns = now;
+            if s.snap != Snap::RestInflight && !s.sync.is_live() {
+                s.snap = Snap::Want { not_before: 0 };
+            }
+        }
+        let (depth, batch) = if self.cfg.depth_realtime {
+            (&b"depth-realtime:"[..], b'r')
+        } else {
+            (&b"depth:"[..], b'd')
+        };
+        self.subscribe(cx, conns.md, depth, batch);
+        if self.cfg.bbo {
+            self.subscribe(cx, conns.md, b"bbo:", b'b');
+        }
+        if self.cfg.trades {
+            self.subscribe(cx, conns.md, b"trades:", b't');
+        }
+        for k in 0..self.cfg.bars.len() {
+            let mut prefix = [0u8; 32];
+            let iv = self.cfg.bars[k].as_bytes();
+            let n = 4 + iv.len() + 1;
+            if let Some(p) = prefix.get_mut(..n) {
+                p[..4].copy_from_slice(b"bar:");
+                p[4..n - 1].copy_from_slice(iv);
+                p[n - 1] = b':';
+                self.subscribe(cx, conns.md, &prefix[..n], b'k');
+            }
+        }
+        cx.set_timer(T_PING, now + self.cfg.ping_interval_ms.max(1) * MS);
+    }
+
+    /// `{"op":"sub","id":"<tag><batch>","ch":"<prefix>A,B,..."}`, at most `sub_batch` symbols per message.
+    fn subscribe<L: MdLink>(&mut self, cx: &mut L, md: ConnId, prefix: &[u8], tag: u8) {
+        let per = self.cfg.sub_batch.clamp(1, 10);
+        for (b, chunk) in self.syms.chunks(per).enumerate() {
+            let out = &mut self.out;
+            out.clear();
+            out.extend_from_slice(br#"{"op":"sub","id":""#);
+            out.push(tag);
+            push_u64(out, b as u64);
+            out.extend_from_slice(br#"","ch":""#);
+            out.extend_from_slice(prefix);
+            for (k, s) in chunk.iter().enumerate() {
+                if k > 0 {
+                    out.push(b',');
+                }
+                push_json_str(out, s.name.as_bytes());
+            }
+            out.extend_from_slice(br#""}"#);
+            let _ = cx.send_text(md, out);
+        }
+    }
+
+    fn md_lost<L: MdLink>(&mut self, cx: &mut L, emit: &mut impl FnMut(&mut L, MdEvent<'_>)) {
+        self.md_open = false;
+        self.counters.md_drops += 1;
+        self.generation += 1;
+        self.ping_outstanding = false;
+        cx.cancel_timer(T_PING);
+        cx.cancel_timer(T_PONG);
+        for i in 0..self.syms.len() {
+            let s = &mut self.syms[i];
+            s.acked = false;
+            s.last_seen = None;
+            s.skip_until = None;
+            s.sync.reset(ResyncReason::Reconnect);
+            if s.snap != Snap::RestInflight {
+                s.snap = Snap::Want { not_before: 0 };
+            }
+            self.counters.stale_events += 1;
+            emit(
+                cx,
+                MdEvent::Status {
+                    symbol: SymbolId(i as u16),
+                    status: BookStatus::Stale(ResyncReason::Reconnect),
+                },
+            );
+        }
+    }
+
+    #[inline]
+    fn on_msg<L: MdLink>(
+        &mut self,
+        cx: &mut L,
+        conns: &Conns,
+        m: Msg<'_>,
+        raw: &[u8],
+        rx_ns: u64,
+        emit: &mut impl FnMut(&mut L, MdEvent<'_>),
+    ) {
+        match m {
+            Msg::Depth(d) => match d.kind {
+                DepthKind::Diff => self.on_diff(cx, conns, &d, raw, rx_ns, emit),
+                DepthKind::Snapshot => {
+                    self.counters.snapshots_ws += 1;
+                    self.apply_snapshot(
+                        cx, conns, d.symbol, d.seqnum, d.ts, d.bids, d.asks, rx_ns, emit,
+                    );
+                }
+            },
+            Msg::Bbo(b) => {
+                probe(&mut self.latency, cx, raw, rx_ns);
+                emit(
+                    cx,
+                    MdEvent::Bbo {
+                        symbol: b.symbol,
+                        bbo: &b,
+                    },
+                );
+            }
+            Msg::Trades(t) => {
+                probe(&mut self.latency, cx, raw, rx_ns);
+                for tr in t.trades {
+                    emit(
+                        cx,
+                        MdEvent::Trade {
+                            symbol: t.symbol,
+                            trade: tr,
+                        },
+                    );
+                }
+            }
+            Msg::Bar(b) => {
+                probe(&mut self.latency, cx, raw, rx_ns);
+                emit(
+                    cx,
+                    MdEvent::Bar {
+                        symbol: b.symbol,
+                        bar: &b,
+                    },
+                );
+            }
+            Msg::Ping { hp } => self.on_server_ping(cx, conns, hp),
+            Msg::Pong { .. } => {
+                self.counters.pongs += 1;
+                self.ping_outstanding = false;
+                cx.cancel_timer(T_PONG);
+            }
+            Msg::Sub(a) => {
+                if a.code != 0 {
+                    self.counters.sub_errors += 1;
+                    self.last_fault = Some(MdFault::SubRejected { code: a.code });
+                    return;
+                }
+                self.counters.sub_acks += 1;
+                let names =
+                    a.ch.strip_prefix(b"depth:")
+                        .or_else(|| a.ch.strip_prefix(b"depth-realtime:"));
+                if let Some(names) = names {
+                    for n in names.split(|&c| c == b',') {
+                        if let Some(s) = self.syms.iter_mut().find(|s| s.name.as_bytes() == n) {
+                            s.acked = true;
+                        }
+                    }
+                    self.pump(cx, conns);
+                }
+            }
+            Msg::Error(e) => {
+                self.last_fault = Some(MdFault::Error { code: e.code });
+                match snapshot_request_symbol(e.id, e.m) {
+                    Some(i) if i < self.syms.len() => {
+                        self.counters.snapshot_errors += 1;
+                        let now = cx.now_ns();
+                        let s = &mut self.syms[i];
+                        if matches!(s.snap, Snap::Ws { .. }) {
+                            s.snap = if self.cfg.depth_realtime {
+                                Snap::Want {
+                                    not_before: now + 1000 * MS,
+                                }
+                            } else {
+                                Snap::RestWant { not_before: now }
+                            };
+                        }
+                        self.pump(cx, conns);
+                    }
+                    _ => self.counters.errors += 1,
+                }
+            }
+            Msg::Disconnected { code, .. } => {
+                self.counters.disconnected_msgs += 1;
+                self.last_fault = Some(MdFault::Disconnected { code });
+                cx.reconnect(conns.md);
+            }
+            Msg::Unsub(_) | Msg::Connected { .. } | Msg::Other { .. } => {}
+        }
+    }
+
+    fn on_server_ping<L: MdLink>(&mut self, cx: &mut L, conns: &Conns, hp: Option<u64>) {
+        let out = &mut self.out;
+        out.clear();
+        out.extend_from_slice(br#"{"op":"pong""#);
+        if let Some(hp) = hp {
+            out.extend_from_slice(br#","hp":"#);
+            push_u64(out, hp);
+        }
+        out.push(b'}');
+        if cx.send_text(conns.md, out).is_ok() {
+            self.counters.pings_answered += 1;
+        }
+        if let (Some(hp), Some(prev)) = (hp, self.last_ping_hp)
+            && hp < prev
+        {
+            // We answered every ping, yet the server counts them as missed: our pongs are not getting through.
+            self.counters.hp_falls += 1;
+            self.last_fault = Some(MdFault::HealthFalling { hp });
+            cx.reconnect(conns.md);
+        }
+        self.last_ping_hp = hp.or(self.last_ping_hp);
+    }
+
+    #[inline]
+    fn on_diff<L: MdLink>(
+        &mut self,
+        cx: &mut L,
+        conns: &Conns,
+        d: &Depth<'_>,
+        raw: &[u8],
+        rx_ns: u64,
+        emit: &mut impl FnMut(&mut L, MdEvent<'_>),
+    ) {
+        self.counters.diffs += 1;
+        let Some(s) = self.syms.get_mut(d.symbol.0 as usize) else {
+            return;
+        };
+        let seq = d.seqnum;
+        if let Some(last) = s.last_seen {
+            if seq == last.wrapping_add(1) {
+                s.steps.one += 1;
+            } else if seq > last {
+                s.steps.more += 1;
+            } else {
+                s.steps.back += 1;
+            }
+        }
+        s.last_seen = Some(s.last_seen.map_or(seq, |l| l.max(seq)));
+        if let Some(floor) = s.skip_until {
+            if seq <= floor && s.sync.is_live() {
+                self.counters.diffs_skipped += 1;
+                return;
+            }
+            s.skip_until = None;
+        }
+        match s.sync.on_diff(seq, d.bids, d.asks) {
+            SyncAction::Applied(a) => {
+                s.fails = 0;
+                let update = BookUpdate {
+                    seqnum: a.seqnum,
+                    ts_ms: d.ts,
+                    snapshot: false,
+                    bid_levels: d.bids.len().min(u16::MAX as usize) as u16,
+                    ask_levels: d.asks.len().min(u16::MAX as usize) as u16,
+                    top_changed: a.bbo_changed,
+                    rx_ns,
+                };
+                probe(&mut self.latency, cx, raw, rx_ns);
+                emit(
+                    cx,
+                    MdEvent::Book {
+                        symbol: d.symbol,
+                        book: s.sync.book(),
+                        update,
+                    },
+                );
+            }
+            SyncAction::RequestSnapshot(r) => self.stale(cx, conns, d.symbol, r, emit),
+            SyncAction::None => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn apply_snapshot<L: MdLink>(
+        &mut self,
+        cx: &mut L,
+        conns: &Conns,
+        id: SymbolId,
+        seqnum: u64,
+        ts: u64,
+        bids: &[Level],
+        asks: &[Level],
+        rx_ns: u64,
+        emit: &mut impl FnMut(&mut L, MdEvent<'_>),
+    ) {
+        let Some(s) = self.syms.get_mut(id.0 as usize) else {
+            return;
+        };
+        if s.sync.is_live() {
+            self.counters.snapshots_ignored += 1;
+            if matches!(s.snap, Snap::Ws { .. }) {
+                s.snap = Snap::Idle;
+            }
+            return;
+        }
+        match s.sync.on_snapshot(seqnum, bids, asks) {
+            SyncAction::Applied(a) => {
+                s.snap = Snap::Idle;
+                s.ever_live = true;
+                s.skip_until = Some(a.seqnum);
+                emit(
+                    cx,
+                    MdEvent::Status {
+                        symbol: id,
+                        status: BookStatus::Live,
+                    },
+                );
+                let Some(s) = self.syms.get(id.0 as usize) else {
+                    return;
+                };
+                let update = BookUpdate {
+                    seqnum: a.seqnum,
+                    ts_ms: ts,
+                    snapshot: true,
+                    bid_levels: bids.len().min(u16::MAX as usize) as u16,
+                    ask_levels: asks.len().min(u16::MAX as usize) as u16,
+                    top_changed: a.bbo_changed,
+                    rx_ns,
+                };
+                emit(
+                    cx,
+                    MdEvent::Book {
+                        symbol: id,
+                        book: s.sync.book(),
+                        update,
+                    },
+                );
+            }
+            SyncAction::RequestSnapshot(r) => self.stale(cx, conns, id, r, emit),
+            SyncAction::None => {}
+        }
+    }
+
+    /// A book went stale: tell the strategy and ask for a new snapshot.
+    #[cold]
+    fn stale<L: MdLink>(
+        &mut self,
+        cx: &mut L,
+        conns: &Conns,
+        id: SymbolId,
+        reason: ResyncReason,
+        emit: &mut impl FnMut(&mut L, MdEvent<'_>),
+    ) {
+        let now = cx.now_ns();
+        let Some(s) = self.syms.get_mut(id.0 as usize) else {
+            return;
+        };
+        self.counters.stale_events += 1;
+        s.skip_until = None;
+        s.fails = s.fails.saturating_add(1);
+        // The first retry is immediate; a book that keeps failing backs off up to 5 s.
+        let delay = match s.fails {
+            0 | 1 => 0,
+            k => (100 * MS) << (k - 2).min(6),
+        }
+        .min(5_000 * MS);
+        if s.snap != Snap::RestInflight {
+            s.snap = Snap::Want {
+                not_before: now + delay,
+            };
+        }
+        emit(
+            cx,
+            MdEvent::Status {
+                symbol: id,
+                status: BookStatus::Stale(reason),
+            },
+        );
+        self.pump(cx, conns);
+    }
+
+    /// Sends the snapshot requests that are due and arms the timer for the next one.
+    fn pump<L: MdLink>(&mut self, cx: &mut L, conns: &Conns) {
+        let now = cx.now_ns();
+        let timeout = self.cfg.snapshot_timeout_ms * MS;
+        let mut next = u64::MAX;
+        for i in 0..self.syms.len() {
+            // At most two steps per symbol per pass (a timed-out socket request falls through to REST).
+            for _ in 0..2 {
+                let s = &self.syms[i];
+                match s.snap {
+                    Snap::Idle | Snap::RestInflight => break,
+                    Snap::Want { not_before } => {
+                        if !self.cfg.ws_snapshots {
+                            self.syms[i].snap = Snap::RestWant { not_before };
+                            continue;
+                        }
+                        if !self.md_open {
+                            break;
+                        }
+                        let at = if s.acked {
+                            not_before
+                        } else {
+                            not_before.max(s.sub_sent_ns + timeout)
+                        };
+                        if now < at {
+                            next = next.min(at);
+                            break;
+                        }
+                        let oldest = self.snap_times[self.snap_next];
+                        if oldest != 0 && now < oldest + 60_000 * MS {
+                            // The socket's budget is spent; REST has no documented limit and the throttled
+                            // channel's seqnums are on its scale.
+                            self.counters.snapshots_deferred += 1;
+                            if !self.cfg.depth_realtime {
+                                self.syms[i].snap = Snap::RestWant { not_before: now };
+                                continue;
+                            }
+                            next = next.min(oldest + 60_000 * MS);
+                            break;
+                        }
+                        if self.request_ws_snapshot(cx, conns.md, i) {
+                            self.snap_times[self.snap_next] = now.max(1);
+                            self.snap_next = (self.snap_next + 1) % self.snap_times.len();
+                            self.syms[i].snap = Snap::Ws {
+                                deadline: now + timeout,
+                            };
+                            next = next.min(now + timeout);
+                        } else {
+                            next = next.min(now + 100 * MS);
+                        }
+                        break;
+                    }
+                    Snap::Ws { deadline } => {
+                        if now < deadline {
+                            next = next.min(deadline);
+                            break;
+                        }
+                        self.counters.snapshot_timeouts += 1;
+                        // The realtime channel's seqnums are per session: a REST snapshot is not on their scale.
+                        self.syms[i].snap = if self.cfg.depth_realtime {
+                            Snap::Want { not_before: now }
+                        } else {
+                            Snap::RestWant { not_before: now }
+                        };
+                    }
+                    Snap::RestWant { not_before } => {
+                        if now < not_before {
+                            next = next.min(not_before);
+                            break;
+                        }
+                        if self.rest_inflight.is_some() {
+                            // `on_http` pumps again.
+                            break;
+                        }
+                        if !cx.http_ready(conns.md_rest) {
+                            // `on_state(md_rest, Open)` pumps again; this is the safety net.
+                            next = next.min(now + 200 * MS);
+                            break;
+                        }
+                        depth_path(&mut self.path, &s.name);
+                        let sent = std::str::from_utf8(&self.path)
+                            .ok()
+                            .is_some_and(|p| cx.http_get(conns.md_rest, p).is_ok());
+                        if sent {
+                            self.counters.snapshot_requests_rest += 1;
+                            self.rest_inflight = Some((i, self.generation));
+                            self.syms[i].snap = Snap::RestInflight;
+                        } else {
+                            next = next.min(now + 200 * MS);
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+        if next == u64::MAX {
+            cx.cancel_timer(T_SNAPSHOT);
+        } else {
+            cx.set_timer(T_SNAPSHOT, next);
+        }
+    }
+
+    /// `{"op":"req","id":"s<i>","action":"depth-snapshot","args":{"symbol":"..."}}`.
+    fn request_ws_snapshot<L: MdLink>(&mut self, cx: &mut L, md: ConnId, i: usize) -> bool {
+        let Some(s) = self.syms.get(i) else {
+            return false;
+        };
+        let out = &mut self.out;
+        out.clear();
+        out.extend_from_slice(br#"{"op":"req","id":"s"#);
+        push_u64(out, i as u64);
+        out.extend_from_slice(br#"","action":""#);
+        out.extend_from_slice(if self.cfg.depth_realtime {
+            b"depth-snapshot-realtime"
+        } else {
+            b"depth-snapshot"
+        });
+        out.extend_from_slice(br#"","args":{"symbol":""#);
+        push_json_str(out, s.name.as_bytes());
+        out.extend_from_slice(br#""}}"#);
+        let ok = cx.send_text(md, out).is_ok();
+        if ok {
+            self.counters.snapshot_requests_ws += 1;
+        }
+        ok
+    }
+}
+
+/// Latency probes, once per message that reaches the strategy, just before the callback.
+#[inline]
+fn probe<L: MdLink>(latency: &mut Latency, cx: &L, raw: &[u8], rx_ns: u64) {
+    latency.record(Probe::WireToCallback, cx.clock_ns().saturating_sub(rx_ns));
+    if let Some(sim_ns) = sim_stamp(raw) {
+        // The stamp is unix time: compare with the wall clock, not the engine's.
+        latency.record(Probe::EndToEnd, wall_ns().saturating_sub(sim_ns));
+    }
+}
+
+/// The symbol index of a failed snapshot request: our ids are `s<index>`; the docs say snapshot replies echo no id,
+/// so an error that names a snapshot action without one is attributed to nobody.
+fn snapshot_request_symbol(id: &[u8], m: &[u8]) -> Option<usize> {
+    let digits = id.strip_prefix(b"s")?;
+    if digits.is_empty() || digits.len() > 6 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if !(m == b"error" || m.starts_with(b"depth-snapshot")) {
+        return None;
+    }
+    Some(
+        digits
+            .iter()
+            .fold(0usize, |a, &d| a * 10 + (d - b'0') as usize),
+    )
+}
+
+/// The simulator's `"simNs":<unix ns>` stamp, appended as the last field. O(1) on unstamped messages: they end in
+/// `}}` or `]}`, not in digits.
+#[inline]
+fn sim_stamp(raw: &[u8]) -> Option<u64> {
+    const KEY: &[u8] = b"\"simNs\":";
+    let body = raw.strip_suffix(b"}")?;
+    let digits = body
+        .iter()
+        .rev()
+        .take(21)
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if digits == 0 || digits > 20 {
+        return None;
+    }
+    let (head, num) = body.split_at(body.len() - digits);
+    if !head.ends_with(KEY) {
+        return None;
+    }
+    num.iter().try_fold(0u64, |v, &c| {
+        v.checked_mul(10)?.checked_add((c - b'0') as u64)
+    })
+}
+
+#[inline]
+fn wall_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// A string's contents for a JSON string literal (symbol names never need it, but a configured name is user input).
+fn push_json_str(out: &mut Vec<u8>, s: &[u8]) {
+    for &c in s {
+        match c {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', c]),
+            c if c < 0x20 => {}
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sim_stamp_is_read_from_the_tail() {
+        assert_eq!(
+            sim_stamp(br#"{"m":"depth","data":{},"simNs":1763700000123456789}"#),
+            Some(1_763_700_000_123_456_789)
+        );
+        assert_eq!(sim_stamp(br#"{"m":"depth","data":{}}"#), None);
+        assert_eq!(sim_stamp(br#"{"simNs":}"#), None);
+        assert_eq!(sim_stamp(br#"{"simNs":99999999999999999999999}"#), None);
+        assert_eq!(sim_stamp(b""), None);
+        assert_eq!(sim_stamp(br#"{"data":{"seqnum":5}}"#), None);
+        assert_eq!(sim_stamp(br#"{"seqnum":5}"#), None);
+        assert_eq!(sim_stamp(br#"{"simNs":7}"#), Some(7));
+    }
+
+    #[test]
+    fn snapshot_error_ids() {
+        assert_eq!(snapshot_request_symbol(b"s12", b"depth-snapshot"), Some(12));
+        assert_eq!(snapshot_request_symbol(b"s3", b"error"), Some(3));
+        assert_eq!(snapshot_request_symbol(b"d0", b"error"), None);
+        assert_eq!(snapshot_request_symbol(b"s", b"error"), None);
+        assert_eq!(snapshot_request_symbol(b"s1x", b"error"), None);
+        assert_eq!(snapshot_request_symbol(b"s1", b"order"), None);
+    }
+
+    #[test]
+    fn integers_and_strings_are_encoded_without_formatting() {
+        let mut out = Vec::new();
+        push_u64(&mut out, 0);
+        out.push(b' ');
+        push_u64(&mut out, u64::MAX);
+        out.push(b' ');
+        push_json_str(&mut out, b"A\"B\\C\n");
+        assert_eq!(out, b"0 18446744073709551615 A\\\"B\\\\C");
     }
 }

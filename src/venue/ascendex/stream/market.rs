@@ -27,9 +27,8 @@ use crate::book::Level;
 use crate::num::{NumError, Price, Qty, Scale, parse_scaled, parse_scaled_quoted};
 use std::fmt;
 
-/// Index of a symbol in the caller's `SymbolTable`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SymbolId(pub u16);
+/// Index of a symbol in the caller's `SymbolTable` (the same id the order side uses).
+pub use crate::orders::types::SymbolId;
 
 #[derive(Debug, Clone)]
 struct SymbolEntry {

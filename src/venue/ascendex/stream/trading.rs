@@ -1387,6 +1387,22 @@ fn dec(
         .map_err(|e| DecodeError::Decimal(k, e))
 }
 
+/// An average price: more decimals than the price scale are rounded, not refused.
+fn dec_round(v: Option<Value<'_>>, scale: u8, k: &'static str) -> Result<Option<i64>, DecodeError> {
+    let Some(v) = v else { return Ok(None) };
+    let b = match v {
+        Value::Str(b) | Value::Num(b) => b,
+        Value::Null => return Ok(None),
+        _ => return Err(DecodeError::Bad(k)),
+    };
+    if b.is_empty() {
+        return Ok(Some(0));
+    }
+    crate::orders::scaled::parse_scaled_round(b, scale)
+        .map(Some)
+        .map_err(|e| DecodeError::Decimal(k, e))
+}
+
 fn id_of(v: Value<'_>, k: &'static str) -> Result<OrderId, DecodeError> {
     let b = v.as_str_bytes().ok_or(DecodeError::Bad(k))?;
     if b.len() > MAX_ID_LEN {
@@ -1524,7 +1540,7 @@ fn finish_order<'a, S: Scales>(r: &RawOrder<'a>, scales: &S) -> Result<OrderData
     if cum_qty < 0 {
         return Err(DecodeError::Bad("cfq"));
     }
-    let avg_px = dec(r.ap, sc.price, "ap", true)?.unwrap_or(0);
+    let avg_px = dec_round(r.ap, sc.price, "ap")?.unwrap_or(0);
     if avg_px < 0 || (cum_qty > 0 && avg_px == 0) {
         return Err(DecodeError::Bad("ap"));
     }
