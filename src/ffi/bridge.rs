@@ -11,11 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::abi::*;
 use crate::book::Book;
-use crate::num::MAX_SCALE;
 use crate::orders::OrderHandle;
 use crate::orders::types::{Fill, OrderKind, OrderStatus, Side, SymbolId};
 use crate::strategy::{BookStatus, BookUpdate, Ctx, OrderEvent, OrderEventKind, Strategy};
-use crate::venue::ascendex::rest::market::BOOK_QTY_EXTRA_DECIMALS;
 use crate::venue::ascendex::rules::SymbolRules;
 use crate::venue::ascendex::stream::market::{Trade, TradeSide};
 
@@ -44,7 +42,8 @@ pub struct SymInfo {
 }
 
 impl SymInfo {
-    pub fn from_rules(id: u16, r: &SymbolRules) -> SymInfo {
+    /// `book_qty_scale`: the market half's scale for book and trade sizes (finer than the lot).
+    pub fn from_rules(id: u16, r: &SymbolRules, book_qty_scale: u8) -> SymInfo {
         let sat = |v: i128| v.clamp(i64::MIN as i128, i64::MAX as i128) as i64;
         let mut info = AxhSymbolInfo {
             tick: r.tick,
@@ -56,11 +55,7 @@ impl SymInfo {
             symbol: id,
             price_scale: r.price_scale,
             qty_scale: r.qty_scale,
-            // The market half keeps book and trade sizes this much finer than the lot (depth shows sizes below it).
-            book_qty_scale: r
-                .qty_scale
-                .saturating_add(BOOK_QTY_EXTRA_DECIMALS)
-                .min(MAX_SCALE),
+            book_qty_scale,
             notional_scale: r.notional_scale(),
             reserved: [0; 2],
             name: [0; AXH_NAME_LEN],

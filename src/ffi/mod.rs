@@ -36,8 +36,6 @@ use crate::venue::ascendex::session::{MarketConfig, SESSION_TIMERS, SessionConfi
 
 pub use abi::AXH_ABI_VERSION;
 
-/// Scale of fees in order events and fills (the trading half's asset scale).
-const FEE_SCALE: u8 = 9;
 const DEFAULT_GRACE_MS: u32 = 3000;
 
 enum Phase {
@@ -307,41 +305,27 @@ fn session_error(e: SessionError) -> FfiError {
     FfiError::new(code, e)
 }
 
-/// The symbols' scales and rules from the exchange's product list.
-fn load_symbols(cfg: &SessionConfig) -> Result<Vec<SymInfo>, FfiError> {
-    use crate::venue::ascendex::rules::RulesTable;
-    let tls = client_config(cfg.ca_file.as_deref()).map_err(|e| FfiError::new(AXH_E_TLS, e))?;
-    let r = crate::net::oneshot::request(
-        &tls,
-        &cfg.rest_url,
-        "GET",
-        "/api/pro/v1/cash/products",
-        &[],
-        &[],
-        Duration::from_secs(10),
-    )
-    .map_err(|e| FfiError::new(AXH_E_NETWORK, format!("loading products: {e}")))?;
-    if r.status != 200 {
-        return Err(FfiError::new(
-            AXH_E_EXCHANGE,
-            format!("loading products: HTTP {}", r.status),
-        ));
-    }
-    let table = RulesTable::from_products_json(&r.body)
-        .map_err(|e| FfiError::new(AXH_E_EXCHANGE, format!("loading products: {e}")))?;
-    cfg.symbols
+/// The configured symbols' scales and rules, as the session loaded them at start-up.
+fn symbols_of<S: crate::strategy::Strategy>(
+    session: &crate::venue::ascendex::session::Session<S>,
+    names: &[String],
+) -> Result<Vec<SymInfo>, FfiError> {
+    names
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            table
-                .by_name(name)
-                .map(|r| SymInfo::from_rules(i as u16, r))
-                .ok_or_else(|| {
-                    FfiError::new(
-                        AXH_E_ARG,
-                        format!("unknown symbol {name} (symbols look like BTC/USDT)"),
-                    )
-                })
+            let id = SymbolId(i as u16);
+            let rules = session.trading.rules().by_name(name);
+            let scales = session.market.scales(id);
+            match (rules, scales) {
+                (Some(r), Some((_, book_qty))) => {
+                    Ok(SymInfo::from_rules(id.0, r, book_qty.decimals()))
+                }
+                _ => Err(FfiError::new(
+                    AXH_E_ARG,
+                    format!("unknown symbol {name} (symbols look like BTC/USDT)"),
+                )),
+            }
         })
         .collect()
 }
@@ -370,18 +354,20 @@ fn run(engine: &AxhEngine, limit_ms: i64) -> Result<(), FfiError> {
         return Ok(());
     }
     let result = (|| {
-        let syms = load_symbols(&cfg)?;
+        let names = cfg.symbols.clone();
         let mut market = cfg.market.clone();
         market.trades |= inner.cbs.trade.is_some();
         let cfg = SessionConfig { market, ..*cfg };
         let bridge = Bridge {
             cbs: inner.cbs,
             stop: engine.stop.clone(),
-            syms,
+            // Filled from what the session loaded, right below.
+            syms: Vec::new(),
             handles: Handles::with_capacity(inner.max_orders),
-            fee_scale: FEE_SCALE,
+            fee_scale: cfg.trading.asset_scale,
         };
         let mut session = bootstrap::start(&mut eng, cfg, bridge).map_err(session_error)?;
+        session.strategy.syms = symbols_of(&session, &names)?;
         let limit = (limit_ms > 0).then(|| Duration::from_millis(limit_ms as u64));
         let ran = eng
             .run(&mut session, inner.mode, limit)
