@@ -79,7 +79,7 @@ extern "C" {
 #define AXH_IOC 1
 #define AXH_FOK 2
 
-/* axh_order_event.kind */
+/* axh_order_event.kind. Executions are reported by the fill callback (with the order's status), not here. */
 #define AXH_EV_ACK 0       /* the exchange received the request */
 #define AXH_EV_NEW 1       /* resting on the book */
 #define AXH_EV_CANCELED 2
@@ -183,19 +183,23 @@ typedef struct axh_order_event {
     char reason[AXH_REASON_LEN]; /* e.g. "PostOnlyWouldTake"; empty when none */
 } axh_order_event;
 
-/* One execution, with its own quantity, price and fee (never cumulative). Match it to an order by order_id or
- * client_id from the order events. */
+/* One execution, with its own quantity, price and fee (never cumulative). An order that fills gets no separate
+ * order event for it: its fills carry the order's handle, cumulative filled_qty and status (AXH_ST_FILLED on the
+ * last one, AXH_ST_PARTIALLY_FILLED before). */
 typedef struct axh_fill {
+    uint64_t handle;       /* the order's handle, as in its order events; 0 if this engine never saw the order */
     int64_t price;         /* at price_scale */
     int64_t qty;           /* at qty_scale */
     int64_t fee;           /* at fee_scale */
     int64_t ts_ms;
+    int64_t filled_qty;    /* the order's cumulative filled quantity, this execution included */
     uint16_t symbol;
     uint8_t side;
     uint8_t price_scale;
     uint8_t qty_scale;
     uint8_t fee_scale;
-    uint8_t reserved[2];
+    uint8_t status;        /* AXH_ST_* of the order after this execution; AXH_ST_UNKNOWN when handle is 0 */
+    uint8_t reserved;
     char order_id[AXH_ID_LEN];
     char client_id[AXH_ID_LEN];
 } axh_fill;

@@ -719,3 +719,172 @@ fn callbacks_run_on_the_engine_thread_with_live_handles() {
         );
     }
 }
+
+/// What `a_market_order_fills_through_the_fill_callback` records.
+#[derive(Default)]
+struct Trader {
+    started: bool,
+    placed: Option<u64>,
+    place_err: Option<String>,
+    events: Vec<(u8, u8, u64, i64, i64)>,
+    fills: Vec<AxhFill>,
+    info: Option<AxhSymbolInfo>,
+    cancel_unknown_rc: i32,
+}
+
+fn trader<'a>(user: *mut c_void) -> &'a mut Trader {
+    // SAFETY: every callback in this test is registered with a `Trader` that outlives the engine.
+    unsafe { &mut *user.cast::<Trader>() }
+}
+
+unsafe extern "C" fn tr_start(user: *mut c_void, ctx: *mut AxhCtx) {
+    let t = trader(user);
+    t.started = true;
+    let mut info = std::mem::MaybeUninit::<AxhSymbolInfo>::uninit();
+    // SAFETY: live ctx, writable `info`.
+    if unsafe { axh_ctx_symbol_info(ctx, 0, info.as_mut_ptr()) } == AXH_OK {
+        // SAFETY: written by the call.
+        t.info = Some(unsafe { info.assume_init() });
+    }
+}
+
+unsafe extern "C" fn tr_book(
+    user: *mut c_void,
+    ctx: *mut AxhCtx,
+    u: *const AxhBookUpdate,
+    _b: *const AxhBook,
+) {
+    let t = trader(user);
+    // SAFETY: valid during the callback.
+    let u = unsafe { &*u };
+    let (Some(info), true, None, None) = (t.info, t.started, t.placed, &t.place_err) else {
+        return;
+    };
+    if u.has_ask == 0 {
+        return;
+    }
+    // The smallest order the rules accept at the ask, taken at once by a market buy.
+    let mut qty = info.min_qty.max(info.lot);
+    let need = (info.min_notional + u.ask_price - 1) / u.ask_price;
+    qty = qty.max(need);
+    qty = (qty + info.lot - 1) / info.lot * info.lot * 2;
+    let req = AxhOrderReq {
+        qty,
+        symbol: 0,
+        side: AXH_BUY,
+        order_type: AXH_MARKET,
+        ..AxhOrderReq::default()
+    };
+    let mut h = 0u64;
+    // SAFETY: live ctx.
+    unsafe {
+        if axh_ctx_place(ctx, &req, &mut h) == AXH_OK {
+            t.placed = Some(h);
+        } else {
+            t.place_err = Some(last_error());
+            axh_ctx_stop(ctx);
+        }
+        t.cancel_unknown_rc = axh_ctx_cancel(ctx, h ^ (1 << 40));
+    }
+}
+
+unsafe extern "C" fn tr_order(user: *mut c_void, ctx: *mut AxhCtx, e: *const AxhOrderEvent) {
+    let t = trader(user);
+    // SAFETY: valid during the callback.
+    let e = unsafe { &*e };
+    t.events
+        .push((e.kind, e.status, e.handle, e.filled_qty, e.avg_price));
+    if e.status == AXH_ST_FILLED || e.status == AXH_ST_REJECTED || e.status == AXH_ST_CANCELED {
+        // SAFETY: live ctx.
+        unsafe { axh_ctx_stop(ctx) };
+    }
+}
+
+unsafe extern "C" fn tr_fill(user: *mut c_void, ctx: *mut AxhCtx, f: *const AxhFill) {
+    // SAFETY: valid during the callback.
+    let f = unsafe { *f };
+    trader(user).fills.push(f);
+    if f.status == AXH_ST_FILLED {
+        // SAFETY: live ctx.
+        unsafe { axh_ctx_stop(ctx) };
+    }
+}
+
+#[test]
+fn a_market_order_fills_through_the_fill_callback() {
+    let sim = sim();
+    let (rest, ws, ca, key, secret) = (
+        sim.rest_url(),
+        sim.ws_url(),
+        sim.ca_file().display().to_string(),
+        sim.api_key(),
+        sim.api_secret(),
+    );
+    let e = new_engine(&Spec {
+        ws: Some(&ws),
+        ca: Some(&ca),
+        key: Some(&key),
+        secret: Some(&secret),
+        ..Spec::new(&rest)
+    })
+    .unwrap();
+    let mut t = Trader::default();
+    let user = (&raw mut t).cast::<c_void>();
+    // SAFETY: a live engine; `t` outlives it; callbacks have the documented signatures.
+    let rc = unsafe {
+        axh_engine_on_start(e, Some(tr_start), user);
+        axh_engine_on_book(e, Some(tr_book), user);
+        axh_engine_on_order(e, Some(tr_order), user);
+        axh_engine_on_fill(e, Some(tr_fill), user);
+        axh_engine_run(e, 20_000)
+    };
+    assert_eq!(rc, AXH_OK, "{}", last_error());
+    free(e);
+    assert_eq!(t.place_err, None);
+    let h = t.placed.expect("an order was placed");
+    assert_eq!(t.cancel_unknown_rc, AXH_E_NOT_FOUND);
+    let info = t.info.expect("symbol info");
+    assert!(
+        !t.events.is_empty() && t.events.iter().all(|e| e.2 == h),
+        "{:?}",
+        t.events
+    );
+    assert!(
+        !t.fills.is_empty(),
+        "no fill callback; events {:?}",
+        t.events
+    );
+    assert_eq!(
+        t.fills.last().unwrap().status,
+        AXH_ST_FILLED,
+        "{:?}",
+        t.fills
+    );
+    let mut total = 0i64;
+    for f in &t.fills {
+        total += f.qty;
+        assert_eq!(f.handle, h, "a fill names its order's handle");
+        assert_eq!(f.filled_qty, total, "cumulative quantity after each fill");
+        assert_eq!((f.symbol, f.side), (0, AXH_BUY));
+        assert_eq!(
+            (f.price_scale, f.qty_scale),
+            (info.price_scale, info.qty_scale)
+        );
+        assert!(f.price > 0 && f.qty > 0 && f.fee >= 0, "{f:?}");
+        assert!(f.fee_scale > 0);
+        // SAFETY: NUL-terminated by the library.
+        let id = unsafe { CStr::from_ptr(f.order_id.as_ptr()) };
+        assert!(!id.to_bytes().is_empty());
+    }
+    // The exchange agrees on the quantity.
+    let orders = sim.orders();
+    assert_eq!(orders.len(), 1, "{orders:?}");
+    let mut q = 0i64;
+    let qs = CString::new(orders[0].filled_qty.clone()).unwrap();
+    // SAFETY: valid string and output.
+    assert_eq!(
+        unsafe { axh_parse_decimal(qs.as_ptr(), info.qty_scale, &mut q) },
+        AXH_OK
+    );
+    assert_eq!(q, total, "{:?}", orders[0]);
+}

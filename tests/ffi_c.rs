@@ -379,7 +379,8 @@ fn rust_layout() -> String {
     );
     size!("axh_fill", AxhFill);
     off!(
-        "axh_fill", AxhFill, ts_ms, symbol, fee_scale, order_id, client_id
+        "axh_fill", AxhFill, price, ts_ms, filled_qty, symbol, fee_scale, status, order_id,
+        client_id
     );
     size!("axh_order_req", AxhOrderReq);
     off!("axh_order_req", AxhOrderReq, symbol, side, post_only);

@@ -44,9 +44,12 @@ int main(void) {
     OFF(axh_order_event, client_id);
     OFF(axh_order_event, reason);
     SIZE(axh_fill);
+    OFF(axh_fill, price);
     OFF(axh_fill, ts_ms);
+    OFF(axh_fill, filled_qty);
     OFF(axh_fill, symbol);
     OFF(axh_fill, fee_scale);
+    OFF(axh_fill, status);
     OFF(axh_fill, order_id);
     OFF(axh_fill, client_id);
     SIZE(axh_order_req);

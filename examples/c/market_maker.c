@@ -187,12 +187,15 @@ static void on_order(void *user, axh_ctx *ctx, const axh_order_event *e) {
 
 static void on_fill(void *user, axh_ctx *ctx, const axh_fill *fl) {
     app *a = user;
-    char p[AXH_DECIMAL_BUF], q[AXH_DECIMAL_BUF], fee[AXH_DECIMAL_BUF];
-    (void)ctx;
+    char p[AXH_DECIMAL_BUF], q[AXH_DECIMAL_BUF], fee[AXH_DECIMAL_BUF], cum[AXH_DECIMAL_BUF];
     a->fills++;
-    printf("fill %s %s %s@%s fee=%s id=%s\n", a->symbol, fl->side == AXH_BUY ? "buy" : "sell",
+    printf("fill %s %s %s@%s fee=%s filled=%s status=%s id=%s\n", a->symbol, fl->side == AXH_BUY ? "buy" : "sell",
            dec(fl->qty, fl->qty_scale, q), dec(fl->price, fl->price_scale, p), dec(fl->fee, fl->fee_scale, fee),
-           fl->order_id);
+           dec(fl->filled_qty, fl->qty_scale, cum), axh_order_status_name(fl->status), fl->order_id);
+    if (fl->handle == a->handle && fl->status == AXH_ST_FILLED) {
+        a->done = 1;
+        if (a->exit_when_done) axh_ctx_stop(ctx);
+    }
     fflush(stdout);
 }
 

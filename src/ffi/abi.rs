@@ -151,17 +151,23 @@ pub struct AxhOrderEvent {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct AxhFill {
+    /// The order's handle (as in its order events); 0 when the order was never seen by this engine.
+    pub handle: u64,
     pub price: i64,
     /// This execution's own quantity.
     pub qty: i64,
     pub fee: i64,
     pub ts_ms: i64,
+    /// The order's cumulative filled quantity, this execution included.
+    pub filled_qty: i64,
     pub symbol: u16,
     pub side: u8,
     pub price_scale: u8,
     pub qty_scale: u8,
     pub fee_scale: u8,
-    pub reserved: [u8; 2],
+    /// The order's status after this execution (`AXH_ST_FILLED` for the last one).
+    pub status: u8,
+    pub reserved: u8,
     pub order_id: [c_char; AXH_ID_LEN],
     pub client_id: [c_char; AXH_ID_LEN],
 }
@@ -267,7 +273,7 @@ mod tests {
         assert_eq!(size_of::<AxhTrade>(), 40);
         assert_eq!(size_of::<AxhOrderEvent>(), 56 + 16 + 48 + 48 + 128);
         assert_eq!(offset_of!(AxhOrderEvent, order_id), 72);
-        assert_eq!(size_of::<AxhFill>(), 32 + 8 + 96);
+        assert_eq!(size_of::<AxhFill>(), 48 + 8 + 96);
         assert_eq!(size_of::<AxhOrderReq>(), 24);
         assert_eq!(size_of::<AxhSymbolInfo>(), 48 + 8 + 32);
     }

@@ -5,6 +5,7 @@
 //! is refused (`AXH_E_STATE`) instead of dereferenced.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::abi::*;
 use crate::book::Book;
 use crate::orders::OrderHandle;
-use crate::orders::types::{Fill, OrderKind, OrderStatus, Side, SymbolId};
+use crate::orders::types::{ClientId, Fill, MAX_ID_LEN, OrderKind, OrderStatus, Side, SymbolId};
 use crate::strategy::{BookStatus, BookUpdate, Ctx, OrderEvent, OrderEventKind, Strategy};
 use crate::venue::ascendex::rules::SymbolRules;
 use crate::venue::ascendex::stream::market::{Trade, TradeSide};
@@ -67,38 +68,83 @@ impl SymInfo {
 
 /// C order handles: `serial << 32 | slot`. The serial changes whenever the tracker's slot holds a different order,
 /// so a handle of a finished order never resolves to the order that reused its slot. Never 0.
+///
+/// Also maps client ids to slots, because a `Fill` names its order only by id and the fill that completes an order
+/// is its only news (no separate order event): the fill callback reports the order's handle and final status.
 #[derive(Default)]
 pub struct Handles {
-    slots: Vec<(u32, Option<OrderHandle>)>,
+    slots: Vec<Slot>,
+    by_client: HashMap<IdKey, u32>,
 }
 
+/// A client id as a hashable value (the id types compare but do not hash).
+type IdKey = (u8, [u8; MAX_ID_LEN]);
+
+fn id_key(c: &ClientId) -> IdKey {
+    let b = c.as_bytes();
+    let mut k = [0u8; MAX_ID_LEN];
+    k[..b.len()].copy_from_slice(b);
+    (b.len() as u8, k)
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    serial: u32,
+    handle: Option<OrderHandle>,
+    client: ClientId,
+}
+
+const EMPTY_SLOT: Slot = Slot {
+    serial: 0,
+    handle: None,
+    client: ClientId::EMPTY,
+};
+
 impl Handles {
+    /// Room for `n` orders without allocating later.
     pub fn with_capacity(n: usize) -> Handles {
         Handles {
-            slots: vec![(0, None); n],
+            slots: vec![EMPTY_SLOT; n],
+            by_client: HashMap::with_capacity(n.max(16) * 2),
         }
     }
 
-    pub fn token(&mut self, h: OrderHandle) -> u64 {
+    /// The handle for the order in tracker handle `h` whose client id is `client`.
+    pub fn token(&mut self, h: OrderHandle, client: &ClientId) -> u64 {
         let i = h.index();
         if i >= self.slots.len() {
             // Only if the tracker holds more orders than configured; never on the usual path.
-            self.slots.resize(i + 1, (0, None));
+            self.slots.resize(i + 1, EMPTY_SLOT);
         }
         let s = &mut self.slots[i];
-        if s.1 != Some(h) {
-            s.0 = s.0.wrapping_add(1).max(1);
-            s.1 = Some(h);
+        if s.handle != Some(h) {
+            s.serial = s.serial.wrapping_add(1).max(1);
+            s.handle = Some(h);
+            let old = id_key(&s.client);
+            if !s.client.is_empty() && self.by_client.get(&old) == Some(&(i as u32)) {
+                self.by_client.remove(&old);
+            }
+            s.client = *client;
+            if !client.is_empty() {
+                self.by_client.insert(id_key(client), i as u32);
+            }
         }
-        (u64::from(s.0) << 32) | i as u64
+        (u64::from(s.serial) << 32) | i as u64
     }
 
     pub fn resolve(&self, token: u64) -> Option<OrderHandle> {
         let s = self.slots.get((token & 0xffff_ffff) as usize)?;
-        if s.0 == 0 || u64::from(s.0) != token >> 32 {
+        if s.serial == 0 || u64::from(s.serial) != token >> 32 {
             return None;
         }
-        s.1
+        s.handle
+    }
+
+    /// The C handle and tracker handle of the order with this client id, if it passed through `token`.
+    pub fn by_client(&self, client: &ClientId) -> Option<(u64, OrderHandle)> {
+        let i = *self.by_client.get(&id_key(client))?;
+        let s = self.slots.get(i as usize)?;
+        Some(((u64::from(s.serial) << 32) | u64::from(i), s.handle?))
     }
 }
 
@@ -286,7 +332,7 @@ impl Strategy for Bridge {
         let o = e.order;
         let (ps, qs, _) = self.scales(o.symbol);
         let mut ev = AxhOrderEvent {
-            handle: self.handles.token(e.handle),
+            handle: self.handles.token(e.handle, &o.client_id),
             price: o.price,
             qty: o.qty,
             filled_qty: o.cum_qty,
@@ -317,7 +363,14 @@ impl Strategy for Bridge {
     fn on_fill(&mut self, ctx: &mut Ctx<'_, '_>, f: &Fill) {
         let Some(cb) = self.cbs.fill else { return };
         let (ps, qs, _) = self.scales(f.symbol);
+        let (handle, order) = match self.handles.by_client(&f.client_id) {
+            Some((tok, h)) => (tok, ctx.order(h).filter(|o| o.client_id == f.client_id)),
+            None => (0, None),
+        };
         let mut fl = AxhFill {
+            handle: if order.is_some() { handle } else { 0 },
+            filled_qty: order.map_or(0, |o| o.cum_qty),
+            status: order.map_or(AXH_ST_UNKNOWN, |o| status_code(o.status)),
             price: f.price,
             qty: f.qty,
             fee: f.fee,
@@ -327,7 +380,7 @@ impl Strategy for Bridge {
             price_scale: ps,
             qty_scale: qs,
             fee_scale: self.fee_scale,
-            reserved: [0; 2],
+            reserved: 0,
             order_id: [0; AXH_ID_LEN],
             client_id: [0; AXH_ID_LEN],
         };
@@ -412,16 +465,20 @@ mod tests {
         let mut t = OrderTracker::new(1);
         let mut hs = Handles::with_capacity(1);
         let a = t.insert(new_order("a1"), 0, 1).unwrap();
-        let ta = hs.token(a);
+        let (ca, cb) = (ClientId::new(b"a1").unwrap(), ClientId::new(b"b2").unwrap());
+        let ta = hs.token(a, &ca);
         assert_ne!(ta, 0);
-        assert_eq!(hs.token(a), ta, "the same order keeps its token");
+        assert_eq!(hs.token(a, &ca), ta, "the same order keeps its token");
         assert_eq!(hs.resolve(ta), Some(a));
+        assert_eq!(hs.by_client(&ca), Some((ta, a)));
         t.release(a).unwrap();
         let b = t.insert(new_order("b2"), 0, 1).unwrap();
         assert_eq!(b.index(), a.index(), "the one slot is reused");
-        let tb = hs.token(b);
+        let tb = hs.token(b, &cb);
         assert_ne!(tb, ta);
         assert_eq!(hs.resolve(tb), Some(b));
+        assert_eq!(hs.by_client(&cb), Some((tb, b)));
+        assert_eq!(hs.by_client(&ca), None, "the old order's id left with it");
         assert_eq!(
             hs.resolve(ta),
             None,
@@ -432,12 +489,13 @@ mod tests {
         // A tracker larger than configured still works (the map grows).
         let mut big = OrderTracker::new(8);
         let mut small = Handles::with_capacity(1);
-        let hs8: Vec<_> = (0..8)
-            .map(|i| big.insert(new_order(&format!("c{i}")), 0, 1).unwrap())
-            .collect();
-        for h in hs8 {
-            let tok = small.token(h);
+        for i in 0..8 {
+            let id = format!("c{i}");
+            let h = big.insert(new_order(&id), 0, 1).unwrap();
+            let c = ClientId::new(id.as_bytes()).unwrap();
+            let tok = small.token(h, &c);
             assert_eq!(small.resolve(tok), Some(h));
+            assert_eq!(small.by_client(&c), Some((tok, h)));
         }
     }
 

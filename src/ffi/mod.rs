@@ -28,7 +28,7 @@ use error::*;
 
 use crate::engine::{Endpoint, Engine, EngineError, RunMode};
 use crate::net::tls::client_config;
-use crate::orders::types::{Side, SymbolId, TimeInForce};
+use crate::orders::types::{ClientId, Side, SymbolId, TimeInForce};
 use crate::strategy::{OrderType, PlaceRequest, STRATEGY_TIMERS};
 use crate::venue::ascendex::auth::{Credentials, KeyDerivation};
 use crate::venue::ascendex::session::bootstrap::{self, SessionError};
@@ -804,7 +804,8 @@ pub unsafe extern "C" fn axh_ctx_place(
                     .ctx
                     .place(&r)
                     .map_err(|e| FfiError::recorded(AXH_E_REFUSED, e))?;
-                Ok(cell.handles.token(h))
+                let client = cell.ctx.order(h).map_or(ClientId::EMPTY, |o| o.client_id);
+                Ok(cell.handles.token(h, &client))
             })
         }?;
         if !handle.is_null() {
