@@ -10,10 +10,13 @@
  * symbol (see axh_symbol_info): price_scale (prices), qty_scale (order sizes: place requests, order events, fills)
  * and book_qty_scale (market-data sizes: book levels, trades; finer than the lot). Fees use fee_scale.
  *
- * THREADING. One thread creates, configures, runs and frees an engine. axh_engine_run runs the event loop on the
- * calling thread and every callback runs on that thread, inline, in the order events arrive: a callback must not
- * block or take long (the next market-data message waits behind it). The only function that may be called from
- * another thread is axh_engine_stop (it sets an atomic flag). The last-error message is per thread.
+ * THREADING. An engine is used by one thread at a time: create and configure it on one thread, and run it on that
+ * thread or hand it to another before axh_engine_run (never two calls at once; a second concurrent call fails with
+ * AXH_E_STATE rather than corrupt it). axh_engine_run runs the event loop on the calling thread and every callback
+ * runs on that thread, inline, in the order events arrive: a callback must not block or take long (the next
+ * market-data message waits behind it). The only function that may be called from any thread at any time is
+ * axh_engine_stop (it sets an atomic flag). Several engines may run on different threads. The last-error message
+ * is per thread. Pin the loop with AXH_MODE_SPIN and axh_config.core.
  *
  * OWNERSHIP. axh_engine_new copies everything from the config (the caller may free it right after); the API
  * secret is copied once into memory that is wiped when the engine is freed, and is never logged or printed.

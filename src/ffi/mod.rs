@@ -6,8 +6,8 @@
 //! strings for UTF-8 before use, and the API secret is copied once into `Credentials` (wiped on drop) and never
 //! written anywhere.
 //!
-//! Threading: one thread creates, configures, runs and frees an engine; callbacks run on the thread inside
-//! `axh_engine_run`. Only `axh_engine_stop` may be called from another thread: it sets an atomic flag the loop reads
+//! Threading: one thread at a time uses an engine (it may be handed to another thread before it runs); callbacks
+//! run on the thread inside `axh_engine_run`. Only `axh_engine_stop` may be called from another thread: it sets an atomic flag the loop reads
 //! once per iteration. An `AxhEngine` keeps that flag outside the `UnsafeCell` holding everything else, and a
 //! `busy` flag makes a second exclusive call (run, register, free) while one is in progress fail instead of alias.
 
@@ -1029,6 +1029,17 @@ pub unsafe extern "C" fn axh_book_levels(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The header lets a caller create an engine on one thread and run it on another (never two at once): that
+    /// moves `Inner` across threads, so everything in it must be `Send` apart from the C user pointers.
+    #[test]
+    fn engine_state_can_move_between_threads() {
+        fn assert_send<T: Send>() {}
+        assert_send::<Engine>();
+        assert_send::<SessionConfig>();
+        assert_send::<Handles>();
+        assert_send::<Vec<SymInfo>>();
+    }
 
     #[test]
     fn ws_url_is_derived_from_the_rest_url() {
