@@ -15,8 +15,8 @@
  * AXH_E_STATE rather than corrupt it). axh_engine_run runs the event loop on the calling thread and every callback
  * runs on that thread, inline, in the order events arrive: a callback must not block or take long (the next
  * market-data message waits behind it). The only function that may be called from any thread at any time is
- * axh_engine_stop (it sets an atomic flag). Several engines may run on different threads. The last-error message
- * is per thread. Pin the loop with AXH_MODE_SPIN and axh_config.core.
+ * axh_engine_stop (it sets an atomic flag). Several engines may run on different threads (with different
+ * client_id_tag values when they trade one account). The last-error message is per thread. Pin the loop with AXH_MODE_SPIN and axh_config.core.
  *
  * OWNERSHIP. axh_engine_new copies everything from the config (the caller may free it right after); the API
  * secret is copied once into memory that is wiped when the engine is freed, and is never logged or printed.
@@ -124,7 +124,9 @@ typedef struct axh_config {
     const char *api_secret;
     int64_t account_group;        /* > 0 skips the account-info lookup; 0: look it up */
     uint32_t shutdown_grace_ms;   /* how long a stop waits for open orders to be cancelled; default 3000 */
-    uint32_t reserved;
+    char client_id_tag;           /* letter or digit marking this engine's client ids; 0: default. Engines trading
+                                     one account at the same time need different tags. */
+    uint8_t reserved[3];
 } axh_config;
 
 /* A book update. Prices at price_scale; sizes at qty_scale (= the symbol's book_qty_scale). The best bid/ask

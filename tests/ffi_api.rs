@@ -289,6 +289,17 @@ fn config_errors_say_what_to_fix() {
         assert!(msg.contains(needle), "expected {needle:?} in {msg:?}");
     }
 
+    let mut cfg = base.build();
+    cfg.c.client_id_tag = b'-';
+    // SAFETY: a valid config; the tag is what is being tested.
+    assert!(unsafe { axh_engine_new(&cfg.c) }.is_null());
+    assert!(last_error().contains("client_id_tag"), "{}", last_error());
+    cfg.c.client_id_tag = b'Q';
+    // SAFETY: as above.
+    let e = unsafe { axh_engine_new(&cfg.c) };
+    assert!(!e.is_null(), "{}", last_error());
+    free(e);
+
     // A config from an older, smaller header is refused rather than read past its end.
     let cfg = base.build();
     let mut c = cfg.c;

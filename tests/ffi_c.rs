@@ -346,7 +346,8 @@ fn rust_layout() -> String {
         n_symbols,
         api_secret,
         account_group,
-        shutdown_grace_ms
+        shutdown_grace_ms,
+        client_id_tag
     );
     size!("axh_book_update", AxhBookUpdate);
     off!(

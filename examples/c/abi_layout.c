@@ -20,6 +20,7 @@ int main(void) {
     OFF(axh_config, api_secret);
     OFF(axh_config, account_group);
     OFF(axh_config, shutdown_grace_ms);
+    OFF(axh_config, client_id_tag);
     SIZE(axh_book_update);
     OFF(axh_book_update, rx_ns);
     OFF(axh_book_update, ask_qty);

@@ -73,7 +73,10 @@ pub struct AxhConfig {
     pub account_group: i64,
     /// How long `axh_engine_run` waits for open orders to be cancelled when it stops; 0 for the default (3000).
     pub shutdown_grace_ms: u32,
-    pub reserved: u32,
+    /// The letter or digit marking this engine's client order ids; 0 for the default. Two engines trading one
+    /// account at the same time need different tags.
+    pub client_id_tag: u8,
+    pub reserved: [u8; 3],
 }
 
 /// Sent with every book callback. Prices at `price_scale`, sizes at `qty_scale` (the book's size scale).

@@ -237,10 +237,20 @@ unsafe fn build(c: &AxhConfig) -> Result<AxhEngine, FfiError> {
 
     let tls = client_config(ca_file.as_deref()).map_err(|e| FfiError::new(AXH_E_TLS, e))?;
     let engine = Engine::new(tls, SESSION_TIMERS).map_err(engine_error)?;
-    let trading = TradingConfig {
+    let mut trading = TradingConfig {
         cancel_on_shutdown: c.flags & AXH_FLAG_KEEP_ORDERS_ON_STOP == 0,
         ..TradingConfig::default()
     };
+    match c.client_id_tag {
+        0 => {}
+        t if t.is_ascii_alphanumeric() => trading.client_id_tag = t,
+        t => {
+            return Err(FfiError::new(
+                AXH_E_ARG,
+                format!("client_id_tag {t}: use one ASCII letter or digit, or 0 for the default"),
+            ));
+        }
+    }
     let max_orders = trading.max_orders;
     let cfg = SessionConfig {
         rest_url: rest_url.to_owned(),
@@ -527,7 +537,8 @@ pub unsafe extern "C" fn axh_config_init(cfg: *mut AxhConfig) {
             api_secret: std::ptr::null(),
             account_group: 0,
             shutdown_grace_ms: DEFAULT_GRACE_MS,
-            reserved: 0,
+            client_id_tag: 0,
+            reserved: [0; 3],
         };
         // SAFETY: non-NULL and writable per the contract; `write` does not read the old (uninitialised) value.
         unsafe { cfg.write(c) };
