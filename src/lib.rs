@@ -4,6 +4,7 @@
 //! The core (`net`, `engine`, `book`, `orders`, `num`) knows nothing of AscendEX; `venue::ascendex` translates.
 
 pub mod book;
+pub mod cli;
 pub mod engine;
 pub mod ffi;
 pub mod metrics;

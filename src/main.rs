@@ -1,5 +1,5 @@
-//! The `ascendex` command line.
+//! The `ascendex` command line; everything lives in `ascendex_hft::cli` (DESIGN.md §4).
 
 fn main() {
-    println!("ascendex {}", env!("CARGO_PKG_VERSION"));
+    std::process::exit(ascendex_hft::cli::main());
 }

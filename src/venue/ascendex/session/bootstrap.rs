@@ -8,9 +8,10 @@ use crate::engine::{ConnSpec, Engine, EngineError};
 use crate::net::http::HttpError;
 use crate::net::oneshot;
 use crate::net::tls::{TlsError, client_config};
+use crate::orders::ClockOffset;
 use crate::strategy::Strategy;
 use crate::venue::ascendex::auth::{ApiPath, CredentialsError};
-use crate::venue::ascendex::rest::trading::parse_account_info;
+use crate::venue::ascendex::rest::trading::{parse_account_info, parse_exchange_info};
 
 /// Why a session could not start. Messages say what to check; none contains a secret.
 #[derive(Debug)]
@@ -73,6 +74,32 @@ pub struct Bootstrap {
     pub user_uid: Option<String>,
 }
 
+/// Measures the exchange clock with `/api/pro/v1/exchange-info?requestTime=` (the exchange echoes our send time
+/// and gives its receive time). Three samples; the one with the shortest round trip wins.
+fn measure_offset(tls: &std::sync::Arc<rustls::ClientConfig>, rest_url: &str) -> Option<i64> {
+    let mut clock = ClockOffset::new();
+    for _ in 0..3 {
+        let sent = wall_ms();
+        let path = format!("/api/pro/v1/exchange-info?requestTime={sent}");
+        let Ok(r) = oneshot::request(
+            tls,
+            rest_url,
+            "GET",
+            &path,
+            &[],
+            &[],
+            Duration::from_secs(5),
+        ) else {
+            continue;
+        };
+        let recv = wall_ms() as i64;
+        if let Ok(info) = parse_exchange_info(&r.body) {
+            clock.add(info.sample(recv));
+        }
+    }
+    clock.error_ms().map(|_| clock.offset_ms())
+}
+
 /// Fetches what the session needs before the loop starts.
 pub fn fetch(cfg: &SessionConfig) -> Result<Bootstrap, SessionError> {
     let tls = client_config(cfg.ca_file.as_deref()).map_err(SessionError::Tls)?;
@@ -99,10 +126,14 @@ pub fn fetch(cfg: &SessionConfig) -> Result<Bootstrap, SessionError> {
     let products = r.body;
     let (mut account_group, mut user_uid) = (cfg.account_group, None);
     if let Some(creds) = &cfg.credentials {
+        // Sign with exchange time: a local clock off by more than the 30 s window must not stop start-up. (The
+        // trading half keeps measuring the offset once the loop runs.)
+        let offset = measure_offset(&tls, &cfg.rest_url).unwrap_or(0);
+        let ts = (wall_ms() as i64 + offset).max(0) as u64;
         let signer = creds
             .signer(cfg.key_derivation)
             .map_err(SessionError::Credentials)?;
-        let hdr = signer.headers(wall_ms(), ApiPath::Info);
+        let hdr = signer.headers(ts, ApiPath::Info);
         let pairs = hdr.pairs();
         let headers: Vec<(&str, &str)> = pairs
             .iter()

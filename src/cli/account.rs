@@ -1,0 +1,591 @@
+//! `balance`, `orders`, `order place|cancel|cancel-all|status`: signed one-shot REST.
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::api::Api;
+use super::args::{PlaceArgs, SideArg, TifArg, TypeArg};
+use super::market::{check_spelling, check_symbol};
+use super::out::{CliError, CliResult, Out, table};
+use crate::orders::scaled::{Dec, format_scaled};
+use crate::orders::{OrderId, OrderKind, Side, TimeInForce};
+use crate::venue::ascendex::ids::{ClientIdGen, validate_client_id};
+use crate::venue::ascendex::rest::trading::{
+    CancelItem, RestBuffers, balance as balance_req, cancel_all, cancel_order, open_orders,
+    order_status, place_order,
+};
+use crate::venue::ascendex::rules::PriceSpec;
+use crate::venue::ascendex::session::bootstrap::wall_ms;
+use crate::venue::ascendex::stream::trading::{Account, PlaceOrder, RespInst};
+
+/// How long `order place` / `order cancel` wait for a definitive state.
+const SETTLE: Duration = Duration::from_secs(10);
+const POLL: Duration = Duration::from_millis(50);
+
+#[derive(Serialize)]
+struct BalanceLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    asset: &'a str,
+    total: &'a str,
+    available: &'a str,
+}
+
+pub fn balance(api: &mut Api, out: Out) -> CliResult {
+    api.require_credentials()?;
+    let g = api.group()?;
+    let mut b = RestBuffers::default();
+    let r = balance_req(&mut b, g, Account::Cash, None, false);
+    let data = api.signed_req(r)?;
+    let rows = data.as_array().cloned().unwrap_or_default();
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let rows: Vec<[String; 3]> = rows
+        .iter()
+        .map(|r| {
+            [
+                s(r, "asset"),
+                s(r, "totalBalance"),
+                s(r, "availableBalance"),
+            ]
+        })
+        .collect();
+    print_balances(out, &rows);
+    Ok(())
+}
+
+/// `balance` lines, or a table: (asset, total, available).
+pub fn print_balances(out: Out, rows: &[[String; 3]]) {
+    if out.json {
+        for [asset, total, available] in rows {
+            out.json_line(&BalanceLine {
+                kind: "balance",
+                asset,
+                total,
+                available,
+            });
+        }
+    } else {
+        let rows: Vec<Vec<String>> = rows.iter().map(|r| r.to_vec()).collect();
+        out.text(&table(
+            &["asset", "total", "available"],
+            &[false, true, true],
+            &rows,
+        ));
+    }
+}
+
+/// The `order` line of DESIGN.md §4, from an exchange order row.
+#[derive(Serialize, Debug, Clone)]
+pub struct OrderLine {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(rename = "orderId")]
+    pub order_id: String,
+    #[serde(rename = "clientId")]
+    pub client_id: String,
+    pub symbol: String,
+    pub side: String,
+    #[serde(rename = "orderType")]
+    pub order_type: String,
+    pub price: String,
+    pub qty: String,
+    pub status: String,
+    #[serde(rename = "filledQty")]
+    pub filled_qty: String,
+    #[serde(rename = "avgPrice")]
+    pub avg_price: String,
+    pub fee: String,
+    #[serde(rename = "feeAsset")]
+    pub fee_asset: String,
+    pub error: String,
+}
+
+impl OrderLine {
+    pub fn from_row(v: &Value) -> OrderLine {
+        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        OrderLine {
+            kind: "order",
+            order_id: s("orderId"),
+            client_id: s("id"),
+            symbol: s("symbol"),
+            side: s("side").to_lowercase(),
+            order_type: s("orderType").to_lowercase(),
+            price: s("price"),
+            qty: s("orderQty"),
+            status: s("status"),
+            filled_qty: s("cumFilledQty"),
+            avg_price: s("avgPx"),
+            fee: s("cumFee"),
+            fee_asset: s("feeAsset"),
+            error: s("errorCode"),
+        }
+    }
+
+    fn is_definitive(&self) -> bool {
+        matches!(
+            self.status.as_str(),
+            "New" | "PartiallyFilled" | "Filled" | "Canceled" | "Rejected"
+        )
+    }
+}
+
+fn print_orders(out: Out, orders: &[OrderLine]) {
+    if out.json {
+        for o in orders {
+            out.json_line(o);
+        }
+        return;
+    }
+    let rows: Vec<Vec<String>> = orders
+        .iter()
+        .map(|o| {
+            vec![
+                o.order_id.clone(),
+                o.symbol.clone(),
+                o.side.clone(),
+                o.order_type.clone(),
+                o.price.clone(),
+                o.qty.clone(),
+                o.filled_qty.clone(),
+                o.avg_price.clone(),
+                o.status.clone(),
+                o.error.clone(),
+            ]
+        })
+        .collect();
+    out.text(&table(
+        &[
+            "order id",
+            "symbol",
+            "side",
+            "type",
+            "price",
+            "qty",
+            "filled",
+            "avg price",
+            "status",
+            "error",
+        ],
+        &[
+            false, false, false, false, true, true, true, true, false, false,
+        ],
+        &rows,
+    ));
+}
+
+fn rows(data: &Value) -> Vec<OrderLine> {
+    match data {
+        Value::Array(a) => a.iter().map(OrderLine::from_row).collect(),
+        Value::Object(_) => vec![OrderLine::from_row(data)],
+        _ => Vec::new(),
+    }
+}
+
+fn parse_order_id(id: &str) -> CliResult<OrderId> {
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(CliError::usage(format!(
+            "order id {id:?} is not an exchange order id (letters and digits)"
+        )));
+    }
+    OrderId::new(id.as_bytes())
+        .ok_or_else(|| CliError::usage(format!("order id {id:?} is too long")))
+}
+
+fn status_of(api: &mut Api, g: u32, id: &OrderId) -> CliResult<Option<OrderLine>> {
+    let mut b = RestBuffers::default();
+    let r = order_status(&mut b, g, Account::Cash, std::slice::from_ref(id));
+    let data = api.signed_req(r)?;
+    Ok(rows(&data).into_iter().find(|o| o.order_id == id.as_str()))
+}
+
+pub fn status(api: &mut Api, out: Out, order_id: &str) -> CliResult {
+    let id = parse_order_id(order_id)?;
+    api.require_credentials()?;
+    let g = api.group()?;
+    match status_of(api, g, &id)? {
+        Some(o) => {
+            print_orders(out, std::slice::from_ref(&o));
+            Ok(())
+        }
+        None => Err(CliError::rejected(
+            0,
+            format!("the exchange does not know order {order_id}"),
+        )),
+    }
+}
+
+pub fn orders(api: &mut Api, out: Out, symbol: Option<&str>) -> CliResult {
+    if let Some(s) = symbol {
+        check_spelling(s)?;
+    }
+    api.require_credentials()?;
+    if let Some(s) = symbol {
+        check_symbol(&api.rules()?, s)?;
+    }
+    let g = api.group()?;
+    let mut b = RestBuffers::default();
+    let r = open_orders(&mut b, g, Account::Cash, symbol);
+    let data = api.signed_req(r)?;
+    let list = rows(&data);
+    if list.is_empty() && !out.json {
+        out.text("no open orders");
+    } else {
+        print_orders(out, &list);
+    }
+    Ok(())
+}
+
+fn fmt(m: i64, scale: u8) -> String {
+    let mut b = [0u8; 48];
+    match format_scaled(m, scale, &mut b) {
+        Ok(n) => String::from_utf8_lossy(&b[..n]).into_owned(),
+        Err(_) => m.to_string(),
+    }
+}
+
+fn dec(what: &str, s: &str) -> CliResult<Dec> {
+    Dec::parse(s.as_bytes())
+        .map_err(|e| CliError::usage(format!("{what} {s:?} is not a plain decimal number ({e})")))
+}
+
+#[derive(Serialize)]
+struct FillLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "orderId")]
+    order_id: &'a str,
+    symbol: &'a str,
+    side: &'a str,
+    price: &'a str,
+    qty: &'a str,
+    fee: &'a str,
+    #[serde(rename = "feeAsset")]
+    fee_asset: &'a str,
+    ts: u64,
+}
+
+pub fn place(api: &mut Api, out: Out, a: &PlaceArgs) -> CliResult {
+    check_spelling(&a.symbol)?;
+    let qty = dec("quantity", &a.qty)?;
+    let side = match a.side {
+        SideArg::Buy => Side::Buy,
+        SideArg::Sell => Side::Sell,
+    };
+    let kind = match a.order_type {
+        TypeArg::Limit => OrderKind::Limit,
+        TypeArg::Market => OrderKind::Market,
+    };
+    let price = match (kind, &a.price) {
+        (OrderKind::Limit, None) => {
+            return Err(CliError::usage(
+                "a limit order needs --price P (or use --type market)",
+            ));
+        }
+        (OrderKind::Market, Some(_)) => {
+            return Err(CliError::usage("a market order takes no --price"));
+        }
+        (_, Some(p)) => Some(dec("price", p)?),
+        _ => None,
+    };
+    if a.post_only && kind == OrderKind::Market {
+        return Err(CliError::usage("--post-only applies to limit orders only"));
+    }
+    let client_id = match &a.client_id {
+        Some(c) => validate_client_id(c.as_bytes())
+            .map_err(|e| CliError::usage(format!("--client-id: {e}")))?,
+        None => ClientIdGen::new("cli", b'c', wall_ms())
+            .map_err(|e| CliError::usage(e.to_string()))?
+            .next_id(),
+    };
+    api.require_credentials()?;
+    let rules = api.rules()?;
+    let r = check_symbol(&rules, &a.symbol)?.clone();
+    let spec = match price {
+        Some(p) => PriceSpec::Limit(p),
+        None => {
+            // A market order's notional is checked against the side it would take.
+            let mut p = Vec::new();
+            crate::venue::ascendex::rest::market::ticker_path(&mut p, &[&a.symbol]);
+            let t = api.public(&String::from_utf8_lossy(&p))?;
+            let t = match &t {
+                Value::Array(v) => v.first().cloned().unwrap_or(Value::Null),
+                v => v.clone(),
+            };
+            let key = if side == Side::Buy { "ask" } else { "bid" };
+            let px = t
+                .get(key)
+                .and_then(|v| v.get(0))
+                .and_then(Value::as_str)
+                .unwrap_or("0");
+            PriceSpec::Market {
+                reference: dec("reference price", px)?,
+            }
+        }
+    };
+    let q = r
+        .quantize(side, spec, qty)
+        .map_err(|e| CliError::usage(explain_rule(&r, e)))?;
+    if q.qty_adjusted {
+        out.note(&format!(
+            "quantity {} rounded down to {} (lot size {})",
+            a.qty,
+            fmt(q.qty, r.qty_scale),
+            fmt(r.lot, r.qty_scale)
+        ));
+    }
+    if q.price_adjusted {
+        out.note(&format!(
+            "price {} rounded {} to {} (tick size {})",
+            a.price.as_deref().unwrap_or(""),
+            if side == Side::Buy { "down" } else { "up" },
+            fmt(q.price, r.price_scale),
+            fmt(r.tick, r.price_scale)
+        ));
+    }
+    let g = api.group()?;
+    let mut b = RestBuffers::default();
+    let time_ms = wall_ms();
+    let order = PlaceOrder {
+        client_id: &client_id,
+        time_ms,
+        symbol: &a.symbol,
+        side,
+        kind,
+        price: q.price,
+        price_scale: r.price_scale,
+        qty: q.qty,
+        qty_scale: r.qty_scale,
+        stop_price: None,
+        post_only: a.post_only,
+        tif: match a.tif {
+            TifArg::Gtc => TimeInForce::Gtc,
+            TifArg::Ioc => TimeInForce::Ioc,
+            TifArg::Fok => TimeInForce::Fok,
+        },
+        resp_inst: RespInst::Accept,
+    };
+    let req = place_order(&mut b, g, Account::Cash, &order)
+        .map_err(|e| CliError::usage(format!("cannot encode the order: {e}")))?;
+    let data = api.signed_req(req)?;
+    let info = data.get("info").cloned().unwrap_or(Value::Null);
+    let order_id = info
+        .get("orderId")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let mut line = (info.get("status").is_some()).then(|| OrderLine::from_row(&info));
+    let id = parse_order_id(&order_id)
+        .map_err(|_| CliError::network("the exchange acknowledged without an order id"))?;
+    let deadline = Instant::now() + SETTLE;
+    while !line.as_ref().is_some_and(OrderLine::is_definitive) {
+        if Instant::now() > deadline {
+            break;
+        }
+        if line.is_some() {
+            std::thread::sleep(POLL);
+        }
+        line = status_of(api, g, &id)?.or(line);
+    }
+    let mut line = line.ok_or_else(|| {
+        CliError::network(format!(
+            "order {order_id} sent, but its state is unknown: check with `ascendex order status {order_id}`"
+        ))
+    })?;
+    if line.client_id.is_empty() {
+        line.client_id = client_id.as_str().to_string();
+    }
+    print_orders(out, std::slice::from_ref(&line));
+    let filled = Dec::parse(line.filled_qty.as_bytes()).is_ok_and(|d| d.mantissa > 0);
+    if filled {
+        // REST reports the cumulative execution: one line for what filled at once.
+        let f = FillLine {
+            kind: "fill",
+            order_id: &line.order_id,
+            symbol: &line.symbol,
+            side: &line.side,
+            price: &line.avg_price,
+            qty: &line.filled_qty,
+            fee: &line.fee,
+            fee_asset: &line.fee_asset,
+            ts: wall_ms(),
+        };
+        if out.json {
+            out.json_line(&f);
+        } else {
+            out.text(&format!(
+                "filled {} {} at {} (fee {} {})",
+                f.qty, f.symbol, f.price, f.fee, f.fee_asset
+            ));
+        }
+    }
+    if line.status == "Rejected" {
+        return Err(CliError::rejected(
+            0,
+            format!(
+                "the exchange rejected the order{}",
+                if line.error.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", line.error)
+                }
+            ),
+        ));
+    }
+    if !line.is_definitive() {
+        out.note(&format!(
+            "no definitive state within {} s; last seen {}",
+            SETTLE.as_secs(),
+            line.status
+        ));
+    }
+    Ok(())
+}
+
+fn explain_rule(
+    r: &crate::venue::ascendex::rules::SymbolRules,
+    e: crate::venue::ascendex::rules::RuleError,
+) -> String {
+    use crate::venue::ascendex::rules::RuleError as E;
+    let ns = r.notional_scale();
+    let n = |v: i128| fmt(i64::try_from(v).unwrap_or(i64::MAX), ns);
+    let what = match e {
+        E::BelowMinQty { min, got } => format!(
+            "quantity {} is below the minimum {} {} (lot size {})",
+            fmt(got, r.qty_scale),
+            fmt(min, r.qty_scale),
+            r.base,
+            fmt(r.lot, r.qty_scale)
+        ),
+        E::AboveMaxQty { max, got } => format!(
+            "quantity {} is above the maximum {} {}",
+            fmt(got, r.qty_scale),
+            fmt(max, r.qty_scale),
+            r.base
+        ),
+        E::BelowMinNotional { min, got } => format!(
+            "order value {} {} is below the minimum {} {}",
+            n(got),
+            r.quote,
+            n(min),
+            r.quote
+        ),
+        E::AboveMaxNotional { max, got } => format!(
+            "order value {} {} is above the maximum {} {}",
+            n(got),
+            r.quote,
+            n(max),
+            r.quote
+        ),
+        other => other.to_string(),
+    };
+    format!("{}: {what}; nothing was sent", r.symbol)
+}
+
+pub fn cancel(api: &mut Api, out: Out, symbol: &str, order_id: &str) -> CliResult {
+    check_spelling(symbol)?;
+    let id = parse_order_id(order_id)?;
+    api.require_credentials()?;
+    check_symbol(&api.rules()?, symbol)?;
+    let g = api.group()?;
+    let mut b = RestBuffers::default();
+    let req_id = ClientIdGen::new("cx", b'x', wall_ms())
+        .map_err(|e| CliError::usage(e.to_string()))?
+        .next_id();
+    let item = CancelItem {
+        request_id: &req_id,
+        order_id: &id,
+        symbol,
+        time_ms: wall_ms(),
+    };
+    let req = cancel_order(&mut b, g, Account::Cash, &item)
+        .map_err(|e| CliError::usage(format!("cannot encode the cancel: {e}")))?;
+    let sent = api.signed_req(req);
+    let refused = sent.as_ref().err().cloned();
+    if let Some(e) = &refused
+        && e.exit != super::out::Exit::Rejected
+    {
+        return Err(e.clone());
+    }
+    let deadline = Instant::now() + SETTLE;
+    let mut line = None;
+    loop {
+        line = status_of(api, g, &id)?.or(line);
+        let done = line.as_ref().is_some_and(|o: &OrderLine| {
+            matches!(o.status.as_str(), "Canceled" | "Filled" | "Rejected")
+        });
+        if done || refused.is_some() || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(POLL);
+    }
+    if let Some(o) = &line {
+        print_orders(out, std::slice::from_ref(o));
+    }
+    match (refused, line) {
+        (Some(e), _) => Err(e),
+        (None, Some(o)) if o.status == "Canceled" => Ok(()),
+        (None, Some(o)) => Err(CliError::rejected(
+            0,
+            format!("order {order_id} is {} and was not canceled", o.status),
+        )),
+        (None, None) => Err(CliError::rejected(
+            0,
+            format!("the exchange does not know order {order_id}"),
+        )),
+    }
+}
+
+pub fn cancel_all_cmd(api: &mut Api, out: Out, symbol: Option<&str>) -> CliResult {
+    if let Some(s) = symbol {
+        check_spelling(s)?;
+    }
+    api.require_credentials()?;
+    if let Some(s) = symbol {
+        check_symbol(&api.rules()?, s)?;
+    }
+    let g = api.group()?;
+    let mut b = RestBuffers::default();
+    let r = open_orders(&mut b, g, Account::Cash, symbol);
+    let before = rows(&api.signed_req(r)?);
+    let req = cancel_all(&mut b, g, Account::Cash, wall_ms(), symbol)
+        .map_err(|e| CliError::usage(format!("cannot encode the cancel: {e}")))?;
+    api.signed_req(req)?;
+    let deadline = Instant::now() + SETTLE;
+    loop {
+        let r = open_orders(&mut b, g, Account::Cash, symbol);
+        let open = rows(&api.signed_req(r)?);
+        if open
+            .iter()
+            .all(|o| !before.iter().any(|b| b.order_id == o.order_id))
+        {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::rejected(
+                0,
+                format!("{} orders still open after cancel-all", open.len()),
+            ));
+        }
+        std::thread::sleep(POLL);
+    }
+    let mut done = Vec::new();
+    for o in &before {
+        if let Ok(id) = parse_order_id(&o.order_id)
+            && let Some(l) = status_of(api, g, &id)?
+        {
+            done.push(l);
+        }
+    }
+    if !out.json && done.is_empty() {
+        out.text("no open orders");
+    } else {
+        print_orders(out, &done);
+    }
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! The sample market maker: the strategy users copy. `ascendex mm`, `ascendex demo` and
+//! `examples/market_maker.rs` all run this one.
+//!
+//! It quotes one bid and one ask around the mid, `spread_bps` apart, shifted against its inventory (long: both
+//! quotes move down, so the ask is likelier to fill). On a change of the best prices it requotes, but never sooner
+//! than `min_quote_life_ns` after the last quote (a quote that is cancelled at once earns nothing and burns rate
+//! limit). Orders are post-only, so a quote never takes liquidity. Past `max_position` it stops quoting the side
+//! that would add to it. The session cancels everything it placed when it stops (`cancel_on_shutdown`).
+//!
+//! Everything here runs inline on the event-loop thread: no allocation, no formatting, no blocking.
+
+use crate::book::Book;
+use crate::orders::OrderHandle;
+use crate::orders::types::{Fill, Side, SymbolId};
+use crate::strategy::{BookUpdate, Ctx, OrderEvent, OrderEventKind, PlaceRequest, Strategy};
+
+/// What the market maker is told. Prices at the symbol's price scale, quantities at its quantity scale.
+#[derive(Clone, Copy, Debug)]
+pub struct MmParams {
+    pub symbol: SymbolId,
+    /// Full bid-to-ask distance, basis points of the mid.
+    pub spread_bps: i64,
+    /// Quote size.
+    pub size: i64,
+    /// Inventory beyond which the side adding to it is not quoted.
+    pub max_position: i64,
+    /// The tick (price step) at the price scale.
+    pub tick: i64,
+    pub min_quote_life_ns: u64,
+}
+
+/// Counters the command prints as progress.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MmStats {
+    pub updates: u64,
+    pub orders: u64,
+    pub cancels: u64,
+    pub fills: u64,
+    pub rejects: u64,
+    /// Refused before sending (risk or rate limits, not connected yet).
+    pub refused: u64,
+}
+
+/// One side's resting quote.
+#[derive(Clone, Copy, Debug)]
+struct Quote {
+    handle: OrderHandle,
+    price: i64,
+}
+
+pub struct MarketMaker {
+    p: MmParams,
+    bid: Option<Quote>,
+    ask: Option<Quote>,
+    quoted_at_ns: u64,
+    /// Signed inventory from our fills (base asset, quantity scale).
+    pub position: i64,
+    pub stats: MmStats,
+    /// Fills since the caller last drained them (capacity reserved up front; the callback never grows it past that).
+    pub fills: Vec<Fill>,
+}
+
+impl MarketMaker {
+    pub fn new(p: MmParams) -> Self {
+        MarketMaker {
+            p,
+            bid: None,
+            ask: None,
+            quoted_at_ns: 0,
+            position: 0,
+            stats: MmStats::default(),
+            fills: Vec::with_capacity(4096),
+        }
+    }
+
+    /// Target (bid, ask) prices for a mid, skewed by inventory: at `max_position` both move a quarter of the spread
+    /// against it (long: down).
+    fn targets(&self, best_bid: i64, best_ask: i64) -> (i64, i64) {
+        let mid = (best_bid + best_ask) / 2;
+        let half = (mid as i128 * self.p.spread_bps as i128 / 20_000) as i64;
+        let half = half.max(self.p.tick);
+        let skew = (half as i128 * self.position as i128 / (2 * self.p.max_position.max(1) as i128))
+            as i64;
+        let tick = self.p.tick.max(1);
+        let bid = (mid - half - skew).div_euclid(tick) * tick;
+        let ask = (mid + half - skew + tick - 1).div_euclid(tick) * tick;
+        // Post-only quotes must not cross the book, whatever the skew.
+        (bid.min(best_ask - tick), ask.max(best_bid + tick))
+    }
+
+    fn requote(&mut self, ctx: &mut Ctx<'_, '_>, side: Side, target: Option<i64>) {
+        let slot = match side {
+            Side::Buy => &mut self.bid,
+            Side::Sell => &mut self.ask,
+        };
+        if let Some(q) = *slot {
+            if Some(q.price) == target {
+                return;
+            }
+            if ctx.cancel(q.handle).is_ok() {
+                self.stats.cancels += 1;
+                *slot = None;
+            } else {
+                return;
+            }
+        }
+        let Some(price) = target else { return };
+        let req = PlaceRequest::post_only(self.p.symbol, side, price, self.p.size);
+        match ctx.place(&req) {
+            Ok(handle) => {
+                self.stats.orders += 1;
+                *slot = Some(Quote { handle, price });
+            }
+            Err(_) => self.stats.refused += 1,
+        }
+    }
+
+    fn forget(&mut self, h: OrderHandle) {
+        if self.bid.is_some_and(|q| q.handle == h) {
+            self.bid = None;
+        }
+        if self.ask.is_some_and(|q| q.handle == h) {
+            self.ask = None;
+        }
+    }
+}
+
+impl Strategy for MarketMaker {
+    fn on_book(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, book: &Book, u: &BookUpdate) {
+        if symbol != self.p.symbol {
+            return;
+        }
+        self.stats.updates += 1;
+        // A quote that filled completely is gone: quote that side again.
+        for slot in [&mut self.bid, &mut self.ask] {
+            if slot.is_some_and(|q| ctx.order(q.handle).is_none_or(|o| o.status.is_terminal())) {
+                *slot = None;
+            }
+        }
+        let (Some(bb), Some(ba)) = (book.best_bid(), book.best_ask()) else {
+            return;
+        };
+        let now = ctx.now_ns();
+        let missing = self.bid.is_none() || self.ask.is_none();
+        if !(u.top_changed || missing) || now < self.quoted_at_ns + self.p.min_quote_life_ns {
+            return;
+        }
+        self.quoted_at_ns = now;
+        let (bid, ask) = self.targets(bb.price.0, ba.price.0);
+        let m = self.p.max_position;
+        self.requote(ctx, Side::Buy, (self.position < m).then_some(bid));
+        self.requote(ctx, Side::Sell, (self.position > -m).then_some(ask));
+    }
+
+    fn on_order(&mut self, _ctx: &mut Ctx<'_, '_>, ev: &OrderEvent<'_>) {
+        match ev.kind {
+            OrderEventKind::Canceled => self.forget(ev.handle),
+            OrderEventKind::Rejected => {
+                self.stats.rejects += 1;
+                self.forget(ev.handle);
+            }
+            _ => {}
+        }
+        if ev.status.is_terminal() {
+            self.forget(ev.handle);
+        }
+    }
+
+    fn on_fill(&mut self, _ctx: &mut Ctx<'_, '_>, f: &Fill) {
+        self.stats.fills += 1;
+        self.position += match f.side {
+            Side::Buy => f.qty,
+            Side::Sell => -f.qty,
+        };
+        if self.fills.len() < self.fills.capacity() {
+            self.fills.push(*f);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mm(position: i64) -> MarketMaker {
+        let mut m = MarketMaker::new(MmParams {
+            symbol: SymbolId(0),
+            spread_bps: 10,
+            size: 100,
+            max_position: 500,
+            tick: 1,
+            min_quote_life_ns: 0,
+        });
+        m.position = position;
+        m
+    }
+
+    #[test]
+    fn quotes_straddle_the_mid_and_lean_against_inventory() {
+        // Mid 6_000_000 (60000.00 at scale 2): 10 bps apart = 6000 ticks.
+        let (b, a) = mm(0).targets(5_999_000, 6_001_000);
+        assert_eq!((b, a), (5_997_000, 6_003_000));
+        let (bl, al) = mm(500).targets(5_999_000, 6_001_000);
+        assert_eq!(
+            (b - bl, a - al),
+            (1500, 1500),
+            "long: both quotes a quarter-spread lower"
+        );
+        let (bs, as_) = mm(-500).targets(5_999_000, 6_001_000);
+        assert!(bs > b && as_ > a, "short: both higher");
+    }
+
+    #[test]
+    fn post_only_quotes_never_cross_the_touch() {
+        // A spread wider than the target: the skewed quote is clamped one tick inside the other side.
+        let (b, a) = mm(-5_000).targets(5_999_990, 6_000_010);
+        assert!(b < 6_000_010 && a > 5_999_990, "{b} {a}");
+        assert!(b < a);
+    }
+}

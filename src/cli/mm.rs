@@ -1,0 +1,324 @@
+//! `mm`: runs the sample market maker (`super::market_maker`) on a session, prints its fills as they happen, and
+//! on exit its final balances and the latency report. Also the pieces `demo` shares: sizing from the trading
+//! rules, fill lines, the run-and-shut-down loop.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::args::{Global, MmArgs};
+pub use super::market_maker::{MarketMaker, MmParams, MmStats};
+use super::out::{CliError, CliResult, Out};
+use crate::engine::Engine;
+use crate::metrics::Latency;
+use crate::orders::scaled::format_scaled;
+use crate::orders::types::{Fill, SymbolId};
+use crate::venue::ascendex::session::{MarketConfig, SESSION_TIMERS, Session, TradingConfig};
+
+fn fmt(m: i64, scale: u8) -> String {
+    let mut b = [0u8; 48];
+    match format_scaled(m, scale, &mut b) {
+        Ok(n) => String::from_utf8_lossy(&b[..n]).into_owned(),
+        Err(_) => m.to_string(),
+    }
+}
+
+/// How a fill is printed: the symbol's name and scales.
+#[derive(Clone, Debug)]
+pub struct FillFormat {
+    pub symbol: String,
+    pub price_scale: u8,
+    pub qty_scale: u8,
+    pub fee_scale: u8,
+    pub fee_asset: String,
+}
+
+#[derive(Serialize)]
+struct FillLine<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "orderId")]
+    order_id: &'a str,
+    symbol: &'a str,
+    side: &'static str,
+    price: String,
+    qty: String,
+    fee: String,
+    #[serde(rename = "feeAsset")]
+    fee_asset: &'a str,
+    ts: i64,
+}
+
+/// Prints and clears the fills the strategy collected.
+pub fn print_fills(out: Out, f: &FillFormat, fills: &mut Vec<Fill>) {
+    for x in fills.drain(..) {
+        let line = FillLine {
+            kind: "fill",
+            order_id: x.order_id.as_str(),
+            symbol: &f.symbol,
+            side: x.side.as_lower(),
+            price: fmt(x.price, f.price_scale),
+            qty: fmt(x.qty, f.qty_scale),
+            fee: fmt(x.fee, f.fee_scale),
+            fee_asset: &f.fee_asset,
+            ts: x.ts_ms,
+        };
+        if out.json {
+            out.json_line(&line);
+        } else {
+            out.text(&format!(
+                "fill  {} {:<4} {} @ {}  fee {} {}  order {}",
+                f.symbol, line.side, line.qty, line.price, line.fee, f.fee_asset, line.order_id
+            ));
+        }
+    }
+}
+
+/// The percentile table of every probe (the metrics module's format).
+pub fn latency_table(l: &Latency) -> String {
+    crate::metrics::report::table(l)
+}
+
+/// One `{"type":"latency",...}` line per probe.
+pub fn latency_json(out: Out, l: &Latency) {
+    for line in crate::metrics::report::json_lines(l) {
+        out.raw_line(&line);
+    }
+}
+
+/// Parameters from the command line and the symbol's rules. The default size is the smallest order the
+/// exchange takes at the current price (minimum quantity and minimum notional, with 10 % margin).
+pub fn params_for(
+    rules: &crate::venue::ascendex::rules::SymbolRules,
+    symbol: SymbolId,
+    spread_bps: u32,
+    size: Option<&str>,
+    ref_price: i64,
+) -> CliResult<MmParams> {
+    let size = match size {
+        Some(s) => {
+            let d = crate::orders::scaled::Dec::parse(s.as_bytes())
+                .map_err(|e| CliError::usage(format!("--size {s:?}: {e}")))?;
+            let q = d.at_scale(rules.qty_scale).map_err(|_| {
+                CliError::usage(format!(
+                    "--size {s} is finer than the lot size {}",
+                    fmt(rules.lot, rules.qty_scale)
+                ))
+            })?;
+            if q % rules.lot != 0 || q < rules.min_qty.max(rules.lot) {
+                return Err(CliError::usage(format!(
+                    "--size {s} must be a multiple of the lot size {} and at least {}",
+                    fmt(rules.lot, rules.qty_scale),
+                    fmt(rules.min_qty.max(rules.lot), rules.qty_scale)
+                )));
+            }
+            q
+        }
+        None => {
+            let mut q = rules.min_qty.max(rules.lot);
+            if ref_price > 0 {
+                // minNotional (at price+qty scale) / price → quantity; 10 % margin; up to a whole lot.
+                let need = rules.min_notional * 11 / 10 / ref_price as i128;
+                let need = i64::try_from(need).unwrap_or(i64::MAX);
+                q = q.max(need.saturating_add(rules.lot - 1) / rules.lot * rules.lot);
+            }
+            q
+        }
+    };
+    if spread_bps == 0 || spread_bps > 10_000 {
+        return Err(CliError::usage("--spread-bps must be between 1 and 10000"));
+    }
+    Ok(MmParams {
+        symbol,
+        spread_bps: spread_bps as i64,
+        size,
+        max_position: size.saturating_mul(5),
+        tick: rules.tick,
+        min_quote_life_ns: 50_000_000,
+    })
+}
+
+/// Runs the market maker on a started session for `seconds` (or until Ctrl-C), printing fills as they happen
+/// and a progress line per `progress` interval; cancels its orders on exit.
+#[allow(clippy::too_many_arguments)]
+pub fn drive(
+    engine: &mut Engine,
+    session: &mut Session<MarketMaker>,
+    mode: crate::engine::RunMode,
+    seconds: Option<u64>,
+    out: Out,
+    fmt_fill: &FillFormat,
+    mut progress: impl FnMut(&Session<MarketMaker>, Duration),
+) -> CliResult {
+    let r = super::stream::run_slices(
+        engine,
+        session,
+        mode,
+        seconds.map(Duration::from_secs),
+        Duration::from_millis(250),
+        out,
+        |s, t| {
+            print_fills(out, fmt_fill, &mut s.strategy.fills);
+            progress(s, t);
+            true
+        },
+    );
+    // Cancel everything we placed, whatever happened above.
+    let shut = session.shutdown(engine, Duration::from_secs(3));
+    print_fills(out, fmt_fill, &mut session.strategy.fills);
+    r?;
+    shut.map_err(|e| CliError::network(format!("shutting down: {e}")))
+}
+
+pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
+    super::market::check_spelling(&a.symbol)?;
+    let mut api = super::api(g)?;
+    if !a.paper {
+        api.require_credentials()?;
+    }
+    let rules = api.rules()?;
+    let r = super::market::check_symbol(&rules, &a.symbol)?.clone();
+    let mut p = Vec::new();
+    crate::venue::ascendex::rest::market::ticker_path(&mut p, &[&a.symbol]);
+    let t = api.public(&String::from_utf8_lossy(&p))?;
+    let ask = t
+        .get("ask")
+        .and_then(|v| v.get(0))
+        .and_then(|v| v.as_str())
+        .and_then(|s| crate::orders::scaled::parse_scaled(s.as_bytes(), r.price_scale).ok())
+        .unwrap_or(0);
+    let params = params_for(&r, SymbolId(0), a.spread_bps, a.size.as_deref(), ask)?;
+    // Paper trading: fills simulated against the live book, no credentials, nothing sent.
+    let creds = if a.paper {
+        None
+    } else {
+        super::credentials(g)?.ok()
+    };
+    let paper = a.paper.then(|| crate::paper::PaperConfig {
+        balances: vec![
+            (r.quote.clone(), "100000".into()),
+            (r.base.clone(), fmt(params.max_position * 10, r.qty_scale)),
+        ],
+        ..crate::paper::PaperConfig::default()
+    });
+    let trading = TradingConfig {
+        cancel_on_shutdown: true,
+        paper,
+        ..TradingConfig::default()
+    };
+    let cfg = super::stream::session_config(
+        g,
+        vec![a.symbol.clone()],
+        creds,
+        MarketConfig::default(),
+        trading,
+    )?;
+    let tls = crate::net::tls::client_config(g.ca_file.as_deref())
+        .map_err(|e| CliError::usage(format!("--ca-file: {e}")))?;
+    let mut engine =
+        Engine::new(tls, SESSION_TIMERS).map_err(|e| CliError::network(e.to_string()))?;
+    let mut session = crate::venue::ascendex::session::bootstrap::start(
+        &mut engine,
+        cfg,
+        MarketMaker::new(params),
+    )
+    .map_err(super::stream::session_error)?;
+    let ff = FillFormat {
+        symbol: a.symbol.clone(),
+        price_scale: r.price_scale,
+        qty_scale: r.qty_scale,
+        fee_scale: fee_scale(),
+        fee_asset: r.quote.clone(),
+    };
+    if !out.json {
+        out.text(&format!(
+            "market making {}: size {} {}, spread {} bps, max position {}{}",
+            a.symbol,
+            fmt(params.size, r.qty_scale),
+            r.base,
+            a.spread_bps,
+            fmt(params.max_position, r.qty_scale),
+            if a.paper { " (paper)" } else { "" }
+        ));
+    }
+    drive(
+        &mut engine,
+        &mut session,
+        super::stream::mode_for(g.core),
+        a.seconds,
+        out,
+        &ff,
+        |_, _| {},
+    )?;
+    summary(&mut api, out, &session, &ff, &r)
+}
+
+/// Scale of fee amounts in fills (the session's asset scale for balances and commissions).
+pub fn fee_scale() -> u8 {
+    TradingConfig::default().asset_scale
+}
+
+/// Final balances and the latency report.
+fn summary(
+    api: &mut super::api::Api,
+    out: Out,
+    s: &Session<MarketMaker>,
+    _ff: &FillFormat,
+    r: &crate::venue::ascendex::rules::SymbolRules,
+) -> CliResult {
+    let st = s.strategy.stats;
+    if out.json {
+        #[derive(Serialize)]
+        struct Summary {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            updates: u64,
+            orders: u64,
+            cancels: u64,
+            fills: u64,
+            rejects: u64,
+            position: String,
+        }
+        out.json_line(&Summary {
+            kind: "summary",
+            updates: st.updates,
+            orders: st.orders,
+            cancels: st.cancels,
+            fills: st.fills,
+            rejects: st.rejects,
+            position: fmt(s.strategy.position, r.qty_scale),
+        });
+    } else {
+        out.text(&format!(
+            "\n{} book updates, {} orders, {} cancels, {} fills, {} rejects; position {} {}",
+            st.updates,
+            st.orders,
+            st.cancels,
+            st.fills,
+            st.rejects,
+            fmt(s.strategy.position, r.qty_scale),
+            r.base
+        ));
+        out.text("\nfinal balances:");
+    }
+    if s.trading.is_paper() {
+        let scale = fee_scale();
+        let rows: Vec<[String; 3]> = [&r.base, &r.quote]
+            .into_iter()
+            .filter_map(|name| {
+                let (t, a) = s.trading.balance(s.trading.asset(name)?)?;
+                Some([name.clone(), fmt(t, scale), fmt(a, scale)])
+            })
+            .collect();
+        super::account::print_balances(out, &rows);
+    } else if api.require_credentials().is_ok() {
+        super::account::balance(api, out)?;
+    }
+    if out.json {
+        latency_json(out, &s.latency());
+    } else {
+        out.text("\nlatency:");
+        out.text(&latency_table(&s.latency()));
+    }
+    Ok(())
+}
