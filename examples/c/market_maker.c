@@ -8,7 +8,8 @@
  *   cargo build --release --lib
  *   cc -std=c99 -O2 -Wall -Wextra -Iinclude examples/c/market_maker.c target/release/libascendex_hft.a \
  *      -lpthread -ldl -lm -lrt -lutil -lgcc_s -lc -o market_maker
- * Run against the simulator (`cargo run --release -- sim` prints its URLs, CA file and demo credentials):
+ * Run against the simulator (`cargo run --release -p ascendex-sim -- --no-stdin` prints its URLs, CA file and demo
+ * credentials, as does `ascendex sim`):
  *   ASCENDEX_API_KEY=... ASCENDEX_API_SECRET=... ./market_maker --rest-url https://127.0.0.1:PORT \
  *      --ws-url wss://127.0.0.1:PORT/api/pro/v1/stream --ca-file /tmp/.../ca.pem --symbol BTC/USDT --seconds 10
  * Options may also come from AXH_REST_URL, AXH_WS_URL, AXH_CA_FILE, AXH_SYMBOL. Without credentials it only
