@@ -628,8 +628,6 @@ fn refused_subscription_is_counted_and_typed() {
 
 #[test]
 fn keep_alive_answers_server_pings_and_pings_itself() {
-    // Some flow: the simulator's seed book is crossed for symbols whose level step is one tick (LTC, TRX) until the
-    // flow trades it away, and a crossed book never goes live.
     let mut r = rig(
         sim_cfg(300),
         MarketConfig {
