@@ -166,6 +166,8 @@ impl Strategy for Rec {
 
 struct Rig {
     sim: SimHandle,
+    /// The session's symbols (ids are the indices).
+    syms: Vec<String>,
     engine: Engine,
     session: Session<Rec>,
 }
@@ -179,6 +181,10 @@ fn sim_cfg(rate: u32) -> SimConfig {
 }
 
 fn rig(sim: SimConfig, market: MarketConfig) -> Rig {
+    rig_for(sim, market, &SYMS)
+}
+
+fn rig_for(sim: SimConfig, market: MarketConfig, syms: &[&str]) -> Rig {
     let sim = ascendex_sim::start(sim).expect("simulator starts");
     let mut engine = Engine::new(
         client_config(Some(&sim.ca_file())).expect("CA loads"),
@@ -190,15 +196,16 @@ fn rig(sim: SimConfig, market: MarketConfig) -> Rig {
         ws_url: sim.ws_url(),
         ca_file: Some(sim.ca_file()),
         account_group: None,
-        symbols: SYMS.iter().map(|s| s.to_string()).collect(),
+        symbols: syms.iter().map(|s| s.to_string()).collect(),
         credentials: None,
         key_derivation: KeyDerivation::default(),
         market,
         trading: TradingConfig::default(),
     };
-    let session = bootstrap::start(&mut engine, cfg, Rec::new(SYMS.len())).expect("session");
+    let session = bootstrap::start(&mut engine, cfg, Rec::new(syms.len())).expect("session");
     Rig {
         sim,
+        syms: syms.iter().map(|s| s.to_string()).collect(),
         engine,
         session,
     }
@@ -239,7 +246,8 @@ impl Rig {
     /// Pauses the flow, waits until every book reached the simulator's seqnum and compares them level by level.
     fn settle_and_compare(&mut self) {
         self.sim.pause_flow();
-        let targets: Vec<u64> = SYMS
+        let targets: Vec<u64> = self
+            .syms
             .iter()
             .map(|s| self.sim.book(s).expect("known symbol").seqnum)
             .collect();
@@ -254,7 +262,7 @@ impl Rig {
             self.rec().live,
             self.session.market.counters()
         );
-        for (i, name) in SYMS.iter().enumerate() {
+        for (i, name) in self.syms.iter().enumerate() {
             let id = SymbolId(i as u16);
             let view = self.sim.book(name).expect("known symbol");
             let m = &self.session.market;
@@ -620,8 +628,6 @@ fn refused_subscription_is_counted_and_typed() {
 
 #[test]
 fn keep_alive_answers_server_pings_and_pings_itself() {
-    // Some flow: the simulator's seed book is crossed for symbols whose level step is one tick (LTC, TRX) until the
-    // flow trades it away, and a crossed book never goes live.
     let mut r = rig(
         sim_cfg(300),
         MarketConfig {
@@ -659,7 +665,10 @@ fn seqnums_step_by_one_on_the_simulator() {
     let mut r = rig(sim_cfg(3000), MarketConfig::default());
     r.start();
     let books = r.rec().books;
-    assert!(r.run_until(30, move |x| x.books > books + 3000));
+    // The first diff of each symbol has no predecessor and counts as no step; with the seed books live at once
+    // (no crossed seed to trade away first) it can come after the start.
+    let n = SYMS.len() as u64;
+    assert!(r.run_until(30, move |x| x.books > books + 3000 + n));
     let s = r.session.market.seq_steps_total();
     eprintln!("seqnum steps on the simulator (depth channel, 7 symbols): {s:?}");
     assert!(s.one > 3000, "{s:?}");
@@ -668,46 +677,34 @@ fn seqnums_step_by_one_on_the_simulator() {
 }
 
 #[test]
-fn a_crossed_snapshot_is_refused_and_retried() {
-    // Without flow the simulator's seed book stays as built; for symbols whose level step is one tick (LTC, TRX)
-    // its first bid and ask sit at the same price.
+fn seed_books_are_uncrossed_and_go_live_without_flow() {
+    // The simulator used to seed a locked book (first bid = first ask) for symbols whose level step is one tick
+    // (LTC, TRX, ASD); the client refused those snapshots as `Crossed` and, without flow, never went live.
     let mut r = rig(sim_cfg(0), market());
-    let crossed: Vec<usize> = SYMS
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| {
-            let v = r.sim.book(s).expect("known symbol");
-            let px = |l: &[(String, String)]| l.first().map(|(p, _)| p.clone()).unwrap_or_default();
-            norm(&px(&v.bids)) == norm(&px(&v.asks))
-        })
-        .map(|(i, _)| i)
-        .collect();
+    for s in SYMS {
+        let v = r.sim.book(s).expect("known symbol");
+        let px = |l: &[(String, String)]| -> i128 {
+            l.first()
+                .and_then(|(p, _)| ascendex_sim::dec::parse(p, 9))
+                .expect("a priced level")
+        };
+        assert!(
+            px(&v.bids) < px(&v.asks),
+            "{s}: seed book crossed or locked: {:?} / {:?}",
+            v.bids.first(),
+            v.asks.first()
+        );
+    }
+    r.start();
     assert!(
-        !crossed.is_empty(),
-        "the simulator's seed books are no longer crossed"
-    );
-    let c2 = crossed.clone();
-    let ok = r.run_until(20, move |x| {
-        (0..SYMS.len()).all(|i| {
-            if c2.contains(&i) {
-                x.stale
-                    .iter()
-                    .filter(|&&(s, r)| s == i && r == ResyncReason::Crossed)
-                    .count()
-                    >= 2
-                    && !x.live[i]
-            } else {
-                x.live[i]
-            }
-        })
-    });
-    assert!(
-        ok,
-        "crossed {crossed:?}: {:?} {:?}",
-        r.rec().live,
+        !r.rec()
+            .stale
+            .iter()
+            .any(|&(_, x)| x == ResyncReason::Crossed),
+        "{:?}",
         r.rec().stale
     );
-    assert!(!r.session.market.is_ready());
+    r.settle_and_compare();
 }
 
 #[test]
@@ -751,4 +748,36 @@ fn realtime_channel_syncs_and_resyncs() {
         "{:?}",
         r.sim.doc_variants()
     );
+}
+
+#[test]
+fn many_symbols_share_one_connection() {
+    // Every symbol the simulator lists: more than one subscription message of at most 10 symbols.
+    let all = SimConfig::default().symbols;
+    assert!(all.len() >= 12, "the simulator lists only {all:?}");
+    let syms: Vec<&str> = all.iter().map(String::as_str).collect();
+    let mut r = rig_for(
+        SimConfig {
+            rate: 3000,
+            symbols: all.clone(),
+            ..SimConfig::default()
+        },
+        MarketConfig::default(),
+        &syms,
+    );
+    r.start();
+    // Diffs flow on every book after it went live, not just the snapshot.
+    let at_live = r.rec().seq.clone();
+    assert!(
+        r.run_until(20, move |x| x.seq.iter().zip(&at_live).all(|(a, b)| a > b)),
+        "some books saw no diff: {:?}",
+        r.rec().seq
+    );
+    let c = *r.session.market.counters();
+    // The depth channel only: one message per 10 symbols, all acknowledged, on the one connection.
+    assert_eq!(c.sub_acks, syms.len().div_ceil(10) as u64, "{c:?}");
+    assert!(c.sub_acks >= 2, "{c:?}");
+    assert_eq!(c.sub_errors, 0, "{c:?}");
+    assert_eq!(c.md_opens, 1, "{c:?}");
+    r.settle_and_compare();
 }

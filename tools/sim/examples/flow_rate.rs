@@ -46,7 +46,12 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let syms = SimConfig::default().symbols.join(",");
+    // At most 10 symbols per subscription message.
+    let batches: Vec<String> = SimConfig::default()
+        .symbols
+        .chunks(10)
+        .map(|c| c.join(","))
+        .collect();
     let result = rt.block_on(async {
         let mut roots = rustls::RootCertStore::empty();
         for c in rustls_pemfile_free(&sim.ca_pem()) {
@@ -65,7 +70,9 @@ fn main() {
             .await
             .map_err(|e| e.to_string())?;
         for ch in ["depth", "trades", "bbo"] {
-            s.write_all(&masked(&format!("{{\"op\":\"sub\",\"ch\":\"{ch}:{syms}\"}}"))).await.map_err(|e| e.to_string())?;
+            for syms in &batches {
+                s.write_all(&masked(&format!("{{\"op\":\"sub\",\"ch\":\"{ch}:{syms}\"}}"))).await.map_err(|e| e.to_string())?;
+            }
         }
         let mut buf = vec![0u8; 1 << 16];
         let mut pending: Vec<u8> = Vec::new();

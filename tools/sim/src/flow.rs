@@ -185,14 +185,26 @@ impl Engine {
         };
         let tick = self.products[sym].tick;
         let mut ch = Changes::default();
+        // The first level sits at least one tick from the fair price on each side (a one-tick step would put both
+        // at the fair price: a locked book clients refuse), bids rounded down and asks up to the tick.
+        let first = (step / 2).max(tick);
         for k in 0..(self.max_levels as i64 / 2) {
             for side in [Side::Buy, Side::Sell] {
-                let d = step / 2 + k * step;
+                let d = first + k * step;
                 let px = match side {
-                    Side::Buy => fair - d,
-                    Side::Sell => fair + d,
+                    Side::Buy => {
+                        let px = fair - d;
+                        px - px.rem_euclid(tick)
+                    }
+                    Side::Sell => {
+                        let px = fair + d;
+                        px + (tick - px.rem_euclid(tick)) % tick
+                    }
                 };
-                let px = (px - px % tick).max(tick);
+                // Near zero the bid side stops rather than stacking at one tick under the asks.
+                if px < tick {
+                    continue;
+                }
                 self.add_resting(sym, side, px, unit * rng.range(1, 8), None, &mut ch);
             }
         }
@@ -314,6 +326,59 @@ mod tests {
             }
         }
         assert!(e.syms[0].bids.len() <= e.max_levels && e.syms[0].asks.len() <= e.max_levels);
+    }
+
+    /// Best bid < best ask by at least one tick, both on the tick grid, and both sides deep.
+    fn assert_uncrossed(e: &Engine, sym: usize, when: &str) {
+        let p = &e.products[sym];
+        let (b, a) = e.best(sym);
+        let (Some((b, _)), Some((a, _))) = (b, a) else {
+            panic!("{} one-sided book {when}", p.symbol);
+        };
+        assert!(
+            a - b >= p.tick,
+            "{} crossed or locked {when}: bid {} ask {}",
+            p.symbol,
+            p.fmt_px(b),
+            p.fmt_px(a)
+        );
+        assert_eq!(
+            (b % p.tick, a % p.tick),
+            (0, 0),
+            "{} off the tick grid",
+            p.symbol
+        );
+    }
+
+    #[test]
+    fn every_book_starts_and_stays_uncrossed() {
+        let syms = market::all_symbols();
+        assert!(syms.len() >= 14, "{syms:?}");
+        for seed in [1u64, 2, 3, 7, 42] {
+            let ps = market::products(&syms).unwrap();
+            let mut e = Engine::new(ps, (1, 3), (2, 3), seed, 1_700_000_000_000);
+            let mut rng = Rng::new(seed);
+            for i in 0..syms.len() {
+                e.seed_book(i, &mut rng);
+                assert_uncrossed(&e, i, &format!("after seeding (seed {seed})"));
+                assert!(e.syms[i].bids.len() >= 8 && e.syms[i].asks.len() >= 8);
+            }
+            // Spread over the symbols as the simulator's flow does.
+            let mut per_sym = vec![0u32; syms.len()];
+            for k in 0..20_000u64 {
+                let sym = rng.below(syms.len() as u64) as usize;
+                per_sym[sym] += 1;
+                e.flow_event(sym, &mut rng, 1_700_000_000_000 + k);
+                assert_uncrossed(&e, sym, &format!("at event {k} (seed {seed})"));
+            }
+            for i in 0..syms.len() {
+                assert_uncrossed(&e, i, &format!("at the end (seed {seed})"));
+            }
+            assert!(
+                per_sym.iter().all(|&n| n > 20_000 / syms.len() as u32 / 2),
+                "{per_sym:?}"
+            );
+        }
     }
 
     #[test]

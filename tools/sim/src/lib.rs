@@ -37,7 +37,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// How to run a simulator. `Default` gives an ephemeral loopback port, seed 1, 1000 msgs/s, seven symbols.
+/// How to run a simulator. `Default` gives an ephemeral loopback port, seed 1, 1000 msgs/s, all fifteen symbols
+/// (the seven the tests started with first, then the synthetic ones; see `market::SYNTHETIC`).
 #[derive(Clone, Debug)]
 pub struct SimConfig {
     pub listen: SocketAddr,
@@ -76,6 +77,12 @@ impl Default for SimConfig {
             ]
             .iter()
             .map(|s| s.to_string())
+            .chain(
+                market::SYNTHETIC
+                    .iter()
+                    .skip(2)
+                    .map(|(sym, _, _)| sym.to_string()),
+            )
             .collect(),
             faults: String::new(),
             state_dir: None,
@@ -92,6 +99,14 @@ impl Default for SimConfig {
                 ("XRP", "10000"),
                 ("ADA", "10000"),
                 ("TRX", "100000"),
+                ("SOL", "100"),
+                ("DOGE", "100000"),
+                ("DOT", "1000"),
+                ("LINK", "1000"),
+                ("AVAX", "500"),
+                ("BCH", "50"),
+                ("ATOM", "1000"),
+                ("UNI", "1000"),
             ]
             .iter()
             .map(|(a, b)| (a.to_string(), b.to_string()))

@@ -96,26 +96,63 @@ fn start_price(symbol: &str) -> &'static str {
         "XRP/USDT" => "0.5",
         "ADA/USDT" => "0.4",
         "TRX/USDT" => "0.1",
+        "SOL/USDT" => "150",
+        "DOGE/USDT" => "0.15",
+        "DOT/USDT" => "7",
+        "LINK/USDT" => "15",
+        "AVAX/USDT" => "30",
+        "BCH/USDT" => "400",
+        "ATOM/USDT" => "8",
+        "UNI/USDT" => "8",
         _ => "1",
     }
 }
 
-/// Product rows not in the fixtures (ETH/USDT, ASD/USDT), built like the BTC/USDT row with the
-/// tick/lot seen in the docs' examples.
+/// Product rows not in the fixtures, built like the real rows (same fields, status Normal) with tick and lot sizes
+/// as AscendEX lists them for those pairs: ETH/USDT and ASD/USDT from the docs' examples, the rest so that one
+/// connection can carry more than one subscription message of symbols (at most 10 per message).
+pub const SYNTHETIC: [(&str, &str, &str); 10] = [
+    // (symbol, tickSize, lotSize)
+    ("ETH/USDT", "0.01", "0.0001"),
+    ("ASD/USDT", "0.00001", "0.1"),
+    ("SOL/USDT", "0.001", "0.01"),
+    ("DOGE/USDT", "0.000001", "1"),
+    ("DOT/USDT", "0.001", "0.01"),
+    ("LINK/USDT", "0.001", "0.01"),
+    ("AVAX/USDT", "0.001", "0.01"),
+    ("BCH/USDT", "0.01", "0.001"),
+    ("ATOM/USDT", "0.001", "0.01"),
+    ("UNI/USDT", "0.001", "0.01"),
+];
+
 fn synthetic_rows() -> Vec<Value> {
-    let mk = |sym: &str, tick: &str, lot: &str, ps: u32, qs: u32| {
-        json!({
-            "symbol": sym, "displayName": sym, "domain": "USDS", "tradingStartTime": 1546329600000u64,
-            "collapseDecimals": "1,0.1,0.01", "minQty": "0.000000001", "maxQty": "1000000000",
-            "minNotional": "5", "maxNotional": "400000", "statusCode": "Normal", "statusMessage": "",
-            "tickSize": tick, "useTick": false, "lotSize": lot, "useLot": false, "commissionType": "Quote",
-            "commissionReserveRate": "0.001", "qtyScale": qs, "priceScale": ps, "notionalScale": 4
+    SYNTHETIC
+        .iter()
+        .map(|&(sym, tick, lot)| {
+            let (ps, qs) = (dec::scale_of(tick), dec::scale_of(lot));
+            // The real rows collapse to the tick and two coarser steps (hundredfold, tenfold).
+            let collapse = [ps.saturating_sub(2), ps.saturating_sub(1), ps]
+                .iter()
+                .map(|&s| dec::fmt(1, s))
+                .collect::<Vec<_>>()
+                .join(",");
+            json!({
+                "symbol": sym, "displayName": sym, "domain": "USDS", "tradingStartTime": 1546329600000u64,
+                "collapseDecimals": collapse, "minQty": "0.000000001", "maxQty": "1000000000",
+                "minNotional": "5", "maxNotional": "400000", "statusCode": "Normal", "statusMessage": "",
+                "tickSize": tick, "useTick": false, "lotSize": lot, "useLot": false, "commissionType": "Quote",
+                "commissionReserveRate": "0.001", "qtyScale": qs, "priceScale": ps, "notionalScale": 4
+            })
         })
-    };
-    vec![
-        mk("ETH/USDT", "0.01", "0.0001", 2, 4),
-        mk("ASD/USDT", "0.00001", "0.1", 5, 1),
-    ]
+        .collect()
+}
+
+/// Every symbol we can serve, fixture rows first.
+pub fn all_symbols() -> Vec<String> {
+    all_rows()
+        .iter()
+        .filter_map(|r| r.get("symbol").and_then(Value::as_str).map(str::to_string))
+        .collect()
 }
 
 /// All spot product rows we can serve: the fixtures' spot rows plus the synthetic ones.
@@ -253,6 +290,14 @@ pub fn assets(products: &[Product]) -> Vec<Asset> {
                 let name = match code.as_str() {
                     "ASD" => "AscendEX Token",
                     "TRX" => "TRON",
+                    "SOL" => "Solana",
+                    "DOGE" => "Dogecoin",
+                    "DOT" => "Polkadot",
+                    "LINK" => "Chainlink",
+                    "AVAX" => "Avalanche",
+                    "BCH" => "Bitcoin Cash",
+                    "ATOM" => "Cosmos",
+                    "UNI" => "Uniswap",
                     other => other,
                 };
                 out.push(Asset {
