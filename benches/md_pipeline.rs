@@ -457,6 +457,7 @@ fn live_section() {
     let mut engine =
         Engine::new(client_config(Some(&sim.ca_file())).unwrap(), SESSION_TIMERS).unwrap();
     let symbols = SimConfig::default().symbols;
+    let n_symbols = symbols.len();
     let cfg = SessionConfig {
         rest_url: sim.rest_url(),
         ws_url: sim.ws_url(),
@@ -485,7 +486,8 @@ fn live_section() {
     };
     let lat = session.market.latency();
     println!(
-        "\n== live simulator over loopback TLS, {secs} s at {rate} msg/s (7 symbols, depth channel), engine {} on core {}, simulator on core {}",
+        "\n== live simulator over loopback TLS, {secs} s at {rate} msg/s ({} symbols, depth channel), engine {} on core {}, simulator on core {}",
+        n_symbols,
         if spun {
             "spinning"
         } else {
