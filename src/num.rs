@@ -804,7 +804,7 @@ mod tests {
             let len = (x % 19) as usize;
             let sc = ((x >> 8) % 19) as u8;
             let mut body: Vec<u8> = (0..len)
-                .map(|i| alphabet[((x >> (16 + 2 * i)) as usize ^ i * 7) % alphabet.len()])
+                .map(|i| alphabet[((x >> (16 + 2 * i)) as usize ^ (i * 7)) % alphabet.len()])
                 .collect();
             if (x >> 60) & 1 == 0 {
                 // Mostly plain decimals so that acceptance is exercised.
