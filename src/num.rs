@@ -197,10 +197,113 @@ pub fn parse_scaled(s: &[u8], scale: Scale) -> Result<i64, NumError> {
 /// returns `None`, and the caller falls back to the general path, which produces the error.
 #[inline(always)]
 pub fn parse_scaled_quoted(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usize)> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse4.1"))]
+    if let Some(r) = simd::quoted16(b, start, scale) {
+        return Some(r);
+    }
     if let Some(r) = quoted_swar(b, start, scale) {
         return Some(r);
     }
     quoted_scalar(b, start, scale)
+}
+
+/// Sixteen bytes at a time with SSE: the digits are shuffled (dropping the '.') so that the last byte of the vector
+/// holds the last decimal at `scale`, then combined in three multiply-add steps. No multiplication by a power of ten
+/// and no overflow check is needed: at most 15 digits land in the vector. Callgrind showed the eight-byte SWAR path
+/// costing ~100 instructions per decimal; this one is about a third of that.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse4.1"))]
+mod simd {
+    use super::Scale;
+    use core::arch::x86_64::*;
+
+    /// Per scale `s` (0..=15): byte `o` of the output takes source byte `o + s - 16 + (o >= 16 - s)` plus the
+    /// position of the '.' (the `+1` steps over the '.'). Negative indices make `pshufb` write zero.
+    const fn base(s: usize) -> [i8; 16] {
+        let mut r = [0i8; 16];
+        let mut o = 0;
+        while o < 16 {
+            r[o] = (o as i32 + s as i32 - 16 + (o + s >= 16) as i32) as i8;
+            o += 1;
+        }
+        r
+    }
+
+    const fn bases() -> [[i8; 16]; 16] {
+        let mut t = [[0i8; 16]; 16];
+        let mut s = 0;
+        while s < 16 {
+            t[s] = base(s);
+            s += 1;
+        }
+        t
+    }
+
+    static BASE: [[i8; 16]; 16] = bases();
+
+    /// `WIN[16 - n..][..16]` keeps the first `n` bytes.
+    static WIN: [u8; 32] = {
+        let mut w = [0u8; 32];
+        let mut i = 0;
+        while i < 16 {
+            w[i] = 0xFF;
+            i += 1;
+        }
+        w
+    };
+
+    /// Digits, at most one '.' with a digit on each side, at most `scale` decimals and `digits before the '.' +
+    /// scale <= 15`, closed by '"' within the sixteen bytes at `b[start..]`. `None` otherwise (including fewer than
+    /// sixteen bytes left); the other paths then decide.
+    #[inline(always)]
+    pub(super) fn quoted16(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usize)> {
+        let chunk: &[u8; 16] = b.get(start..start + 16)?.try_into().ok()?;
+        let sc = scale.0 as u32;
+        let base = BASE.get(sc as usize)?;
+        // SAFETY: the module is compiled only when SSE4.1 (and so SSE2/SSSE3) is enabled for the whole build;
+        // `chunk` is sixteen readable bytes and `loadu` has no alignment requirement.
+        let (x, nd) = unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast());
+            let x = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+            let is_digit = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x);
+            (x, !(_mm_movemask_epi8(is_digit) as u32))
+        };
+        let k0 = nd.trailing_zeros();
+        let (p, end) = match chunk.get(k0 as usize)? {
+            b'"' => (k0, k0),
+            b'.' => {
+                let end = (nd & (nd - 1)).trailing_zeros();
+                if end == k0 + 1 || chunk.get(end as usize)? != &b'"' {
+                    return None;
+                }
+                (k0, end)
+            }
+            _ => return None,
+        };
+        let frac = end - p - (p != end) as u32;
+        if p == 0 || frac > sc || p + sc > 15 {
+            return None;
+        }
+        let win = WIN.get(16 - end as usize..32 - end as usize)?;
+        // Source indices stay within 0..=15 (p + scale <= 15); the ones at or after the closing quote read bytes
+        // zeroed by `keep`, which become the padding zeros of a value with fewer than `scale` decimals.
+        // SAFETY: SSE4.1 is enabled for the whole build (module cfg); `base` and `win` are sixteen readable bytes and
+        // `loadu` has no alignment requirement.
+        let a = unsafe {
+            let idx = _mm_add_epi8(
+                _mm_loadu_si128(base.as_ptr().cast()),
+                _mm_set1_epi8(p as i8),
+            );
+            let keep = _mm_loadu_si128(win.as_ptr().cast());
+            let y = _mm_shuffle_epi8(_mm_and_si128(x, keep), idx);
+            let t = _mm_maddubs_epi16(y, _mm_set1_epi16(0x010A));
+            let t = _mm_madd_epi16(t, _mm_set1_epi32(0x0001_0064));
+            let t = _mm_packus_epi32(t, t);
+            let t = _mm_madd_epi16(t, _mm_set1_epi32(0x0001_2710));
+            _mm_cvtsi128_si64(t) as u64
+        };
+        let v = (a & 0xFFFF_FFFF) * 100_000_000 + (a >> 32);
+        Some((v as i64, start + end as usize + 1))
+    }
 }
 
 const ZEROS: u64 = 0x3030_3030_3030_3030;
@@ -684,6 +787,71 @@ mod tests {
             Some((6_000_010, 9))
         );
         assert_eq!(parse_scaled_quoted(b"60000.10", 0, s(2)), None);
+    }
+
+    /// The sixteen-byte path against `parse_scaled` on random spellings: whenever it accepts, the value and the end
+    /// agree; and it accepts the exchange's plain shapes.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse4.1"))]
+    #[test]
+    fn simd_path_matches_parse_scaled() {
+        let alphabet = b"0123456789012345678901234567890123456789..\"x-e";
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut accepted = 0;
+        for _ in 0..400_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 19) as usize;
+            let sc = ((x >> 8) % 19) as u8;
+            let mut body: Vec<u8> = (0..len)
+                .map(|i| alphabet[((x >> (16 + 2 * i)) as usize ^ (i * 7)) % alphabet.len()])
+                .collect();
+            if (x >> 60) & 1 == 0 {
+                // Mostly plain decimals so that acceptance is exercised.
+                body.retain(|c| c.is_ascii_digit());
+                if body.len() > 2 && (x >> 61) & 1 == 0 {
+                    let at = 1 + (x >> 40) as usize % (body.len() - 1);
+                    body.insert(at, b'.');
+                }
+            }
+            let mut quoted = body.clone();
+            quoted.push(b'"');
+            quoted.extend_from_slice(b",\"12.5\"]],[\"1\",\"2\"]]}}");
+            // A '"' inside the generated body closes the string there.
+            let inner = &body[..body.iter().position(|&c| c == b'"').unwrap_or(body.len())];
+            let slow = parse_scaled(inner, s(sc));
+            if let Some((v, end)) = simd::quoted16(&quoted, 0, s(sc)) {
+                accepted += 1;
+                assert_eq!(Ok(v), slow, "{:?} at {sc}", String::from_utf8_lossy(&body));
+                assert_eq!(end, inner.len() + 1);
+            }
+            if let Some((v, end)) = parse_scaled_quoted(&quoted, 0, s(sc)) {
+                assert_eq!(Ok(v), slow, "{:?} at {sc}", String::from_utf8_lossy(&body));
+                assert_eq!(end, inner.len() + 1);
+            }
+        }
+        assert!(accepted > 50_000, "{accepted}");
+        for (txt, sc, want) in [
+            ("60000.01", 2, 6_000_001),
+            ("3.12345", 5, 312_345),
+            ("12", 3, 12_000),
+            ("0.5", 3, 500),
+            ("007.5", 1, 75),
+            ("123456789012345", 0, 123_456_789_012_345),
+            ("1234567.1234567", 8, 123_456_712_345_670),
+        ] {
+            let q = format!("{txt}\"]]}}}}................");
+            assert_eq!(
+                simd::quoted16(q.as_bytes(), 0, s(sc)),
+                Some((want, txt.len() + 1)),
+                "{txt}"
+            );
+        }
+        // Declined: too precise for the scale (trailing zeros go to the scalar path), too long, a lone '.'.
+        for (txt, sc) in [("0.50", 1), ("1234567890123456", 0), ("5.", 2), (".5", 2)] {
+            let q = format!("{txt}\"]]}}}}........");
+            assert_eq!(simd::quoted16(q.as_bytes(), 0, s(sc)), None, "{txt}");
+        }
     }
 
     #[test]

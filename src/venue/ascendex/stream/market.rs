@@ -1502,32 +1502,35 @@ mod hand {
             *i += 1;
             return Some(0);
         }
+        if b.get(*i..*i + 2)? != b"[\"" {
+            return None;
+        }
         let mut n = 0;
+        // Two-byte separators compared as one `u16` each: `,"` between price and size, then `],` (more) or `]]`.
+        let pair = |at: usize| -> Option<u16> {
+            Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
+        };
         loop {
-            if b.get(*i..*i + 2)? != b"[\"" {
-                return None;
-            }
             let (p, j) = parse_scaled_quoted(b, *i + 2, ps)?;
-            if b.get(j..j + 2)? != b",\"" {
+            if pair(j)? != u16::from_le_bytes(*b",\"") {
                 return None;
             }
             let (q, k) = parse_scaled_quoted(b, j + 2, qs)?;
-            if *b.get(k)? != b']' {
-                return None;
-            }
             *out.get_mut(n)? = Level {
                 price: Price(p),
                 qty: Qty(q),
             };
             n += 1;
-            *i = k + 1;
-            match b.get(*i)? {
-                b',' => *i += 1,
-                b']' => {
-                    *i += 1;
-                    return Some(n);
+            let sep = pair(k)?;
+            *i = k + 2;
+            if sep == u16::from_le_bytes(*b"],") {
+                if b.get(*i..*i + 2)? != b"[\"" {
+                    return None;
                 }
-                _ => return None,
+            } else if sep == u16::from_le_bytes(*b"]]") {
+                return Some(n);
+            } else {
+                return None;
             }
         }
     }
