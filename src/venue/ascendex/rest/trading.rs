@@ -197,6 +197,30 @@ pub fn cancel_all<'b>(
     Ok(req(b, Method::Delete, ApiPath::OrderAll, true))
 }
 
+/// The batch path and `{"orders":[..]}` body shared by batch place and batch cancel (1 to 10 items).
+fn batch_body<T>(
+    b: &mut RestBuffers,
+    group: u32,
+    account: Account,
+    items: &[T],
+    write: impl Fn(&mut Vec<u8>, &T) -> Result<(), EncodeError>,
+) -> Result<(), BuildError> {
+    if items.is_empty() || items.len() > MAX_BATCH {
+        return Err(BuildError::BatchSize(items.len()));
+    }
+    group_path(&mut b.path, group, account, b"/order/batch");
+    b.body.clear();
+    b.body.extend_from_slice(b"{\"orders\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            b.body.push(b',');
+        }
+        write(&mut b.body, item)?;
+    }
+    b.body.extend_from_slice(b"]}");
+    Ok(())
+}
+
 /// `POST /<g>/api/pro/v1/{cat}/order/batch` with `{"orders":[...]}` (1 to 10 orders).
 pub fn batch_place<'b>(
     b: &'b mut RestBuffers,
@@ -204,19 +228,7 @@ pub fn batch_place<'b>(
     account: Account,
     orders: &[PlaceOrder<'_>],
 ) -> Result<RestRequest<'b>, BuildError> {
-    if orders.is_empty() || orders.len() > MAX_BATCH {
-        return Err(BuildError::BatchSize(orders.len()));
-    }
-    group_path(&mut b.path, group, account, b"/order/batch");
-    b.body.clear();
-    b.body.extend_from_slice(b"{\"orders\":[");
-    for (i, o) in orders.iter().enumerate() {
-        if i > 0 {
-            b.body.push(b',');
-        }
-        write_order_object(&mut b.body, o)?;
-    }
-    b.body.extend_from_slice(b"]}");
+    batch_body(b, group, account, orders, write_order_object)?;
     Ok(req(b, Method::Post, ApiPath::OrderBatch, true))
 }
 
@@ -227,19 +239,7 @@ pub fn batch_cancel<'b>(
     account: Account,
     items: &[CancelItem<'_>],
 ) -> Result<RestRequest<'b>, BuildError> {
-    if items.is_empty() || items.len() > MAX_BATCH {
-        return Err(BuildError::BatchSize(items.len()));
-    }
-    group_path(&mut b.path, group, account, b"/order/batch");
-    b.body.clear();
-    b.body.extend_from_slice(b"{\"orders\":[");
-    for (i, c) in items.iter().enumerate() {
-        if i > 0 {
-            b.body.push(b',');
-        }
-        write_cancel_object(&mut b.body, c)?;
-    }
-    b.body.extend_from_slice(b"]}");
+    batch_body(b, group, account, items, write_cancel_object)?;
     Ok(req(b, Method::Delete, ApiPath::OrderBatch, true))
 }
 

@@ -552,18 +552,19 @@ pub mod json {
         }
     }
 
-    /// Iterates the fields of an object text (as returned in [`Value::Obj`], or a whole frame). The object's own
-    /// grammar is validated as it goes; nested objects and arrays are only checked for balanced brackets and
-    /// well-formed strings until they are iterated themselves.
+    /// Iterates the fields of an object text (as returned in [`Value::Obj`], or a whole frame): an
+    /// [`ObjectReader`] read one key and value at a time. The object's own grammar is validated as it goes;
+    /// nested objects and arrays are only checked for balanced brackets and well-formed strings until they are
+    /// iterated themselves.
     pub struct Fields<'a> {
-        c: Cursor<'a>,
-        state: u8, // 0 = before '{', 1 = in object, 2 = done
+        r: ObjectReader<'a>,
+        done: bool,
     }
 
     pub fn fields(obj: &[u8]) -> Fields<'_> {
         Fields {
-            c: Cursor { b: obj, i: 0 },
-            state: 0,
+            r: ObjectReader::new(obj),
+            done: false,
         }
     }
 
@@ -571,52 +572,25 @@ pub mod json {
         type Item = Result<(&'a [u8], Value<'a>), JsonError>;
 
         fn next(&mut self) -> Option<Self::Item> {
-            let r = self.step();
+            if self.done {
+                return None;
+            }
+            let r = match self.r.next_key() {
+                Ok(Some(k)) => self.r.value().map(|v| Some((k, v))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
             match r {
                 Ok(Some(kv)) => Some(Ok(kv)),
-                Ok(None) => None,
+                Ok(None) => {
+                    self.done = true;
+                    None
+                }
                 Err(e) => {
-                    self.state = 2;
+                    self.done = true;
                     Some(Err(e))
                 }
             }
-        }
-    }
-
-    impl<'a> Fields<'a> {
-        fn step(&mut self) -> Result<Option<(&'a [u8], Value<'a>)>, JsonError> {
-            let c = &mut self.c;
-            match self.state {
-                2 => return Ok(None),
-                0 => {
-                    c.ws();
-                    c.expect(b'{')?;
-                    c.ws();
-                    self.state = 1;
-                    if c.peek()? == b'}' {
-                        c.i += 1;
-                        self.state = 2;
-                        return finish(c).map(|_| None);
-                    }
-                }
-                _ => {}
-            }
-            c.ws();
-            let k = c.string()?;
-            c.ws();
-            c.expect(b':')?;
-            let v = c.value_shallow()?;
-            c.ws();
-            match c.peek()? {
-                b',' => c.i += 1,
-                b'}' => {
-                    c.i += 1;
-                    self.state = 2;
-                    finish(c)?;
-                }
-                _ => return Err(JsonError::Unexpected { at: c.i }),
-            }
-            Ok(Some((k, v)))
         }
     }
 
