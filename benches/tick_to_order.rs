@@ -13,11 +13,10 @@
 
 #[path = "baselines/mod.rs"]
 mod baselines;
+#[path = "memtls/mod.rs"]
+mod memtls;
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
-use std::io::{self, Read, Write};
-use std::rc::Rc;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use ascendex_hft::book::BookConfig;
@@ -25,8 +24,8 @@ use ascendex_hft::book::sync::{BookSync, SeqRule, SyncConfig};
 use ascendex_hft::engine::{ConnId, ConnState, Cx, DisconnectReason, Engine, Handler, RunMode};
 use ascendex_hft::metrics::Probe;
 use ascendex_hft::net::http::{HttpError, Response};
-use ascendex_hft::net::tls::{TlsBuffers, TlsStream, client_config};
-use ascendex_hft::net::ws::{WsEvent, WsOptions, WsState, WsStream};
+use ascendex_hft::net::tls::client_config;
+use ascendex_hft::net::ws::{WsEvent, WsStream};
 use ascendex_hft::num::Scale;
 use ascendex_hft::orders::{OpLimits, Side, SymbolId};
 use ascendex_hft::strategy::{PlaceRequest, Strategy};
@@ -42,128 +41,6 @@ use rustls_pki_types::ServerName;
 
 fn quick() -> bool {
     std::env::args().any(|a| a == "--quick")
-}
-
-// ---- in-memory TLS (the pattern of benches/transport.rs) -----------------------------------------------------
-
-#[derive(Clone, Default)]
-struct Pipe(Rc<RefCell<VecDeque<u8>>>);
-
-struct MemIo {
-    rx: Pipe,
-    tx: Pipe,
-}
-
-impl Read for MemIo {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut q = self.rx.0.borrow_mut();
-        if q.is_empty() {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        let (a, b) = q.as_slices();
-        let src = if a.is_empty() { b } else { a };
-        let n = buf.len().min(src.len());
-        buf[..n].copy_from_slice(&src[..n]);
-        q.drain(..n);
-        Ok(n)
-    }
-}
-
-impl Write for MemIo {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.tx.0.borrow_mut().extend(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// A rustls server on the other end of the pipes: TLS, the WebSocket upgrade, then one record per frame.
-struct MemServer {
-    conn: rustls::ServerConnection,
-    to_client: Pipe,
-    from_client: Pipe,
-    scratch: Vec<u8>,
-}
-
-impl MemServer {
-    fn new() -> (MemServer, MemIo) {
-        let to_client = Pipe::default();
-        let from_client = Pipe::default();
-        let io = MemIo {
-            rx: to_client.clone(),
-            tx: from_client.clone(),
-        };
-        let mut conn =
-            rustls::ServerConnection::new(baselines::pki().server_config(false, None)).unwrap();
-        conn.set_buffer_limit(None);
-        (
-            MemServer {
-                conn,
-                to_client,
-                from_client,
-                scratch: Vec::with_capacity(1 << 16),
-            },
-            io,
-        )
-    }
-
-    /// Moves bytes through the server; returns how many plaintext bytes it received (into `scratch`).
-    fn pump(&mut self) -> usize {
-        let incoming: Vec<u8> = self.from_client.0.borrow_mut().drain(..).collect();
-        let mut rd = &incoming[..];
-        self.scratch.clear();
-        while !rd.is_empty() {
-            self.conn.read_tls(&mut rd).unwrap();
-            self.conn.process_new_packets().unwrap();
-            let _ = self.conn.reader().read_to_end(&mut self.scratch);
-        }
-        let mut out = Vec::new();
-        while self.conn.wants_write() {
-            self.conn.write_tls(&mut out).unwrap();
-        }
-        self.to_client.0.borrow_mut().extend(out);
-        self.scratch.len()
-    }
-
-    fn accept_upgrade(&mut self) {
-        let text = String::from_utf8_lossy(&self.scratch).into_owned();
-        let key = text
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("Sec-WebSocket-Key: ")
-                    .or_else(|| l.strip_prefix("sec-websocket-key: "))
-            })
-            .expect("upgrade request has a key")
-            .trim()
-            .to_string();
-        let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-        let resp = format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-        );
-        self.conn.writer().write_all(resp.as_bytes()).unwrap();
-        self.pump();
-    }
-
-    /// One unmasked text frame, encrypted as one record, queued for the client.
-    fn send_frame(&mut self, payload: &[u8]) {
-        let mut frame = Vec::with_capacity(payload.len() + 4);
-        frame.push(0x81);
-        if payload.len() < 126 {
-            frame.push(payload.len() as u8);
-        } else {
-            frame.push(126);
-            frame.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-        }
-        frame.extend_from_slice(payload);
-        self.conn.writer().write_all(&frame).unwrap();
-        let mut out = Vec::with_capacity(frame.len() + 64);
-        while self.conn.wants_write() {
-            self.conn.write_tls(&mut out).unwrap();
-        }
-        self.to_client.0.borrow_mut().extend(out);
-    }
 }
 
 // ---- the market data -------------------------------------------------------------------------------------------
@@ -256,8 +133,8 @@ fn trading_state(max_orders: usize) -> TradingState {
 // ---- ours ------------------------------------------------------------------------------------------------------
 
 struct Ours {
-    srv: MemServer,
-    ws: WsStream<MemIo>,
+    srv: memtls::MemServer,
+    ws: WsStream<memtls::MemIo>,
     md: MdDecoder,
     sync: BookSync,
     trading: TradingState,
@@ -267,37 +144,8 @@ struct Ours {
 
 impl Ours {
     fn new(max_orders: usize) -> Ours {
-        let (mut srv, io) = MemServer::new();
-        let cfg = client_config(Some(&baselines::pki().ca_file)).unwrap();
-        let tls = TlsStream::new(
-            io,
-            cfg,
-            ServerName::try_from("127.0.0.1").unwrap(),
-            TlsBuffers::default(),
-        )
-        .unwrap();
-        let mut ws = WsStream::new(
-            tls,
-            WsOptions {
-                host: "127.0.0.1".into(),
-                path: "/".into(),
-                headers: vec![],
-                max_message: 1 << 20,
-            },
-        );
-        let mut upgraded = false;
-        for _ in 0..100 {
-            ws.flush().unwrap();
-            if srv.pump() > 0 && !upgraded {
-                srv.accept_upgrade();
-                upgraded = true;
-            }
-            let _ = ws.read();
-            if ws.state() == WsState::Open {
-                break;
-            }
-        }
-        assert_eq!(ws.state(), WsState::Open);
+        let pki = baselines::pki();
+        let (srv, ws) = memtls::our_client(pki.server_config(false, None), &pki.ca_file);
         let mut syms = SymbolTable::new();
         syms.add(b"BTC/USDT", Scale::new(2).unwrap(), Scale::new(5).unwrap());
         let md = MdDecoder::new(syms, DecoderConfig::default());

@@ -213,7 +213,6 @@ fn order_entry_path_allocates_nothing_after_warm_up() {
     scales.add_symbol("BTC/USDT", sc);
     let mut entry = OrderEntry::new(
         ClientIdGen::new("hft", b'H', 1_763_700_000_000).unwrap(),
-        b'H',
         UID,
         Account::Cash,
     )
@@ -226,11 +225,13 @@ fn order_entry_path_allocates_nothing_after_warm_up() {
     let sn_at = push.windows(10).position(|w| w == b"1000000000").unwrap();
     let spec = OrderSpec {
         symbol: "BTC/USDT",
-        scales: sc,
+        symbol_id: sc.id,
         side: Side::Buy,
         kind: OrderKind::Limit,
         price: 6_000_025,
+        price_scale: sc.price,
         qty: 100,
+        qty_scale: sc.qty,
         stop_price: None,
         post_only: true,
         tif: TimeInForce::Gtc,

@@ -23,18 +23,21 @@ fn setup() -> (OrderEntry, OrderTracker, Balances, ScaleTable) {
         },
     );
     let ids = ClientIdGen::new("mm", b'H', 1_763_700_000_000).unwrap();
-    let e = OrderEntry::new(ids, b'H', UID, Account::Cash).unwrap();
+    let e = OrderEntry::new(ids, UID, Account::Cash).unwrap();
     (e, OrderTracker::new(16), Balances::new(2), t)
 }
 
 fn spec(t: &ScaleTable) -> OrderSpec<'static> {
+    let sc = t.symbol(b"ASD/USDT").unwrap();
     OrderSpec {
         symbol: "ASD/USDT",
-        scales: t.symbol(b"ASD/USDT").unwrap(),
+        symbol_id: sc.id,
         side: Side::Sell,
         kind: OrderKind::Limit,
         price: 4054,
+        price_scale: sc.price,
         qty: 400,
+        qty_scale: sc.qty,
         stop_price: None,
         post_only: true,
         tif: TimeInForce::Gtc,
@@ -214,15 +217,7 @@ fn rejections_and_ready_mode_cancel_reject() {
             applied: Ok(BalanceApplied::Applied)
         }
     );
-    assert!(
-        OrderEntry::new(
-            ClientIdGen::new("", b'H', 0).unwrap(),
-            b'H',
-            "U-1",
-            Account::Cash
-        )
-        .is_err()
-    );
+    assert!(OrderEntry::new(ClientIdGen::new("", b'H', 0).unwrap(), "U-1", Account::Cash).is_err());
 }
 
 #[test]

@@ -4,23 +4,17 @@
 use ascendex_hft::orders::scaled::{Dec, MAX_FORMATTED, format_scaled, parse_scaled};
 use ascendex_hft::orders::{ClientId, Side};
 use ascendex_hft::venue::ascendex::ids::{ClientIdGen, Via, order_id_time_ms, predict_order_id};
-use ascendex_hft::venue::ascendex::rules::{PriceSpec, ProductRow, RuleError, SymbolRules};
+use ascendex_hft::venue::ascendex::rules::{PriceSpec, RuleError, SymbolRules};
 use proptest::prelude::*;
 
 fn rules(tick: &str, lot: &str) -> SymbolRules {
-    SymbolRules::from_row(&ProductRow {
-        symbol: "X/USDT".into(),
-        base_asset: None,
-        quote_asset: None,
-        status: None,
-        status_code: Some("Normal".into()),
-        tick_size: tick.into(),
-        lot_size: lot.into(),
-        min_qty: Some("0".into()),
-        max_qty: Some("1000000000".into()),
-        min_notional: Some("0".into()),
-        max_notional: Some("1000000000000".into()),
-    })
+    SymbolRules::from_product_json(
+        format!(
+            r#"{{"symbol":"X/USDT","statusCode":"Normal","tickSize":"{tick}","lotSize":"{lot}","minQty":"0",
+            "maxQty":"1000000000","minNotional":"0","maxNotional":"1000000000000"}}"#
+        )
+        .as_bytes(),
+    )
     .unwrap()
 }
 

@@ -1,4 +1,5 @@
-//! An in-memory TLS 1.3 server and pipe for from-memory benches (`benches/transport.rs`, `benches/md_pipeline.rs`):
+//! An in-memory TLS 1.3 server and pipe for from-memory benches (`benches/transport.rs`, `benches/md_pipeline.rs`,
+//! `benches/tick_to_order.rs`):
 //! a rustls server completes the handshake and the WebSocket upgrade with a client over a pair of byte queues, then
 //! encrypts frames (one record each, as an exchange sends them) into a flat buffer the client reads in `recv()`-sized
 //! pieces. No socket, no kernel: what is measured is the client's own work.
@@ -138,19 +139,7 @@ impl MemServer {
         let mut frame = Vec::new();
         for p in payloads {
             frame.clear();
-            frame.push(0x81);
-            match p.len() {
-                n if n < 126 => frame.push(n as u8),
-                n if n < 65536 => {
-                    frame.push(126);
-                    frame.extend_from_slice(&(n as u16).to_be_bytes());
-                }
-                n => {
-                    frame.push(127);
-                    frame.extend_from_slice(&(n as u64).to_be_bytes());
-                }
-            }
-            frame.extend_from_slice(p);
+            push_text_frame(&mut frame, p);
             self.conn.writer().write_all(&frame).unwrap();
             while self.conn.wants_write() {
                 self.conn.write_tls(&mut out).unwrap();
@@ -159,11 +148,41 @@ impl MemServer {
         *self.flat.borrow_mut() = (out, 0);
     }
 
+    /// One unmasked text frame, encrypted as one record, queued for the client's next reads (after whatever it has
+    /// not read yet): for benches that feed one message at a time.
+    pub fn send_frame(&mut self, payload: &[u8]) {
+        let mut frame = Vec::with_capacity(payload.len() + 10);
+        push_text_frame(&mut frame, payload);
+        self.conn.writer().write_all(&frame).unwrap();
+        let mut out = Vec::with_capacity(frame.len() + 64);
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut out).unwrap();
+        }
+        self.to_client.0.borrow_mut().extend(out);
+    }
+
     /// `count` text frames of `size` bytes of `{`.
     pub fn frames(&mut self, count: usize, size: usize) {
         let payload = vec![b'{'; size];
         self.text_frames(std::iter::repeat_n(&payload[..], count));
     }
+}
+
+/// An unmasked (server-to-client) text frame header and payload.
+fn push_text_frame(frame: &mut Vec<u8>, p: &[u8]) {
+    frame.push(0x81);
+    match p.len() {
+        n if n < 126 => frame.push(n as u8),
+        n if n < 65536 => {
+            frame.push(126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(p);
 }
 
 /// Our client (TLS record layer + WebSocket) connected to a fresh in-memory server and upgraded.

@@ -14,49 +14,17 @@
 //!   the notional checks, so a market order below `minNotional` is refused here rather than by the exchange.
 //!
 //! Then every limit is checked and a violation is a typed error: nothing is sent.
+//!
+//! The products response is read by `rest::market` (one parser for market data and trading); the rules are built
+//! from its [`Product`] rows.
 
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::Deserialize;
-
+use crate::num::NumError;
 use crate::orders::scaled::{Dec, Round, ScaledError, div_round, pow10};
 use crate::orders::{Side, SymbolId};
-
-/// A product row as the exchange sends it (only the fields we use; unknown fields are ignored).
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct ProductRow {
-    pub symbol: String,
-    #[serde(default)]
-    pub base_asset: Option<String>,
-    #[serde(default)]
-    pub quote_asset: Option<String>,
-    /// `status` in the products docs, `statusCode` in real rows.
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub status_code: Option<String>,
-    pub tick_size: String,
-    pub lot_size: String,
-    #[serde(default)]
-    pub min_qty: Option<String>,
-    #[serde(default)]
-    pub max_qty: Option<String>,
-    #[serde(default)]
-    pub min_notional: Option<String>,
-    #[serde(default)]
-    pub max_notional: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct ProductsResponse {
-    code: serde_json::Value,
-    #[serde(default)]
-    data: Vec<ProductRow>,
-    #[serde(default)]
-    message: Option<String>,
-}
+use crate::venue::ascendex::rest::market::{self as rest_market, Product, RestMarketError};
 
 /// The symbol's trading status.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,31 +194,56 @@ pub struct SymbolRules {
     pub status: MarketStatus,
 }
 
-fn decimals(s: &str) -> u8 {
-    match s.find('.') {
-        Some(dot) => s[dot + 1..].trim_end_matches('0').len() as u8,
-        None => 0,
+/// A products-response failure in the rules' terms, naming the symbol when a row is at fault.
+fn rules_error(symbol: Option<&str>, e: RestMarketError) -> RulesError {
+    let symbol = || symbol.unwrap_or("").to_string();
+    match e {
+        // A zero step is refused by the parser as a bad scale, a negative one by its sign.
+        RestMarketError::Number {
+            field: field @ ("tickSize" | "lotSize"),
+            err: NumError::BadScale | NumError::Sign,
+            ..
+        } => RulesError::NonPositiveStep {
+            symbol: symbol(),
+            field,
+        },
+        RestMarketError::Number { field, err, .. } => RulesError::BadField {
+            symbol: symbol(),
+            field,
+            error: match err {
+                NumError::Empty => ScaledError::Empty,
+                NumError::TooPrecise => ScaledError::TooPrecise,
+                NumError::Overflow => ScaledError::Overflow,
+                NumError::BadScale => ScaledError::BadScale,
+                NumError::Sign
+                | NumError::Exponent
+                | NumError::Invalid
+                | NumError::BufferTooSmall => ScaledError::Invalid,
+            },
+        },
+        RestMarketError::Exchange { code, message, .. } => RulesError::Exchange { code, message },
+        RestMarketError::Json(e) => RulesError::BadResponse(e),
+        other => RulesError::BadResponse(other.to_string()),
     }
 }
 
+fn dec_of(d: crate::num::Decimal) -> Dec {
+    Dec::new(d.mantissa, d.scale.decimals())
+}
+
 impl SymbolRules {
-    pub fn from_row(row: &ProductRow) -> Result<SymbolRules, RulesError> {
-        let sym = &row.symbol;
+    /// The rules of one product row as `rest::market` parsed it.
+    pub fn from_product(p: &Product) -> Result<SymbolRules, RulesError> {
+        let sym = &p.symbol;
         let bad = |field: &'static str, error: ScaledError| RulesError::BadField {
             symbol: sym.clone(),
             field,
             error,
         };
-        let price_scale = decimals(&row.tick_size);
-        let qty_scale = decimals(&row.lot_size);
-        let parse =
-            |field: &'static str, s: &str| Dec::parse(s.as_bytes()).map_err(|e| bad(field, e));
-        let tick = parse("tickSize", &row.tick_size)?
-            .at_scale(price_scale)
-            .map_err(|e| bad("tickSize", e))?;
-        let lot = parse("lotSize", &row.lot_size)?
-            .at_scale(qty_scale)
-            .map_err(|e| bad("lotSize", e))?;
+        // A step's scale is its own decimals (trailing zeros do not count), its mantissa the step at that scale.
+        let price_scale = p.tick.scale.decimals();
+        let qty_scale = p.lot.scale.decimals();
+        let (tick, lot) = (p.tick.mantissa, p.lot.mantissa);
         if tick <= 0 {
             return Err(RulesError::NonPositiveStep {
                 symbol: sym.clone(),
@@ -263,37 +256,30 @@ impl SymbolRules {
                 field: "lotSize",
             });
         }
-        let at =
-            |field: &'static str, v: Option<&String>, scale: u8, round: Round, default: i128| {
-                let Some(v) = v else { return Ok(default) };
-                let d = parse(field, v)?;
-                rescale_i128(d, scale, round).ok_or(bad(field, ScaledError::Overflow))
-            };
+        let at = |field: &'static str,
+                  v: Option<crate::num::Decimal>,
+                  scale: u8,
+                  round: Round,
+                  default: i128| {
+            let Some(v) = v else { return Ok(default) };
+            rescale_i128(dec_of(v), scale, round).ok_or(bad(field, ScaledError::Overflow))
+        };
         let ns = price_scale + qty_scale;
-        let min_qty = at("minQty", row.min_qty.as_ref(), qty_scale, Round::Ceil, 0)?;
+        let min_qty = at("minQty", p.min_qty, qty_scale, Round::Ceil, 0)?;
         let max_qty = at(
             "maxQty",
-            row.max_qty.as_ref(),
+            p.max_qty,
             qty_scale,
             Round::Floor,
             i64::MAX as i128,
         )?;
-        let min_notional = at("minNotional", row.min_notional.as_ref(), ns, Round::Ceil, 0)?;
-        let max_notional = at(
-            "maxNotional",
-            row.max_notional.as_ref(),
-            ns,
-            Round::Floor,
-            i128::MAX,
-        )?;
-        let (b, q) = row
-            .symbol
-            .split_once('/')
-            .unwrap_or((row.symbol.as_str(), ""));
+        let min_notional = at("minNotional", p.min_notional, ns, Round::Ceil, 0)?;
+        let max_notional = at("maxNotional", p.max_notional, ns, Round::Floor, i128::MAX)?;
+        let (b, q) = sym.split_once('/').unwrap_or((sym.as_str(), ""));
         Ok(SymbolRules {
-            symbol: row.symbol.clone(),
-            base: row.base_asset.clone().unwrap_or_else(|| b.to_string()),
-            quote: row.quote_asset.clone().unwrap_or_else(|| q.to_string()),
+            symbol: sym.clone(),
+            base: p.base.clone().unwrap_or_else(|| b.to_string()),
+            quote: p.quote.clone().unwrap_or_else(|| q.to_string()),
             price_scale,
             qty_scale,
             tick,
@@ -302,8 +288,17 @@ impl SymbolRules {
             max_qty: i64::try_from(max_qty.min(i64::MAX as i128)).unwrap_or(i64::MAX),
             min_notional,
             max_notional,
-            status: MarketStatus::parse(row.status_code.as_deref().or(row.status.as_deref())),
+            status: MarketStatus::parse(Some(p.status.as_str())),
         })
+    }
+
+    /// The rules of one product object (`{"symbol":..,"tickSize":..,...}`, e.g. the `info` of a ccxt market).
+    pub fn from_product_json(json: &[u8]) -> Result<SymbolRules, RulesError> {
+        match rest_market::parse_product_object_row(json) {
+            Ok(Ok(p)) => SymbolRules::from_product(&p),
+            Ok(Err((symbol, e))) => Err(rules_error(Some(&symbol), e)),
+            Err(e) => Err(rules_error(None, e)),
+        }
     }
 
     pub fn notional_scale(&self) -> u8 {
@@ -430,31 +425,31 @@ pub struct RulesTable {
 }
 
 impl RulesTable {
-    pub fn from_rows(rows: &[ProductRow]) -> Result<RulesTable, RulesError> {
+    pub fn from_products(products: &[Product]) -> Result<RulesTable, RulesError> {
         let mut t = RulesTable::default();
-        for row in rows {
-            t.insert(SymbolRules::from_row(row)?);
+        for p in products {
+            t.insert(SymbolRules::from_product(p)?);
         }
         Ok(t)
     }
 
-    /// Parses the whole products response `{"code":0,"data":[...]}` (numbers or strings for `code`).
+    /// Parses the whole products response `{"code":0,"data":[...]}` (numbers or strings for `code`) with
+    /// `rest::market`'s parser.
     pub fn from_products_json(body: &[u8]) -> Result<RulesTable, RulesError> {
-        let r: ProductsResponse =
-            serde_json::from_slice(body).map_err(|e| RulesError::BadResponse(e.to_string()))?;
-        let code = match &r.code {
-            serde_json::Value::Number(n) => n.as_i64(),
-            serde_json::Value::String(s) => s.parse().ok(),
-            _ => None,
+        let rows = match rest_market::parse_products_rows(body) {
+            Ok(rows) => rows,
+            // A success without rows is an empty table, not an error.
+            Err(RestMarketError::MissingData) => Vec::new(),
+            Err(e) => return Err(rules_error(None, e)),
+        };
+        let mut t = RulesTable::default();
+        for row in rows {
+            match row {
+                Ok(p) => t.insert(SymbolRules::from_product(&p)?),
+                Err((symbol, e)) => return Err(rules_error(Some(&symbol), e)),
+            };
         }
-        .ok_or_else(|| RulesError::BadResponse("code is not an integer".into()))?;
-        if code != 0 {
-            return Err(RulesError::Exchange {
-                code,
-                message: r.message.unwrap_or_default(),
-            });
-        }
-        RulesTable::from_rows(&r.data)
+        Ok(t)
     }
 
     /// Adds (or replaces, keeping its id) one symbol's rules.
@@ -520,33 +515,23 @@ mod tests {
 
     fn btc() -> SymbolRules {
         // Real row from tests/fixtures/markets.json.
-        let row: ProductRow = serde_json::from_str(
-            r#"{"symbol":"BTC/USDT","displayName":"BTC/USDT","domain":"USDS","tradingStartTime":1546329600000,
+        SymbolRules::from_product_json(
+            br#"{"symbol":"BTC/USDT","displayName":"BTC/USDT","domain":"USDS","tradingStartTime":1546329600000,
             "collapseDecimals":"1,0.1,0.01","minQty":"0.000000001","maxQty":"1000000000","minNotional":"5",
             "maxNotional":"400000","statusCode":"Normal","statusMessage":"","tickSize":"0.01","useTick":false,
             "lotSize":"0.00001","useLot":false,"commissionType":"Quote","commissionReserveRate":"0.001",
             "qtyScale":5,"priceScale":2,"notionalScale":4}"#,
         )
-        .unwrap();
-        SymbolRules::from_row(&row).unwrap()
+        .unwrap()
     }
 
     /// A symbol with round limits so every edge is easy to hit: tick 0.5, lot 0.1, qty 1..100, notional 10..1000.
     fn toy() -> SymbolRules {
-        let row = ProductRow {
-            symbol: "TOY/USDT".into(),
-            base_asset: None,
-            quote_asset: None,
-            status: Some("Normal".into()),
-            status_code: None,
-            tick_size: "0.5".into(),
-            lot_size: "0.1".into(),
-            min_qty: Some("1".into()),
-            max_qty: Some("100".into()),
-            min_notional: Some("10".into()),
-            max_notional: Some("1000".into()),
-        };
-        SymbolRules::from_row(&row).unwrap()
+        SymbolRules::from_product_json(
+            br#"{"symbol":"TOY/USDT","status":"Normal","tickSize":"0.5","lotSize":"0.1","minQty":"1",
+            "maxQty":"100","minNotional":"10","maxNotional":"1000"}"#,
+        )
+        .unwrap()
     }
 
     #[test]
@@ -756,7 +741,7 @@ mod tests {
                 status: "NoTrading".into()
             })
         );
-        let t = RulesTable::from_rows(&[]).unwrap();
+        let t = RulesTable::from_products(&[]).unwrap();
         assert_eq!(
             t.quantize("X/Y", Side::Buy, PriceSpec::Limit(d("1")), d("1")),
             Err(RuleError::UnknownSymbol)
@@ -775,14 +760,16 @@ mod tests {
         ))
         .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        let rows: Vec<ProductRow> = v
+        let rows: Vec<Product> = v
             .as_object()
             .unwrap()
             .values()
             .filter(|m| m["type"] == "spot")
-            .map(|m| serde_json::from_value(m["info"].clone()).unwrap())
+            .map(|m| {
+                rest_market::parse_product_object(&serde_json::to_vec(&m["info"]).unwrap()).unwrap()
+            })
             .collect();
-        let t = RulesTable::from_rows(&rows).unwrap();
+        let t = RulesTable::from_products(&rows).unwrap();
         assert_eq!(t.len(), 5);
         let ada = t.by_name("ADA/USDT").unwrap();
         assert_eq!((ada.price_scale, ada.qty_scale, ada.lot), (5, 0, 1));
@@ -805,36 +792,26 @@ mod tests {
 
     #[test]
     fn bad_rows_refused() {
-        let mut row = ProductRow {
-            symbol: "Z/USDT".into(),
-            base_asset: None,
-            quote_asset: None,
-            status: None,
-            status_code: Some("Normal".into()),
-            tick_size: "0".into(),
-            lot_size: "1".into(),
-            min_qty: None,
-            max_qty: None,
-            min_notional: None,
-            max_notional: None,
+        let row = |tick: &str| {
+            format!(
+                r#"{{"symbol":"Z/USDT","statusCode":"Normal","tickSize":"{tick}","lotSize":"1"}}"#
+            )
         };
         assert!(matches!(
-            SymbolRules::from_row(&row),
+            SymbolRules::from_product_json(row("0").as_bytes()),
             Err(RulesError::NonPositiveStep {
                 field: "tickSize",
                 ..
             })
         ));
-        row.tick_size = "abc".into();
         assert!(matches!(
-            SymbolRules::from_row(&row),
+            SymbolRules::from_product_json(row("abc").as_bytes()),
             Err(RulesError::BadField {
                 field: "tickSize",
                 ..
             })
         ));
-        row.tick_size = "0.1".into();
-        let r = SymbolRules::from_row(&row).unwrap();
+        let r = SymbolRules::from_product_json(row("0.1").as_bytes()).unwrap();
         assert_eq!((r.min_qty, r.max_qty), (0, i64::MAX));
     }
 }

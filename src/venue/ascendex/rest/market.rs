@@ -741,6 +741,29 @@ pub fn parse_products(body: &[u8]) -> R<Vec<Product>> {
     raw.into_iter().map(product).collect()
 }
 
+/// Each row of a products response parsed on its own, a failed row with its symbol, so the trading rules
+/// (`rules::RulesTable`) read the fields here and name the symbol a bad field belongs to.
+pub(crate) fn parse_products_rows(
+    body: &[u8],
+) -> R<Vec<Result<Product, (String, RestMarketError)>>> {
+    let raw: Vec<RawProduct> = envelope(body)?;
+    Ok(raw.into_iter().map(product_named).collect())
+}
+
+/// One product object like [`parse_product_object`], a failed row with its symbol.
+pub(crate) fn parse_product_object_row(
+    json: &[u8],
+) -> R<Result<Product, (String, RestMarketError)>> {
+    let raw: RawProduct =
+        serde_json::from_slice(json).map_err(|e| RestMarketError::Json(e.to_string()))?;
+    Ok(product_named(raw))
+}
+
+fn product_named(p: RawProduct) -> Result<Product, (String, RestMarketError)> {
+    let symbol = p.symbol.clone();
+    product(p).map_err(|e| (symbol, e))
+}
+
 /// Parse one product object (for example the `info` of a ccxt market).
 pub fn parse_product_object(json: &[u8]) -> R<Product> {
     let raw: RawProduct =

@@ -13,9 +13,10 @@ use serde::de::{self, Deserializer};
 
 use super::super::auth::ApiPath;
 use super::super::stream::trading::{
-    Account, EncodeError, PlaceOrder, ReplyStatus, Scales, SymbolScales, WireStatus,
-    write_order_object,
+    self as wire, Account, EncodeError, PlaceOrder, ReplyStatus, Scales, SymbolScales, WireStatus,
+    push_u64, write_order_object,
 };
+use super::market::push_query_value;
 use crate::orders::scaled::{ScaledError, parse_scaled};
 use crate::orders::{
     AssetId, ClientId, ClockSample, OpenOrderReport, OrderId, OrderKind, OrderUpdate, Side, Source,
@@ -97,36 +98,9 @@ impl From<EncodeError> for BuildError {
 /// Most orders in one batch request.
 pub const MAX_BATCH: usize = 10;
 
-fn push_u64(out: &mut Vec<u8>, v: u64) {
-    let mut tmp = [0u8; 20];
-    let mut n = v;
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&tmp[i..]);
-}
-
-/// Percent-encodes a query value (symbols contain `/`).
-fn push_query_value(out: &mut Vec<u8>, v: &[u8]) {
-    for &b in v {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b);
-        } else {
-            out.push(b'%');
-            out.push(b"0123456789ABCDEF"[(b >> 4) as usize]);
-            out.push(b"0123456789ABCDEF"[(b & 0xf) as usize]);
-        }
-    }
-}
-
+/// A non-empty string that goes into JSON without escaping.
 fn json_safe(s: &[u8]) -> bool {
-    !s.is_empty() && s.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+    !s.is_empty() && wire::json_safe(s)
 }
 
 fn group_path(out: &mut Vec<u8>, group: u32, account: Account, tail: &[u8]) {
@@ -223,6 +197,30 @@ pub fn cancel_all<'b>(
     Ok(req(b, Method::Delete, ApiPath::OrderAll, true))
 }
 
+/// The batch path and `{"orders":[..]}` body shared by batch place and batch cancel (1 to 10 items).
+fn batch_body<T>(
+    b: &mut RestBuffers,
+    group: u32,
+    account: Account,
+    items: &[T],
+    write: impl Fn(&mut Vec<u8>, &T) -> Result<(), EncodeError>,
+) -> Result<(), BuildError> {
+    if items.is_empty() || items.len() > MAX_BATCH {
+        return Err(BuildError::BatchSize(items.len()));
+    }
+    group_path(&mut b.path, group, account, b"/order/batch");
+    b.body.clear();
+    b.body.extend_from_slice(b"{\"orders\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            b.body.push(b',');
+        }
+        write(&mut b.body, item)?;
+    }
+    b.body.extend_from_slice(b"]}");
+    Ok(())
+}
+
 /// `POST /<g>/api/pro/v1/{cat}/order/batch` with `{"orders":[...]}` (1 to 10 orders).
 pub fn batch_place<'b>(
     b: &'b mut RestBuffers,
@@ -230,19 +228,7 @@ pub fn batch_place<'b>(
     account: Account,
     orders: &[PlaceOrder<'_>],
 ) -> Result<RestRequest<'b>, BuildError> {
-    if orders.is_empty() || orders.len() > MAX_BATCH {
-        return Err(BuildError::BatchSize(orders.len()));
-    }
-    group_path(&mut b.path, group, account, b"/order/batch");
-    b.body.clear();
-    b.body.extend_from_slice(b"{\"orders\":[");
-    for (i, o) in orders.iter().enumerate() {
-        if i > 0 {
-            b.body.push(b',');
-        }
-        write_order_object(&mut b.body, o)?;
-    }
-    b.body.extend_from_slice(b"]}");
+    batch_body(b, group, account, orders, write_order_object)?;
     Ok(req(b, Method::Post, ApiPath::OrderBatch, true))
 }
 
@@ -253,19 +239,7 @@ pub fn batch_cancel<'b>(
     account: Account,
     items: &[CancelItem<'_>],
 ) -> Result<RestRequest<'b>, BuildError> {
-    if items.is_empty() || items.len() > MAX_BATCH {
-        return Err(BuildError::BatchSize(items.len()));
-    }
-    group_path(&mut b.path, group, account, b"/order/batch");
-    b.body.clear();
-    b.body.extend_from_slice(b"{\"orders\":[");
-    for (i, c) in items.iter().enumerate() {
-        if i > 0 {
-            b.body.push(b',');
-        }
-        write_cancel_object(&mut b.body, c)?;
-    }
-    b.body.extend_from_slice(b"]}");
+    batch_body(b, group, account, items, write_cancel_object)?;
     Ok(req(b, Method::Delete, ApiPath::OrderBatch, true))
 }
 
@@ -671,37 +645,6 @@ struct OrderRow {
     error_code: Option<String>,
 }
 
-fn side_of(s: &str) -> Option<Side> {
-    match s {
-        "Buy" | "buy" => Some(Side::Buy),
-        "Sell" | "sell" => Some(Side::Sell),
-        _ => None,
-    }
-}
-
-fn kind_of(s: &str) -> Option<OrderKind> {
-    match s {
-        "Limit" | "limit" => Some(OrderKind::Limit),
-        "Market" | "market" => Some(OrderKind::Market),
-        "StopLimit" | "stop_limit" => Some(OrderKind::StopLimit),
-        "StopMarket" | "stop_market" => Some(OrderKind::StopMarket),
-        _ => None,
-    }
-}
-
-fn status_of(s: &str) -> Option<WireStatus> {
-    Some(match s {
-        "PendingNew" => WireStatus::PendingNew,
-        "New" => WireStatus::New,
-        "Ready" => WireStatus::Ready,
-        "PartiallyFilled" => WireStatus::PartiallyFilled,
-        "Filled" => WireStatus::Filled,
-        "Canceled" | "Cancelled" => WireStatus::Canceled,
-        "Rejected" => WireStatus::Rejected,
-        _ => return None,
-    })
-}
-
 fn scaled(v: &Option<String>, scale: u8, field: &'static str) -> Result<Option<i64>, RestError> {
     match v.as_deref() {
         None | Some("") => Ok(None),
@@ -717,7 +660,7 @@ fn report_of<S: Scales>(r: OrderRow, scales: &S) -> Result<OrderReport, RestErro
         .ok_or_else(|| RestError::UnknownSymbol(r.symbol.clone()))?;
     let order_id = OrderId::new(r.order_id.as_bytes())
         .ok_or_else(|| RestError::Malformed("bad orderId".into()))?;
-    let status = status_of(&r.status)
+    let status = WireStatus::parse(r.status.as_bytes())
         .ok_or_else(|| RestError::Malformed(format!("unknown status {:?}", r.status)))?;
     let cum_qty = scaled(&r.cum_filled_qty, sc.qty, "cumFilledQty")?.unwrap_or(0);
     let avg_px =
@@ -738,8 +681,14 @@ fn report_of<S: Scales>(r: OrderRow, scales: &S) -> Result<OrderReport, RestErro
     Ok(OrderReport {
         order_id,
         scales: sc,
-        side: r.side.as_deref().and_then(side_of),
-        kind: r.order_type.as_deref().and_then(kind_of),
+        side: r
+            .side
+            .as_deref()
+            .and_then(|s| wire::parse_side(s.as_bytes())),
+        kind: r
+            .order_type
+            .as_deref()
+            .and_then(|s| wire::parse_kind(s.as_bytes())),
         price: scaled(&r.price, sc.price, "price")?.unwrap_or(0),
         qty: scaled(&r.order_qty, sc.qty, "orderQty")?.unwrap_or(0),
         stop_price: scaled(&r.stop_price, sc.price, "stopPrice")?.filter(|&p| p != 0),

@@ -30,12 +30,12 @@ use crate::orders::{
 use crate::paper::{PaperConfig, PaperEvent, PaperExchange, PaperOrder, PaperSymbol};
 use crate::strategy::{Ctx, OrderEvent, OrderEventKind, OrderType, PlaceRequest, Strategy};
 use crate::venue::ascendex::auth::{ApiPath, Signer};
-use crate::venue::ascendex::ids::{ClientIdGen, Via, predict_order_id};
+use crate::venue::ascendex::ids::{ClientIdGen, Via};
 use crate::venue::ascendex::rest::trading as rest;
 use crate::venue::ascendex::rules::{PriceSpec, RuleError, RulesTable};
 use crate::venue::ascendex::stream::trading::{
-    self as wire, Account, Inbound, PING, PONG, PlaceOrder, ReplyStatus, RespInst, ScaleTable,
-    Scales,
+    self as wire, Account, EntryError, Inbound, OrderEntry, OrderSpec, PING, PONG, ReplyStatus,
+    RespInst, ScaleTable, Scales, Stamp,
 };
 
 /// Trading options.
@@ -292,7 +292,6 @@ pub struct TradingState {
     paper_out: Vec<PaperEvent>,
     signer: Option<Signer>,
     group: u32,
-    uid: String,
     rules: RulesTable,
     scales: ScaleTable,
     /// Asset names by id (for REST balance parsing and the strategy).
@@ -304,7 +303,8 @@ pub struct TradingState {
     clock: ClockOffset,
     clock_sampled: bool,
     time_base: Option<(i64, u64)>,
-    ids: ClientIdGen,
+    /// Client ids, predicted order ids, order and cancel frames, cancels in flight.
+    entry: OrderEntry,
     buf: Vec<u8>,
     rb: rest::RestBuffers,
     jobs: VecDeque<Queued>,
@@ -321,8 +321,6 @@ pub struct TradingState {
     open_synced: bool,
     balance_synced: bool,
     auth_error: Option<String>,
-    /// Cancels in flight: request id, order, and when the cancel was sent (for its own round trip).
-    pending_cancels: Vec<(ClientId, OrderHandle, u64)>,
     cancel_all_pending: u32,
     killed: bool,
     shutting_down: bool,
@@ -440,7 +438,6 @@ impl TradingState {
             paper_out: Vec::with_capacity(256),
             signer,
             group: boot.account_group.unwrap_or(0),
-            uid: boot.user_uid.clone().unwrap_or_default(),
             scales,
             tracker: OrderTracker::new(tc.max_orders),
             balances: Balances::new(asset_names.len()),
@@ -449,7 +446,13 @@ impl TradingState {
             clock: ClockOffset::new(),
             clock_sampled: false,
             time_base: None,
-            ids,
+            entry: OrderEntry::for_session(
+                ids,
+                boot.user_uid.as_deref().unwrap_or(""),
+                Account::Cash,
+                tc.resp_inst,
+                tc.max_orders.max(16),
+            ),
             buf: Vec::with_capacity(4096),
             rb: rest::RestBuffers::with_capacity(4096),
             jobs: VecDeque::with_capacity(256),
@@ -466,7 +469,6 @@ impl TradingState {
             open_synced: false,
             balance_synced: false,
             auth_error: None,
-            pending_cancels: Vec::with_capacity(tc.max_orders.max(16)),
             cancel_all_pending: 0,
             killed: false,
             shutting_down: false,
@@ -915,67 +917,50 @@ impl TradingState {
             }
             Some(Via::Rest) | None => {}
         }
-        let cid = self.ids.next_id();
         let time_ms = self.exch_ms(now);
-        let order_id = match via {
-            Some(v) => predict_order_id(v, time_ms, &self.uid, &cid),
-            None => {
-                // Paper ids look like the exchange's, with a `p` in front.
-                let mut b = [0u8; 12];
-                b[0] = b'p';
-                let c = cid.as_bytes();
-                let n = c.len().min(11);
-                b[1..1 + n].copy_from_slice(&c[c.len() - n..]);
-                OrderId::new(&b[..1 + n])
-            }
+        let spec = OrderSpec {
+            symbol: &rules.symbol,
+            symbol_id: req.symbol,
+            side: req.side,
+            kind,
+            price: q.price,
+            price_scale: rules.price_scale,
+            qty: q.qty,
+            qty_scale: rules.qty_scale,
+            stop_price: None,
+            post_only: req.post_only,
+            tif: req.tif,
         };
-        let ack_timeout = self.cfg.ack_timeout_ms * MS;
-        let h = self.tracker.insert(
-            NewOrder {
-                client_id: cid,
-                order_id,
-                symbol: req.symbol,
-                side: req.side,
-                kind,
-                tif: req.tif,
-                post_only: req.post_only,
-                price: q.price,
-                qty: q.qty,
-            },
-            now,
-            if via.is_some() {
-                ack_timeout
+        let at = Stamp {
+            exchange_ms: time_ms,
+            now_ns: now,
+            timeout_ns: if via.is_some() {
+                self.cfg.ack_timeout_ms * MS
             } else {
                 u64::MAX / 4
             },
-        )?;
-        match via {
+        };
+        let h = match via {
             Some(Via::WebSocket) => {
-                let (ps, qs) = (rules.price_scale, rules.qty_scale);
-                let po = PlaceOrder {
-                    client_id: &cid,
-                    time_ms,
-                    symbol: &rules.symbol,
-                    side: req.side,
-                    kind,
-                    price: q.price,
-                    price_scale: ps,
-                    qty: q.qty,
-                    qty_scale: qs,
-                    stop_price: None,
-                    post_only: req.post_only,
-                    tif: req.tif,
-                    resp_inst: self.cfg.resp_inst,
-                };
-                if wire::write_place_order(&mut self.buf, Account::Cash, &po).is_err() {
-                    let _ = self.tracker.release(h);
-                    return Err(PlaceError::Encode);
+                match self
+                    .entry
+                    .place(&mut self.buf, &mut self.tracker, &spec, at)
+                {
+                    Ok(h) => h,
+                    Err(EntryError::Track(e)) => return Err(e.into()),
+                    Err(_) => return Err(PlaceError::Encode),
                 }
             }
-            Some(Via::Rest) => self.enqueue_front(Job::Place(h), now),
+            Some(Via::Rest) => {
+                let (h, _) = self.entry.track(&mut self.tracker, &spec, via, at)?;
+                self.enqueue_front(Job::Place(h), now);
+                h
+            }
             None => {
+                let (h, _) = self.entry.track(&mut self.tracker, &spec, None, at)?;
+                let order_id = self.tracker.get(h).map_or(OrderId::EMPTY, |o| o.order_id);
                 let po = PaperOrder {
-                    order_id: order_id.unwrap_or(OrderId::EMPTY),
+                    order_id,
                     symbol: req.symbol,
                     side: req.side,
                     kind,
@@ -991,8 +976,9 @@ impl TradingState {
                     self.note_order(OrderEventKind::Rejected, h, -1, e.reason());
                     return Ok(Prepared::Refused(h));
                 }
+                h
             }
-        }
+        };
         Ok(Prepared::Ready(h, via, q.qty))
     }
 
@@ -1053,7 +1039,6 @@ impl TradingState {
             self.paper_out = out;
             return Ok(());
         }
-        let req = self.ids.next_id();
         if self.ws_ready(cx) {
             if let Err(e) = self.budget.try_acquire(OpClass::OrderReq, now) {
                 self.stats.throttled += 1;
@@ -1061,26 +1046,22 @@ impl TradingState {
             }
             let rules = self.rules.get(o.symbol).ok_or(PlaceError::UnknownSymbol)?;
             let t = self.exch_ms(now);
-            wire::write_cancel_order(
-                &mut self.buf,
-                Account::Cash,
-                &req,
-                t,
-                &o.order_id,
-                &rules.symbol,
-            )
-            .map_err(|_| PlaceError::Encode)?;
+            let req = self
+                .entry
+                .write_cancel(&mut self.buf, &o.order_id, &rules.symbol, t)
+                .map_err(|_| PlaceError::Encode)?;
             if self
                 .trade
                 .is_none_or(|c| cx.send_text(c, &self.buf).is_err())
             {
                 return Err(PlaceError::NotConnected);
             }
-            self.track_cancel(req, h, now);
+            self.entry.cancel_sent(&self.tracker, req, h, now);
         } else if self
             .trade_rest
             .is_some_and(|r| cx.state(r) == ConnState::Open)
         {
+            let req = self.entry.next_client_id();
             self.enqueue_front(Job::Cancel { handle: h, req }, now);
             self.pump(cx);
         } else {
@@ -1091,20 +1072,6 @@ impl TradingState {
             .tracker
             .cancel_requested(h, now, self.cfg.cancel_timeout_ms * MS);
         Ok(())
-    }
-
-    /// Remembers a cancel in flight without ever growing the list: when full, cancels of orders already done (or
-    /// forgotten) go first, then the oldest (its reply is then ignored; the order's own reports still settle it).
-    fn track_cancel(&mut self, req: ClientId, h: OrderHandle, sent_ns: u64) {
-        if self.pending_cancels.len() == self.pending_cancels.capacity() {
-            let t = &self.tracker;
-            self.pending_cancels
-                .retain(|(_, h, _)| t.get(*h).is_some_and(|o| o.status.is_live()));
-            if self.pending_cancels.len() == self.pending_cancels.capacity() {
-                self.pending_cancels.remove(0);
-            }
-        }
-        self.pending_cancels.push((req, h, sent_ns));
     }
 
     /// Cancels every open order, of one symbol or all.
@@ -1152,7 +1119,7 @@ impl TradingState {
             return Ok(());
         }
         if self.ws_ready(cx) && self.budget.try_acquire(OpClass::OrderReq, now).is_ok() {
-            let req = self.ids.next_id();
+            let req = self.entry.next_client_id();
             let t = self.exch_ms(now);
             let ok = wire::write_cancel_all(&mut self.buf, Account::Cash, &req, t, name).is_ok()
                 && self
@@ -1235,7 +1202,7 @@ impl TradingState {
                 self.open_synced = false;
                 self.auth_sent = false;
                 // Cancels sent on the dead socket will never be answered: the tracker's timeouts resolve them.
-                self.pending_cancels.clear();
+                self.entry.clear_cancels();
                 self.cancel_all_pending = 0;
             }
         } else if Some(conn) == self.trade_rest {
@@ -1302,20 +1269,17 @@ impl TradingState {
             Inbound::Order(p) => {
                 let u = p.update(Source::WsPush);
                 if !self.apply_update(&u, 0, p.err) {
-                    self.foreign_or_adopt(&p);
-                }
-                let seq = p.seq;
-                let sc = p.scales;
-                for (asset, tot, av) in [
-                    (sc.base.id, p.base_total, p.base_available),
-                    (sc.quote.id, p.quote_total, p.quote_available),
-                ] {
-                    if let (Some(t), Some(a)) = (tot, av)
-                        && let Ok(crate::orders::BalanceApplied::Applied) =
-                            self.balances.apply_update(asset, t, a, seq)
-                    {
-                        self.note_balance(asset);
+                    // Ours under another id than predicted: corrected, then applied; otherwise adopted or foreign.
+                    let corrected = matches!(
+                        self.entry.correct_order_id(&mut self.tracker, &p.order_id),
+                        Ok(Some(_))
+                    );
+                    if !(corrected && self.apply_update(&u, 0, p.err)) {
+                        self.foreign_or_adopt(&p);
                     }
+                }
+                for asset in p.apply_balances(&mut self.balances).into_iter().flatten() {
+                    self.note_balance(asset);
                 }
             }
             Inbound::OrderReply(r) => self.on_reply(&r, rx_ns, now),
@@ -1365,7 +1329,7 @@ impl TradingState {
                     if let Some(t) = self.trade
                         && self.budget.try_acquire(OpClass::Stream, now).is_ok()
                     {
-                        let id = self.ids.next_id();
+                        let id = self.entry.next_client_id();
                         wire::write_subscribe_orders(&mut self.buf, Account::Cash, &id);
                         let _ = cx.send_text(t, &self.buf);
                     }
@@ -1388,7 +1352,7 @@ impl TradingState {
                     if let Some(t) = self.trade
                         && self.budget.try_acquire(OpClass::Req, now).is_ok()
                     {
-                        let id = self.ids.next_id();
+                        let id = self.entry.next_client_id();
                         if wire::write_open_orders(&mut self.buf, Account::Cash, &id, None).is_ok()
                         {
                             self.ws_open_ns = now;
@@ -1422,7 +1386,7 @@ impl TradingState {
     }
 
     fn foreign_or_adopt(&mut self, p: &wire::OrderPush<'_>) {
-        if self.ids.is_ours(&p.order_id)
+        if self.entry.ids().is_ours(&p.order_id)
             && p.status.reported().to_status().is_live()
             && let (Some(side), Some(kind)) = (p.side, p.kind)
         {
@@ -1457,14 +1421,9 @@ impl TradingState {
                 self.placed_reply(h, r.status, r.order_id, r.code, r.reason, r.message, rx_ns);
             }
             "cancel-order" => {
-                let Some(i) = self
-                    .pending_cancels
-                    .iter()
-                    .position(|(c, _, _)| c.as_bytes() == r.request_id.as_bytes())
-                else {
+                let Some((h, sent_ns)) = self.entry.take_cancel(r.request_id.as_bytes()) else {
                     return;
                 };
-                let (_, h, sent_ns) = self.pending_cancels.swap_remove(i);
                 // The cancel's own round trip (the order's `sent_ns` is when the order left, not the cancel).
                 self.latency
                     .record(Probe::OrderRoundTrip, rx_ns.saturating_sub(sent_ns));
@@ -1540,8 +1499,7 @@ impl TradingState {
                 .is_some_and(|o| o.status == OrderStatus::PendingNew)
         {
             self.placed_reply(h, ReplyStatus::Err, None, code, reason, info, 0);
-        } else if let Some(i) = self.pending_cancels.iter().position(|(c, _, _)| *c == cid) {
-            let (_, h, _) = self.pending_cancels.swap_remove(i);
+        } else if let Some((h, _)) = self.entry.take_cancel(cid.as_bytes()) {
             self.cancel_refused(h);
         }
     }
@@ -1555,7 +1513,7 @@ impl TradingState {
             .collect();
         let mut out = std::mem::take(&mut self.recon);
         out.clear();
-        let ids = &self.ids;
+        let ids = self.entry.ids();
         reconcile(
             &mut self.tracker,
             rows,
@@ -1962,59 +1920,23 @@ impl TradingState {
             }
             Job::Balance => {
                 let r = rest::balance(&mut self.rb, self.group, Account::Cash, None, false);
-                send(
-                    cx,
-                    rc,
-                    self.signer.as_ref(),
-                    r.method,
-                    r.path,
-                    r.prehash,
-                    r.body,
-                    t,
-                )
+                send_req(cx, rc, self.signer.as_ref(), &r, t)
             }
             Job::OpenOrders { .. } => {
                 let r = rest::open_orders(&mut self.rb, self.group, Account::Cash, None);
-                send(
-                    cx,
-                    rc,
-                    self.signer.as_ref(),
-                    r.method,
-                    r.path,
-                    r.prehash,
-                    r.body,
-                    t,
-                )
+                send_req(cx, rc, self.signer.as_ref(), &r, t)
             }
             Job::Status { ids, n } => {
                 let r =
                     rest::order_status(&mut self.rb, self.group, Account::Cash, &ids[..n as usize]);
-                send(
-                    cx,
-                    rc,
-                    self.signer.as_ref(),
-                    r.method,
-                    r.path,
-                    r.prehash,
-                    r.body,
-                    t,
-                )
+                send_req(cx, rc, self.signer.as_ref(), &r, t)
             }
             Job::CancelAll(sym) => {
                 let name = sym
                     .and_then(|s| self.rules.get(s))
                     .map(|r| r.symbol.as_str());
                 match rest::cancel_all(&mut self.rb, self.group, Account::Cash, t, name) {
-                    Ok(r) => send(
-                        cx,
-                        rc,
-                        self.signer.as_ref(),
-                        r.method,
-                        r.path,
-                        r.prehash,
-                        r.body,
-                        t,
-                    ),
+                    Ok(r) => send_req(cx, rc, self.signer.as_ref(), &r, t),
                     Err(_) => false,
                 }
             }
@@ -2032,16 +1954,7 @@ impl TradingState {
                     time_ms: t,
                 };
                 match rest::cancel_order(&mut self.rb, self.group, Account::Cash, &item) {
-                    Ok(r) => send(
-                        cx,
-                        rc,
-                        self.signer.as_ref(),
-                        r.method,
-                        r.path,
-                        r.prehash,
-                        r.body,
-                        t,
-                    ),
+                    Ok(r) => send_req(cx, rc, self.signer.as_ref(), &r, t),
                     Err(_) => false,
                 }
             }
@@ -2056,13 +1969,12 @@ impl TradingState {
                     return;
                 };
                 // The id is predicted from the time actually sent.
-                if let Some(id) = predict_order_id(Via::Rest, t, &self.uid, &o.client_id) {
+                if let Some(id) = self.entry.predict(Via::Rest, t, &o.client_id) {
                     let _ = self.tracker.set_order_id(h, id);
                 }
-                let po = PlaceOrder {
-                    client_id: &o.client_id,
-                    time_ms: t,
+                let spec = OrderSpec {
                     symbol: &rules.symbol,
+                    symbol_id: o.symbol,
                     side: o.side,
                     kind: o.kind,
                     price: o.price,
@@ -2072,19 +1984,10 @@ impl TradingState {
                     stop_price: None,
                     post_only: o.post_only,
                     tif: o.tif,
-                    resp_inst: self.cfg.resp_inst,
                 };
+                let po = self.entry.place_request(&o.client_id, t, &spec);
                 match rest::place_order(&mut self.rb, self.group, Account::Cash, &po) {
-                    Ok(r) => send(
-                        cx,
-                        rc,
-                        self.signer.as_ref(),
-                        r.method,
-                        r.path,
-                        r.prehash,
-                        r.body,
-                        t,
-                    ),
+                    Ok(r) => send_req(cx, rc, self.signer.as_ref(), &r, t),
                     Err(_) => false,
                 }
             }
@@ -2133,6 +2036,17 @@ fn send(
             .http_request(conn, method.as_str(), path, &[], body)
             .is_ok(),
     }
+}
+
+/// Writes a built request (method, path, prehash, body), signed when a signer is given.
+fn send_req(
+    cx: &mut Cx<'_>,
+    conn: ConnId,
+    signer: Option<&Signer>,
+    r: &rest::RestRequest<'_>,
+    ts_ms: u64,
+) -> bool {
+    send(cx, conn, signer, r.method, r.path, r.prehash, r.body, ts_ms)
 }
 
 /// "... IP banned for 900000 ms" → 900000.

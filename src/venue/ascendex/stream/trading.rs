@@ -11,6 +11,7 @@
 //! - authenticate: `Signer::headers(ts, ApiPath::Stream)` on the upgrade, or `Signer::write_ws_auth` after it;
 //!   then [`write_subscribe_orders`];
 //! - build a [`ScaleTable`] once (`ScaleTable::from_rules`) and an [`OrderEntry`] (client-id generator, userUID);
+//!   the session (`session::trading`) drives its orders through the same [`OrderEntry`];
 //! - place / cancel: [`OrderEntry::place`] / [`OrderEntry::cancel`] write the frame and update the tracker;
 //! - every text frame: [`decode`], then [`OrderEntry::on_message`] (orders, fills, balances); `Ping` → send
 //!   [`PONG`]; `Auth`, `Error`, `Disconnected` and `Other` are the caller's.
@@ -551,18 +552,19 @@ pub mod json {
         }
     }
 
-    /// Iterates the fields of an object text (as returned in [`Value::Obj`], or a whole frame). The object's own
-    /// grammar is validated as it goes; nested objects and arrays are only checked for balanced brackets and
-    /// well-formed strings until they are iterated themselves.
+    /// Iterates the fields of an object text (as returned in [`Value::Obj`], or a whole frame): an
+    /// [`ObjectReader`] read one key and value at a time. The object's own grammar is validated as it goes;
+    /// nested objects and arrays are only checked for balanced brackets and well-formed strings until they are
+    /// iterated themselves.
     pub struct Fields<'a> {
-        c: Cursor<'a>,
-        state: u8, // 0 = before '{', 1 = in object, 2 = done
+        r: ObjectReader<'a>,
+        done: bool,
     }
 
     pub fn fields(obj: &[u8]) -> Fields<'_> {
         Fields {
-            c: Cursor { b: obj, i: 0 },
-            state: 0,
+            r: ObjectReader::new(obj),
+            done: false,
         }
     }
 
@@ -570,52 +572,25 @@ pub mod json {
         type Item = Result<(&'a [u8], Value<'a>), JsonError>;
 
         fn next(&mut self) -> Option<Self::Item> {
-            let r = self.step();
+            if self.done {
+                return None;
+            }
+            let r = match self.r.next_key() {
+                Ok(Some(k)) => self.r.value().map(|v| Some((k, v))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(e),
+            };
             match r {
                 Ok(Some(kv)) => Some(Ok(kv)),
-                Ok(None) => None,
+                Ok(None) => {
+                    self.done = true;
+                    None
+                }
                 Err(e) => {
-                    self.state = 2;
+                    self.done = true;
                     Some(Err(e))
                 }
             }
-        }
-    }
-
-    impl<'a> Fields<'a> {
-        fn step(&mut self) -> Result<Option<(&'a [u8], Value<'a>)>, JsonError> {
-            let c = &mut self.c;
-            match self.state {
-                2 => return Ok(None),
-                0 => {
-                    c.ws();
-                    c.expect(b'{')?;
-                    c.ws();
-                    self.state = 1;
-                    if c.peek()? == b'}' {
-                        c.i += 1;
-                        self.state = 2;
-                        return finish(c).map(|_| None);
-                    }
-                }
-                _ => {}
-            }
-            c.ws();
-            let k = c.string()?;
-            c.ws();
-            c.expect(b':')?;
-            let v = c.value_shallow()?;
-            c.ws();
-            match c.peek()? {
-                b',' => c.i += 1,
-                b'}' => {
-                    c.i += 1;
-                    self.state = 2;
-                    finish(c)?;
-                }
-                _ => return Err(JsonError::Unexpected { at: c.i }),
-            }
-            Ok(Some((k, v)))
         }
     }
 
@@ -929,11 +904,13 @@ pub struct PlaceOrder<'a> {
     pub resp_inst: RespInst,
 }
 
-fn json_safe(s: &[u8]) -> bool {
+/// Goes into a JSON string without escaping (no quote, backslash or control character).
+pub(crate) fn json_safe(s: &[u8]) -> bool {
     s.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
 }
 
-fn push_u64(out: &mut Vec<u8>, v: u64) {
+/// Decimal digits of `v` (no allocation once `out` has room).
+pub(crate) fn push_u64(out: &mut Vec<u8>, v: u64) {
     let mut tmp = [0u8; 20];
     let mut n = v;
     let mut i = tmp.len();
@@ -1140,7 +1117,8 @@ pub enum WireStatus {
 }
 
 impl WireStatus {
-    fn parse(b: &[u8]) -> Option<WireStatus> {
+    /// The status as spelled in pushes and REST rows.
+    pub(crate) fn parse(b: &[u8]) -> Option<WireStatus> {
         Some(match b {
             b"PendingNew" => WireStatus::PendingNew,
             b"New" => WireStatus::New,
@@ -1165,7 +1143,8 @@ impl WireStatus {
     }
 }
 
-fn parse_side(b: &[u8]) -> Option<Side> {
+/// `Buy`/`buy`/`BUY` and the same for sell (pushes and REST rows).
+pub(crate) fn parse_side(b: &[u8]) -> Option<Side> {
     match b {
         b"Buy" | b"buy" | b"BUY" => Some(Side::Buy),
         b"Sell" | b"sell" | b"SELL" => Some(Side::Sell),
@@ -1173,7 +1152,7 @@ fn parse_side(b: &[u8]) -> Option<Side> {
     }
 }
 
-fn parse_kind(b: &[u8]) -> Option<OrderKind> {
+pub(crate) fn parse_kind(b: &[u8]) -> Option<OrderKind> {
     match b {
         b"Limit" | b"limit" => Some(OrderKind::Limit),
         b"Market" | b"market" => Some(OrderKind::Market),
@@ -1792,22 +1771,26 @@ pub const PONG: &[u8] = b"{\"op\":\"pong\"}";
 pub const PING: &[u8] = b"{\"op\":\"ping\"}";
 
 // ---------------------------------------------------------------------------------------------------------------
-// Session glue: ids, predicted order ids, tracker bookkeeping and frames in one place.
+// Session glue: ids, predicted order ids, tracker bookkeeping and frames in one place. The session
+// (`session::trading::TradingState`) places, cancels and matches reports through these same functions.
 
 use crate::orders::{
-    Applied, BalanceApplied, BalanceError, Balances, OrderHandle, OrderTracker, TrackError,
+    Applied, BalanceApplied, BalanceError, Balances, NewOrder, OrderHandle, OrderTracker,
+    TrackError,
 };
-use crate::venue::ascendex::ids::{ClientIdGen, ORDER_ID_TAIL, Via, predict_order_id};
+use crate::venue::ascendex::ids::{ClientIdGen, Via, predict_order_id};
 
 /// An order to place, quantized (see `rules`), at its symbol's scales.
 #[derive(Debug, Clone, Copy)]
 pub struct OrderSpec<'a> {
     pub symbol: &'a str,
-    pub scales: SymbolScales,
+    pub symbol_id: SymbolId,
     pub side: Side,
     pub kind: OrderKind,
     pub price: i64,
+    pub price_scale: u8,
     pub qty: i64,
+    pub qty_scale: u8,
     pub stop_price: Option<i64>,
     pub post_only: bool,
     pub tif: TimeInForce,
@@ -1875,39 +1858,93 @@ pub enum EntryEvent<'a> {
     Other,
 }
 
+impl OrderPush<'_> {
+    /// Applies the balances after the event that ride on an order push (base, then quote); returns the assets
+    /// whose balance changed. An inconsistent pair is skipped: the next push or a REST snapshot corrects it.
+    pub fn apply_balances(&self, balances: &mut Balances) -> [Option<AssetId>; 2] {
+        let sc = self.scales;
+        let mut changed = [None; 2];
+        for (slot, (asset, total, available)) in changed.iter_mut().zip([
+            (sc.base.id, self.base_total, self.base_available),
+            (sc.quote.id, self.quote_total, self.quote_available),
+        ]) {
+            if let (Some(t), Some(a)) = (total, available)
+                && let Ok(BalanceApplied::Applied) = balances.apply_update(asset, t, a, self.seq)
+            {
+                *slot = Some(asset);
+            }
+        }
+        changed
+    }
+}
+
+/// Default bound of the cancels-in-flight list of [`OrderEntry::new`].
+pub const DEFAULT_PENDING_CANCELS: usize = 256;
+
 /// One trading session's order entry: generates client ids, predicts the exchange's order ids, writes the frames,
-/// and keeps the tracker in step with requests, replies and pushes. Allocation-free per order.
+/// remembers the cancels in flight, and keeps the tracker in step with requests, replies and pushes.
+/// Allocation-free per order.
 pub struct OrderEntry {
     ids: ClientIdGen,
-    tag: u8,
+    /// Empty when the session has no valid userUID: order ids are then not predicted.
     uid: [u8; 16],
     uid_len: usize,
     account: Account,
     resp_inst: RespInst,
+    /// Cancel requests in flight (request id → order); its capacity is fixed at construction.
+    /// Cancels in flight: request id, order, and when the cancel was sent (its own round trip).
+    pending_cancels: Vec<(ClientId, OrderHandle, u64)>,
+}
+
+fn valid_uid(u: &[u8]) -> bool {
+    !u.is_empty() && u.len() <= 16 && u.iter().all(u8::is_ascii_alphanumeric)
 }
 
 impl OrderEntry {
-    /// `tag` must be the tag `ids` was built with (it marks our orders and our cancel requests apart).
+    /// Order entry for `user_uid` (refused unless a few letters and digits: the predicted ids need it).
     pub fn new(
         ids: ClientIdGen,
-        tag: u8,
         user_uid: &str,
         account: Account,
     ) -> Result<OrderEntry, EntryError> {
-        let u = user_uid.as_bytes();
-        if u.is_empty() || u.len() > 16 || !u.iter().all(u8::is_ascii_alphanumeric) {
+        if !valid_uid(user_uid.as_bytes()) {
             return Err(EntryError::BadUserUid);
         }
-        let mut uid = [0u8; 16];
-        uid[..u.len()].copy_from_slice(u);
-        Ok(OrderEntry {
+        Ok(OrderEntry::for_session(
             ids,
-            tag,
-            uid,
-            uid_len: u.len(),
+            user_uid,
             account,
-            resp_inst: RespInst::Ack,
-        })
+            RespInst::Ack,
+            DEFAULT_PENDING_CANCELS,
+        ))
+    }
+
+    /// A session's order entry. A `user_uid` that is not a valid userUID (unknown, paper trading) is accepted:
+    /// orders then go without a predicted id and learn theirs from the acknowledgement. At most
+    /// `max_pending_cancels` cancel replies are waited for at once (see [`Self::cancel_sent`]).
+    pub fn for_session(
+        ids: ClientIdGen,
+        user_uid: &str,
+        account: Account,
+        resp_inst: RespInst,
+        max_pending_cancels: usize,
+    ) -> OrderEntry {
+        let u = user_uid.as_bytes();
+        let mut uid = [0u8; 16];
+        let uid_len = if valid_uid(u) {
+            uid[..u.len()].copy_from_slice(u);
+            u.len()
+        } else {
+            0
+        };
+        OrderEntry {
+            ids,
+            uid,
+            uid_len,
+            account,
+            resp_inst,
+            pending_cancels: Vec::with_capacity(max_pending_cancels.max(1)),
+        }
     }
 
     /// `ACK` by default (lowest latency); the pushes carry the rest.
@@ -1915,16 +1952,87 @@ impl OrderEntry {
         self.resp_inst = r;
     }
 
+    /// The client-id generator (whose tag tells our orders from others).
+    pub fn ids(&self) -> &ClientIdGen {
+        &self.ids
+    }
+
+    /// A fresh request id (subscriptions, cancel-all, open-order requests).
+    pub fn next_client_id(&mut self) -> ClientId {
+        self.ids.next_id()
+    }
+
     fn uid(&self) -> &str {
         std::str::from_utf8(&self.uid[..self.uid_len]).unwrap_or("")
     }
 
-    fn cancel_tag(&self) -> u8 {
-        if self.tag == b'X' { b'Y' } else { b'X' }
+    /// The exchange order id of a request sent via `via` at exchange time `time_ms`.
+    pub fn predict(&self, via: Via, time_ms: u64, client_id: &ClientId) -> Option<OrderId> {
+        predict_order_id(via, time_ms, self.uid(), client_id)
     }
 
-    /// Writes the place-order frame into `out` and records the order (with its predicted exchange id) in the
-    /// tracker. On error nothing is recorded and `out` is empty. `time_ms` is exchange time (local + offset).
+    /// The request to send for `o` under `client_id` (WebSocket `args` or REST body).
+    pub fn place_request<'a>(
+        &self,
+        client_id: &'a ClientId,
+        time_ms: u64,
+        o: &OrderSpec<'a>,
+    ) -> PlaceOrder<'a> {
+        PlaceOrder {
+            client_id,
+            time_ms,
+            symbol: o.symbol,
+            side: o.side,
+            kind: o.kind,
+            price: o.price,
+            price_scale: o.price_scale,
+            qty: o.qty,
+            qty_scale: o.qty_scale,
+            stop_price: o.stop_price,
+            post_only: o.post_only,
+            tif: o.tif,
+            resp_inst: self.resp_inst,
+        }
+    }
+
+    /// Records a new order in the tracker under a fresh client id, with the order id predicted for `via`
+    /// (`None`: a paper order, whose id looks like the exchange's with a `p` in front).
+    pub fn track(
+        &mut self,
+        tracker: &mut OrderTracker,
+        o: &OrderSpec<'_>,
+        via: Option<Via>,
+        at: Stamp,
+    ) -> Result<(OrderHandle, ClientId), TrackError> {
+        let cid = self.ids.next_id();
+        let order_id = match via {
+            Some(v) => self.predict(v, at.exchange_ms, &cid),
+            None => {
+                let mut b = [0u8; 12];
+                b[0] = b'p';
+                let c = cid.as_bytes();
+                let n = c.len().min(11);
+                b[1..1 + n].copy_from_slice(&c[c.len() - n..]);
+                OrderId::new(&b[..1 + n])
+            }
+        };
+        let new = NewOrder {
+            client_id: cid,
+            order_id,
+            symbol: o.symbol_id,
+            side: o.side,
+            kind: o.kind,
+            tif: o.tif,
+            post_only: o.post_only,
+            price: o.price,
+            qty: o.qty,
+        };
+        let h = tracker.insert(new, at.now_ns, at.timeout_ns)?;
+        Ok((h, cid))
+    }
+
+    /// Records the order (with its predicted exchange id) in the tracker and writes the place-order frame into
+    /// `out`. On error nothing is recorded and `out` is empty. `at.exchange_ms` is exchange time (local + offset).
     pub fn place(
         &mut self,
         out: &mut Vec<u8>,
@@ -1932,79 +2040,68 @@ impl OrderEntry {
         o: &OrderSpec<'_>,
         at: Stamp,
     ) -> Result<OrderHandle, EntryError> {
-        let time_ms = at.exchange_ms;
-        let cid = self.ids.next_id();
-        let predicted = predict_order_id(Via::WebSocket, time_ms, self.uid(), &cid);
-        let req = PlaceOrder {
-            client_id: &cid,
-            time_ms,
-            symbol: o.symbol,
-            side: o.side,
-            kind: o.kind,
-            price: o.price,
-            price_scale: o.scales.price,
-            qty: o.qty,
-            qty_scale: o.scales.qty,
-            stop_price: o.stop_price,
-            post_only: o.post_only,
-            tif: o.tif,
-            resp_inst: self.resp_inst,
-        };
-        write_place_order(out, self.account, &req).map_err(EntryError::Encode)?;
-        let new = crate::orders::NewOrder {
-            client_id: cid,
-            order_id: predicted,
-            symbol: o.scales.id,
-            side: o.side,
-            kind: o.kind,
-            tif: o.tif,
-            post_only: o.post_only,
-            price: o.price,
-            qty: o.qty,
-        };
-        tracker.insert(new, at.now_ns, at.timeout_ns).map_err(|e| {
-            out.clear();
-            EntryError::Track(e)
-        })
+        let (h, cid) = self
+            .track(tracker, o, Some(Via::WebSocket), at)
+            .map_err(|e| {
+                out.clear();
+                EntryError::Track(e)
+            })?;
+        let req = self.place_request(&cid, at.exchange_ms, o);
+        if let Err(e) = write_place_order(out, self.account, &req) {
+            let _ = tracker.release(h);
+            return Err(EntryError::Encode(e));
+        }
+        Ok(h)
     }
 
-    /// The cancel request's id: the order's client id with our tag swapped for the cancel tag, so a reply maps
-    /// back to the order without any table.
-    fn cancel_id(&mut self, order_client_id: &ClientId) -> ClientId {
-        let b = order_client_id.as_bytes();
-        if b.len() >= ORDER_ID_TAIL && b[b.len() - ORDER_ID_TAIL] == self.tag {
-            let mut buf = [0u8; MAX_ID_LEN];
-            buf[..b.len()].copy_from_slice(b);
-            buf[b.len() - ORDER_ID_TAIL] = self.cancel_tag();
-            if let Some(id) = ClientId::new(&buf[..b.len()]) {
-                return id;
+    /// Writes a cancel-order frame for `order_id` under a fresh request id, which it returns (see
+    /// [`Self::cancel_sent`] once the frame is out).
+    pub fn write_cancel(
+        &mut self,
+        out: &mut Vec<u8>,
+        order_id: &OrderId,
+        symbol: &str,
+        time_ms: u64,
+    ) -> Result<ClientId, EncodeError> {
+        let rid = self.ids.next_id();
+        write_cancel_order(out, self.account, &rid, time_ms, order_id, symbol)?;
+        Ok(rid)
+    }
+
+    /// Remembers a cancel in flight so its reply finds the order, without ever growing the list: when full,
+    /// cancels of orders already done (or forgotten) go first, then the oldest (its reply is then ignored; the
+    /// order's own reports still settle it).
+    pub fn cancel_sent(
+        &mut self,
+        tracker: &OrderTracker,
+        request_id: ClientId,
+        h: OrderHandle,
+        sent_ns: u64,
+    ) {
+        if self.pending_cancels.len() == self.pending_cancels.capacity() {
+            self.pending_cancels
+                .retain(|(_, h, _)| tracker.get(*h).is_some_and(|o| o.status.is_live()));
+            if self.pending_cancels.len() == self.pending_cancels.capacity() {
+                self.pending_cancels.remove(0);
             }
         }
-        // An adopted order (no client id of ours): a fresh id; its reply cannot be mapped back, and the order's
-        // cancel timeout covers that case.
-        let fresh = self.ids.next_id();
-        let mut buf = [0u8; MAX_ID_LEN];
-        let f = fresh.as_bytes();
-        buf[..f.len()].copy_from_slice(f);
-        if f.len() >= ORDER_ID_TAIL {
-            buf[f.len() - ORDER_ID_TAIL] = self.cancel_tag();
-        }
-        ClientId::new(&buf[..f.len()]).unwrap_or(fresh)
+        self.pending_cancels.push((request_id, h, sent_ns));
     }
 
-    /// The order a cancel request id refers to.
-    fn order_of_cancel(&self, tracker: &OrderTracker, request_id: &[u8]) -> Option<OrderHandle> {
-        if request_id.len() < ORDER_ID_TAIL || request_id.len() > MAX_ID_LEN {
-            return None;
-        }
-        let mut buf = [0u8; MAX_ID_LEN];
-        buf[..request_id.len()].copy_from_slice(request_id);
-        let at = request_id.len() - ORDER_ID_TAIL;
-        if buf[at] != self.cancel_tag() {
-            return None;
-        }
-        buf[at] = self.tag;
-        tracker.by_client_id(&ClientId::new(&buf[..request_id.len()])?)
+    /// The order a cancel request was for and when the cancel was sent, forgetting the request (its reply or
+    /// error has come).
+    pub fn take_cancel(&mut self, request_id: &[u8]) -> Option<(OrderHandle, u64)> {
+        let i = self
+            .pending_cancels
+            .iter()
+            .position(|(c, _, _)| c.as_bytes() == request_id)?;
+        let (_, h, sent_ns) = self.pending_cancels.swap_remove(i);
+        Some((h, sent_ns))
+    }
+
+    /// Forgets every cancel in flight (the socket they went out on is gone; the tracker's timeouts resolve them).
+    pub fn clear_cancels(&mut self) {
+        self.pending_cancels.clear();
     }
 
     /// Writes the cancel-order frame for a tracked order and marks it `PendingCancel`.
@@ -2022,20 +2119,40 @@ impl OrderEntry {
         if o.order_id.is_empty() {
             return Err(EntryError::Track(TrackError::UnknownOrder));
         }
-        let rid = self.cancel_id(&o.client_id);
-        write_cancel_order(out, self.account, &rid, at.exchange_ms, &o.order_id, symbol)
+        let rid = self
+            .write_cancel(out, &o.order_id, symbol, at.exchange_ms)
             .map_err(EntryError::Encode)?;
         tracker
             .cancel_requested(h, at.now_ns, at.timeout_ns)
             .map_err(|e| {
                 out.clear();
                 EntryError::Track(e)
-            })
+            })?;
+        self.cancel_sent(tracker, rid, h, at.now_ns);
+        Ok(())
+    }
+
+    /// A push about one of our orders under an exchange id other than the predicted one (the exchange stamped
+    /// another time): finds the order by the client id inside the exchange id and corrects its id.
+    pub fn correct_order_id(
+        &self,
+        tracker: &mut OrderTracker,
+        order_id: &OrderId,
+    ) -> Result<Option<OrderHandle>, TrackError> {
+        let Some(h) = self
+            .ids
+            .client_id_for(order_id)
+            .and_then(|c| tracker.by_client_id(&c))
+        else {
+            return Ok(None);
+        };
+        tracker.set_order_id(h, *order_id)?;
+        Ok(Some(h))
     }
 
     /// Applies a decoded inbound message to the tracker and balances.
     pub fn on_message<'a>(
-        &self,
+        &mut self,
         msg: &Inbound<'a>,
         tracker: &mut OrderTracker,
         balances: &mut Balances,
@@ -2062,7 +2179,7 @@ impl OrderEntry {
                         }
                     }
                     ("cancel-order", status) => {
-                        let Some(h) = self.order_of_cancel(tracker, rid) else {
+                        let Some((h, _)) = self.take_cancel(rid) else {
                             return Ok(EntryEvent::Untracked);
                         };
                         if status == ReplyStatus::Err {
@@ -2080,27 +2197,13 @@ impl OrderEntry {
                 }
             }
             Inbound::Order(p) => {
-                // Balances after the event ride on the order push; an inconsistent pair is skipped (the next
-                // push or a REST snapshot corrects it).
-                if let (Some(t), Some(a)) = (p.base_total, p.base_available) {
-                    let _ = balances.apply_update(p.scales.base.id, t, a, p.seq);
-                }
-                if let (Some(t), Some(a)) = (p.quote_total, p.quote_available) {
-                    let _ = balances.apply_update(p.scales.quote.id, t, a, p.seq);
-                }
+                p.apply_balances(balances);
                 match tracker.apply(&p.update(Source::WsPush)) {
                     Ok(a) => EntryEvent::Order(a),
                     Err(TrackError::UnknownOrder) => {
-                        // Ours but under another id than predicted (the exchange stamped a different time):
-                        // find it by the client id inside the exchange id, correct the id, apply.
-                        let Some(h) = self
-                            .ids
-                            .client_id_for(&p.order_id)
-                            .and_then(|c| tracker.by_client_id(&c))
-                        else {
+                        if self.correct_order_id(tracker, &p.order_id)?.is_none() {
                             return Ok(EntryEvent::Untracked);
-                        };
-                        tracker.set_order_id(h, p.order_id)?;
+                        }
                         EntryEvent::Order(tracker.apply(&p.update(Source::WsPush))?)
                     }
                     Err(e) => return Err(e),
