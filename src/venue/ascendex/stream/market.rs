@@ -319,6 +319,19 @@ pub struct MdDecoder {
     bids: Box<[Level]>,
     asks: Box<[Level]>,
     trades: Box<[Trade]>,
+    /// The symbol of the last fast-path depth message: consecutive messages usually repeat it, and one 16-byte
+    /// compare then replaces the scan for the closing quote and the table lookup.
+    last: Option<LastSymbol>,
+}
+
+/// A table symbol of at most 16 bytes (zero-padded, little-endian) with its id and scales.
+#[derive(Debug, Clone, Copy)]
+struct LastSymbol {
+    name: u128,
+    len: usize,
+    id: SymbolId,
+    ps: Scale,
+    qs: Scale,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -563,6 +576,7 @@ impl MdDecoder {
             bids: vec![Level::default(); cfg.max_levels].into_boxed_slice(),
             asks: vec![Level::default(); cfg.max_levels].into_boxed_slice(),
             trades: vec![Trade::default(); cfg.max_trades].into_boxed_slice(),
+            last: None,
         }
     }
 
@@ -571,6 +585,8 @@ impl MdDecoder {
     }
 
     pub fn symbols_mut(&mut self) -> &mut SymbolTable {
+        // The caller may change scales or names: the cached symbol is no longer trusted.
+        self.last = None;
         &mut self.symbols
     }
 
@@ -1447,16 +1463,31 @@ mod hand {
             Kind::SnapRt
         };
         lit(&mut i, b"\"symbol\":\"")?;
-        let sym_start = i;
-        let sym_len = b
-            .get(i..)?
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c))?;
-        let sym = b.get(sym_start..sym_start + sym_len)?;
-        i += sym_len;
+        let (symbol, ps, qs) = match fast_symbol(d, b, &mut i) {
+            Some(hit) => hit,
+            None => {
+                let sym_start = i;
+                let sym_len = b
+                    .get(i..)?
+                    .iter()
+                    .position(|&c| c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c))?;
+                let sym = b.get(sym_start..sym_start + sym_len)?;
+                i += sym_len;
+                let symbol = d.symbols.lookup(sym)?;
+                let (ps, qs) = d.symbols.scales(symbol)?;
+                if let Some(name) = pad16(sym) {
+                    d.last = Some(LastSymbol {
+                        name,
+                        len: sym_len,
+                        id: symbol,
+                        ps,
+                        qs,
+                    });
+                }
+                (symbol, ps, qs)
+            }
+        };
         lit(&mut i, b"\",\"data\":{")?;
-        let symbol = d.symbols.lookup(sym)?;
-        let (ps, qs) = d.symbols.scales(symbol)?;
         let (mut seqnum, mut ts, mut nb, mut na) = (None, None, None, None);
         loop {
             if lit(&mut i, b"\"ts\":").is_some() {
@@ -1487,6 +1518,32 @@ mod hand {
             nb: nb?,
             na: na?,
         })
+    }
+
+    /// The cached last symbol when the bytes at `i` are exactly its name followed by `"`; the cursor then moves to
+    /// that quote. The cached name passed the full scan (no quote, backslash or control byte), so a match here
+    /// is what the scan and lookup would return.
+    #[inline(always)]
+    fn fast_symbol(d: &MdDecoder, b: &[u8], i: &mut usize) -> Option<(SymbolId, Scale, Scale)> {
+        let last = d.last?;
+        let chunk: [u8; 16] = b.get(*i..*i + 16)?.try_into().ok()?;
+        let mask = if last.len == 16 {
+            u128::MAX
+        } else {
+            (1u128 << (last.len * 8)) - 1
+        };
+        if u128::from_le_bytes(chunk) & mask != last.name || b.get(*i + last.len) != Some(&b'"') {
+            return None;
+        }
+        *i += last.len;
+        Some((last.id, last.ps, last.qs))
+    }
+
+    /// A name of at most 16 bytes as a zero-padded little-endian `u128`.
+    fn pad16(name: &[u8]) -> Option<u128> {
+        let mut buf = [0u8; 16];
+        buf.get_mut(..name.len())?.copy_from_slice(name);
+        Some(u128::from_le_bytes(buf))
     }
 
     /// `["P","Q"],...]` after the opening `[`: the count, with the cursor after the closing `]`.
