@@ -6,34 +6,14 @@ use ascendex_hft::num::Scale;
 use ascendex_hft::venue::ascendex::stream::market::{
     DecoderConfig, DepthKind, MdDecoder, Msg, SymbolTable,
 };
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
-struct Counting;
+mod alloc_gate;
 
-static ALLOCS: AtomicU64 = AtomicU64::new(0);
-static COUNTING: AtomicBool = AtomicBool::new(false);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.load(Ordering::Relaxed) {
-            ALLOCS.fetch_add(1, Ordering::Relaxed);
-        }
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+use alloc_gate::{ALLOCS, COUNTING};
 
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: alloc_gate::Counting = alloc_gate::Counting;
 
 const N: usize = 100_000;
 
@@ -119,7 +99,7 @@ fn depth_pipeline_allocates_nothing_after_warm_up() {
     };
 
     ALLOCS.store(0, Ordering::SeqCst);
-    COUNTING.store(true, Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
     let mut errors = 0u64;
     let mut resyncs = 0u64;
     for &(s, e) in &spans {
@@ -132,7 +112,7 @@ fn depth_pipeline_allocates_nothing_after_warm_up() {
             _ => errors += 1,
         }
     }
-    COUNTING.store(false, Ordering::SeqCst);
+    COUNTING.with(|c| c.set(false));
     let allocs = ALLOCS.load(Ordering::SeqCst);
 
     assert_eq!(errors, 0);
@@ -144,9 +124,9 @@ fn depth_pipeline_allocates_nothing_after_warm_up() {
     assert_eq!(allocs, 0, "{allocs} allocations in {N} messages");
 
     // The counter itself works: one boxed value while counting is one allocation.
-    COUNTING.store(true, Ordering::SeqCst);
+    COUNTING.with(|c| c.set(true));
     let b = std::hint::black_box(Box::new(seen));
-    COUNTING.store(false, Ordering::SeqCst);
+    COUNTING.with(|c| c.set(false));
     assert_eq!(*b, N as u64);
     assert_eq!(ALLOCS.load(Ordering::SeqCst), 1);
 }
