@@ -1044,31 +1044,28 @@ mod hand {
 
         #[inline]
         fn uint(&mut self, field: &'static str) -> R<u64> {
-            match self.peek()? {
-                b'"' => {
-                    let s = self.string()?;
-                    with_str(s, |b| parse_u64(b, field))
-                }
-                b'-' | b'0'..=b'9' => {
-                    let t = self.number()?;
-                    parse_u64(t, field)
-                }
-                _ => {
-                    self.skip_value()?;
-                    Err(DecodeError::WrongType(field))
-                }
-            }
+            self.integer(field, parse_u64)
         }
 
         fn int(&mut self, field: &'static str) -> R<i64> {
+            self.integer(field, parse_i64)
+        }
+
+        /// An integer the exchange may send as a number or as a quoted string.
+        #[inline]
+        fn integer<T>(
+            &mut self,
+            field: &'static str,
+            parse: fn(&[u8], &'static str) -> R<T>,
+        ) -> R<T> {
             match self.peek()? {
                 b'"' => {
                     let s = self.string()?;
-                    with_str(s, |b| parse_i64(b, field))
+                    with_str(s, |b| parse(b, field))
                 }
                 b'-' | b'0'..=b'9' => {
                     let t = self.number()?;
-                    parse_i64(t, field)
+                    parse(t, field)
                 }
                 _ => {
                     self.skip_value()?;
