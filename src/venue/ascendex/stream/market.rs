@@ -24,7 +24,9 @@
 //! `trades`: the exchange's `bm` ("buyer is maker") true means the taker sold, so the aggressor side is `Sell`.
 
 use crate::book::Level;
-use crate::num::{NumError, Price, Qty, Scale, parse_scaled, parse_scaled_quoted};
+use crate::num::{
+    NumError, Price, Qty, Scale, parse_scaled, parse_scaled_pair_quoted, parse_scaled_quoted,
+};
 use std::fmt;
 
 /// Index of a symbol in the caller's `SymbolTable` (the same id the order side uses).
@@ -1560,33 +1562,95 @@ mod hand {
             return None;
         }
         let mut n = 0;
-        // Two-byte separators compared as one `u16` each: `,"` between price and size, then `],` (more) or `]]`.
-        let pair = |at: usize| -> Option<u16> {
-            Some(u16::from_le_bytes(b.get(at..at + 2)?.try_into().ok()?))
-        };
+        // P's first character.
+        let mut s = *i + 2;
+        let mut tail: Option<Tail> = None;
         loop {
-            let (p, j) = parse_scaled_quoted(b, *i + 2, ps)?;
-            if pair(j)? != u16::from_le_bytes(*b",\"") {
-                return None;
-            }
-            let (q, k) = parse_scaled_quoted(b, j + 2, qs)?;
+            let (p, q, end, next) = match level_pair(b, s, ps, qs, &mut tail) {
+                Some(hit) => hit,
+                None => slow_pair(b, s, ps, qs)?,
+            };
             *out.get_mut(n)? = Level {
                 price: Price(p),
                 qty: Qty(q),
             };
             n += 1;
-            let sep = pair(k)?;
-            *i = k + 2;
-            if sep == u16::from_le_bytes(*b"],") {
-                if b.get(*i..*i + 2)? != b"[\"" {
-                    return None;
-                }
-            } else if sep == u16::from_le_bytes(*b"]]") {
+            // After the level: `],["` (another one) or `]]` (the array ends), compared as one word each.
+            if next == u32::from_le_bytes(*b"],[\"") {
+                s = end + 4;
+            } else if next as u16 == u16::from_le_bytes(*b"]]") {
+                *i = end + 2;
                 return Some(n);
             } else {
                 return None;
             }
         }
+    }
+
+    /// `P","Q"` one number at a time, for what the two-number path declines: the same result shape.
+    #[cold]
+    fn slow_pair(b: &[u8], s: usize, ps: Scale, qs: Scale) -> Option<(i64, i64, usize, u32)> {
+        let (p, j) = parse_scaled_quoted(b, s, ps)?;
+        if b.get(j..j + 2)? != b",\"" {
+            return None;
+        }
+        let (q, end) = parse_scaled_quoted(b, j + 2, qs)?;
+        // Bytes past the frame read as zero, which matches neither separator.
+        let mut next = [0u8; 4];
+        for (k, slot) in next.iter_mut().enumerate() {
+            *slot = b.get(end + k).copied().unwrap_or(0);
+        }
+        Some((p, q, end, u32::from_le_bytes(next)))
+    }
+
+    /// The last 48 bytes of a frame followed by zeros: the 48-byte window `parse_scaled_pair_quoted` reads is then
+    /// available at every position of the frame. Zeros are not digits, quotes or separators, so a window that
+    /// reaches past the frame ends where the frame does.
+    struct Tail {
+        bytes: [u8; 96],
+        base: usize,
+    }
+
+    impl Tail {
+        #[inline(always)]
+        fn of(b: &[u8]) -> Tail {
+            let mut bytes = [0u8; 96];
+            // A fixed-size copy (a few vector moves) for every real depth message; shorter frames copy what there is.
+            let base = match b.len().checked_sub(48) {
+                Some(base) => {
+                    if let (Some(dst), Some(src)) = (bytes.get_mut(..48), b.get(base..base + 48)) {
+                        dst.copy_from_slice(src);
+                    }
+                    base
+                }
+                None => {
+                    if let Some(dst) = bytes.get_mut(..b.len()) {
+                        dst.copy_from_slice(b);
+                    }
+                    0
+                }
+            };
+            Tail { bytes, base }
+        }
+    }
+
+    /// `P","Q"` at `start` through the two-number fast path, from the frame itself or, near its end, from the
+    /// padded copy of its tail (made once per level array).
+    #[inline(always)]
+    fn level_pair(
+        b: &[u8],
+        start: usize,
+        ps: Scale,
+        qs: Scale,
+        tail: &mut Option<Tail>,
+    ) -> Option<(i64, i64, usize, u32)> {
+        if start + 48 <= b.len() {
+            return parse_scaled_pair_quoted(b, start, ps, qs);
+        }
+        let t = tail.get_or_insert_with(|| Tail::of(b));
+        let (p, q, end, next) =
+            parse_scaled_pair_quoted(&t.bytes, start.checked_sub(t.base)?, ps, qs)?;
+        Some((p, q, end + t.base, next))
     }
 
     pub(super) fn parse<'a>(d: &mut MdDecoder, frame: &'a [u8]) -> R<(Top<'a>, Option<Data<'a>>)> {

@@ -207,104 +207,40 @@ pub fn parse_scaled_quoted(b: &[u8], start: usize, scale: Scale) -> Option<(i64,
     quoted_scalar(b, start, scale)
 }
 
-/// Sixteen bytes at a time with SSE: the digits are shuffled (dropping the '.') so that the last byte of the vector
-/// holds the last decimal at `scale`, then combined in three multiply-add steps. No multiplication by a power of ten
-/// and no overflow check is needed: at most 15 digits land in the vector. Callgrind showed the eight-byte SWAR path
-/// costing ~100 instructions per decimal; this one is about a third of that.
-#[cfg(all(target_arch = "x86_64", target_feature = "sse4.1"))]
-mod simd {
-    use super::Scale;
-    use core::arch::x86_64::*;
-
-    /// Per scale `s` (0..=15): byte `o` of the output takes source byte `o + s - 16 + (o >= 16 - s)` plus the
-    /// position of the '.' (the `+1` steps over the '.'). Negative indices make `pshufb` write zero.
-    const fn base(s: usize) -> [i8; 16] {
-        let mut r = [0i8; 16];
-        let mut o = 0;
-        while o < 16 {
-            r[o] = (o as i32 + s as i32 - 16 + (o + s >= 16) as i32) as i8;
-            o += 1;
-        }
-        r
+/// Two quoted decimals spelled as a book level's `["P","Q"]` without the brackets: `b[start..]` holds P's characters
+/// after its opening quote, then `","`, Q's characters and Q's closing quote. Returns (P at `ps`, Q at `qs`, the
+/// index after Q's closing quote, the next four bytes as a little-endian `u32` — what ends or continues the caller's
+/// structure, read for free) — the values `parse_scaled` gives for the two — when both are plain decimals this fast
+/// path handles and 48 bytes are readable at `start`; `None` otherwise, and the caller parses one number at
+/// a time (`parse_scaled_quoted`), which decides.
+#[inline(always)]
+pub fn parse_scaled_pair_quoted(
+    b: &[u8],
+    start: usize,
+    ps: Scale,
+    qs: Scale,
+) -> Option<(i64, i64, usize, u32)> {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "sse4.1",
+        target_feature = "avx2"
+    ))]
+    {
+        simd::quoted_pair(b, start, ps, qs)
     }
-
-    const fn bases() -> [[i8; 16]; 16] {
-        let mut t = [[0i8; 16]; 16];
-        let mut s = 0;
-        while s < 16 {
-            t[s] = base(s);
-            s += 1;
-        }
-        t
-    }
-
-    static BASE: [[i8; 16]; 16] = bases();
-
-    /// `WIN[16 - n..][..16]` keeps the first `n` bytes.
-    static WIN: [u8; 32] = {
-        let mut w = [0u8; 32];
-        let mut i = 0;
-        while i < 16 {
-            w[i] = 0xFF;
-            i += 1;
-        }
-        w
-    };
-
-    /// Digits, at most one '.' with a digit on each side, at most `scale` decimals and `digits before the '.' +
-    /// scale <= 15`, closed by '"' within the sixteen bytes at `b[start..]`. `None` otherwise (including fewer than
-    /// sixteen bytes left); the other paths then decide.
-    #[inline(always)]
-    pub(super) fn quoted16(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usize)> {
-        let chunk: &[u8; 16] = b.get(start..start + 16)?.try_into().ok()?;
-        let sc = scale.0 as u32;
-        let base = BASE.get(sc as usize)?;
-        // SAFETY: the module is compiled only when SSE4.1 (and so SSE2/SSSE3) is enabled for the whole build;
-        // `chunk` is sixteen readable bytes and `loadu` has no alignment requirement.
-        let (x, nd) = unsafe {
-            let v = _mm_loadu_si128(chunk.as_ptr().cast());
-            let x = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
-            let is_digit = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x);
-            (x, !(_mm_movemask_epi8(is_digit) as u32))
-        };
-        let k0 = nd.trailing_zeros();
-        let (p, end) = match chunk.get(k0 as usize)? {
-            b'"' => (k0, k0),
-            b'.' => {
-                let end = (nd & (nd - 1)).trailing_zeros();
-                if end == k0 + 1 || chunk.get(end as usize)? != &b'"' {
-                    return None;
-                }
-                (k0, end)
-            }
-            _ => return None,
-        };
-        let frac = end - p - (p != end) as u32;
-        if p == 0 || frac > sc || p + sc > 15 {
-            return None;
-        }
-        let win = WIN.get(16 - end as usize..32 - end as usize)?;
-        // Source indices stay within 0..=15 (p + scale <= 15); the ones at or after the closing quote read bytes
-        // zeroed by `keep`, which become the padding zeros of a value with fewer than `scale` decimals.
-        // SAFETY: SSE4.1 is enabled for the whole build (module cfg); `base` and `win` are sixteen readable bytes and
-        // `loadu` has no alignment requirement.
-        let a = unsafe {
-            let idx = _mm_add_epi8(
-                _mm_loadu_si128(base.as_ptr().cast()),
-                _mm_set1_epi8(p as i8),
-            );
-            let keep = _mm_loadu_si128(win.as_ptr().cast());
-            let y = _mm_shuffle_epi8(_mm_and_si128(x, keep), idx);
-            let t = _mm_maddubs_epi16(y, _mm_set1_epi16(0x010A));
-            let t = _mm_madd_epi16(t, _mm_set1_epi32(0x0001_0064));
-            let t = _mm_packus_epi32(t, t);
-            let t = _mm_madd_epi16(t, _mm_set1_epi32(0x0001_2710));
-            _mm_cvtsi128_si64(t) as u64
-        };
-        let v = (a & 0xFFFF_FFFF) * 100_000_000 + (a >> 32);
-        Some((v as i64, start + end as usize + 1))
+    #[cfg(not(all(
+        target_arch = "x86_64",
+        target_feature = "sse4.1",
+        target_feature = "avx2"
+    )))]
+    {
+        let _ = (b, start, ps, qs);
+        None
     }
 }
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse4.1"))]
+mod simd;
 
 const ZEROS: u64 = 0x3030_3030_3030_3030;
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
@@ -852,6 +788,115 @@ mod tests {
             let q = format!("{txt}\"]]}}}}........");
             assert_eq!(simd::quoted16(q.as_bytes(), 0, s(sc)), None, "{txt}");
         }
+    }
+
+    /// The two-number path against `parse_scaled` on random spellings of `P","Q"` followed by random bytes: whenever
+    /// it accepts, both values, the end and the four bytes after it agree; it accepts the exchange's plain shapes;
+    /// and it never reads past the 48 bytes it is given.
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "sse4.1",
+        target_feature = "avx2"
+    ))]
+    #[test]
+    fn pair_path_matches_parse_scaled() {
+        let alphabet = b"0123456789012345678901234567890123456789..\",x-e]";
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let body = |r: u64, plain: bool| -> Vec<u8> {
+            let len = (r % 19) as usize;
+            let mut b: Vec<u8> = (0..len)
+                .map(|i| alphabet[((r >> (5 + 2 * i)) as usize ^ (i * 7)) % alphabet.len()])
+                .collect();
+            if plain {
+                b.retain(|c| c.is_ascii_digit());
+                if b.len() > 2 && (r >> 61) & 1 == 0 {
+                    let at = 1 + (r >> 40) as usize % (b.len() - 1);
+                    b.insert(at, b'.');
+                }
+            }
+            b
+        };
+        let mut accepted = 0;
+        for _ in 0..300_000 {
+            let (r1, r2, r3) = (next(), next(), next());
+            let (ps, qs) = (s((r3 % 19) as u8), s(((r3 >> 8) % 19) as u8));
+            let plain = (r3 >> 20) & 3 != 0;
+            let (p, q) = (body(r1, plain), body(r2, plain));
+            let mut msg = p.clone();
+            // Mostly the real separator; sometimes a broken one.
+            msg.extend_from_slice(if (r3 >> 24) & 7 != 0 {
+                b"\",\""
+            } else {
+                b"\", \""
+            });
+            msg.extend_from_slice(&q);
+            msg.push(b'"');
+            msg.extend_from_slice(if (r3 >> 28) & 1 == 0 {
+                b"],[\""
+            } else {
+                b"]]}}"
+            });
+            let keep = msg.len();
+            // Random filler up to the 48 bytes the path needs, then one byte it must never depend on.
+            while msg.len() < 48 {
+                msg.push(alphabet[(next() % alphabet.len() as u64) as usize]);
+            }
+            msg.truncate(48.max(keep));
+            // The reading of the same bytes one number at a time: P up to the first quote, `","`, Q up to the next.
+            let split = |from: usize| {
+                let len = msg[from..].iter().position(|&c| c == b'"')?;
+                Some((&msg[from..from + len], from + len))
+            };
+            let slow = split(0).and_then(|(pt, pe)| {
+                (msg.get(pe..pe + 3)? == b"\",\"").then_some(())?;
+                let (qt, qe) = split(pe + 3)?;
+                Some((parse_scaled(pt, ps), parse_scaled(qt, qs), qe + 1))
+            });
+            // Digits with at most one '.', no more decimals than the scale, at most 15 digits at the scale.
+            let simple = |t: &[u8], sc: Scale| {
+                let dot = t.iter().position(|&c| c == b'.');
+                let int = dot.unwrap_or(t.len());
+                let frac = dot.map_or(0, |d| t.len() - d - 1);
+                parse_scaled(t, sc).is_ok() && frac <= sc.0 as usize && int + sc.0 as usize <= 15
+            };
+            let ctx = String::from_utf8_lossy(&msg).into_owned();
+            match parse_scaled_pair_quoted(&msg, 0, ps, qs) {
+                Some((pv, qv, end, after)) => {
+                    accepted += 1;
+                    let (pr, qr, e) = slow.unwrap_or_else(|| panic!("{ctx}: accepted, unreadable"));
+                    assert_eq!((Ok(pv), Ok(qv), end), (pr, qr, e), "{ctx} at {ps:?}/{qs:?}");
+                    let four: [u8; 4] = msg[end..end + 4].try_into().unwrap();
+                    assert_eq!(after, u32::from_le_bytes(four), "{ctx}");
+                }
+                None => {
+                    let must = (r3 >> 24) & 7 != 0
+                        && !p.contains(&b'"')
+                        && !q.contains(&b'"')
+                        && simple(&p, ps)
+                        && simple(&q, qs)
+                        && p.len() + 3 + q.len() < 32;
+                    assert!(!must, "declined a plain pair {ctx:?} at {ps:?}/{qs:?}");
+                }
+            }
+        }
+        assert!(accepted > 25_000, "{accepted}");
+        // Fewer than 48 bytes: declined (the caller pads the end of a message).
+        assert_eq!(
+            parse_scaled_pair_quoted(b"1.5\",\"2\"]]}}", 0, s(2), s(2)),
+            None
+        );
+        let mut m = b"60000.01\",\"0.12345\"]]}}".to_vec();
+        m.resize(48, 0);
+        assert_eq!(
+            parse_scaled_pair_quoted(&m, 0, s(2), s(5)),
+            Some((6_000_001, 12_345, 19, u32::from_le_bytes(*b"]]}}")))
+        );
     }
 
     #[test]
