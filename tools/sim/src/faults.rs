@@ -3,12 +3,14 @@
 //! Spec: comma-separated items `NAME[=VALUE][@N][:SYMBOL]`.
 //! - `@N` counts from the moment the spec is applied (start or `inject`): the Nth depth message (of SYMBOL when
 //!   given, else of any symbol) for stream faults, the Nth REST request for `rest5xx`/`rest429`/`slow_rest`.
-//!   Without `@N` a stream or REST fault fires on the next one (`@1`).
+//!   Without `@N` a stream or REST fault fires on the next one (`@1`). `crossed_snapshot` counts depth snapshots
+//!   served (WS `depth-snapshot*` replies and REST depth replies together) instead.
 //! - Stream faults: `gap` (the diff is applied to the book but never sent), `dup` (sent twice), `reorder` (sent after
 //!   the next diff of the same symbol), `malformed` (a broken JSON frame is sent before the diff), `unknown_fields@N`
 //!   (that diff carries extra fields), `truncate` (subscribers get half a frame, then the TCP connection is cut),
 //!   `close` (subscribers' connections are cut instead of sending the diff), `miss_pong` (every WS session is
 //!   treated as having missed its pongs: `disconnected` message, then close).
+//! - Snapshot fault: `crossed_snapshot` (that snapshot reply carries a crossed book; the real book is untouched).
 //! - REST faults: `rest5xx` (HTTP 503), `rest429` (HTTP 429), `slow_rest@N` (that response written byte by byte).
 //! - Settings (persist until `clear`): `unknown_fields` (every push carries extra fields), `slow_rest` (every
 //!   response byte by byte), `early_diffs[=MS]` (snapshot replies, WS and REST, are delayed MS ms, default 1500,
@@ -32,6 +34,7 @@ pub enum Kind {
     EarlyDiffs,
     Skew,
     Clear,
+    CrossedSnapshot,
 }
 
 impl Kind {
@@ -51,6 +54,7 @@ impl Kind {
             Kind::EarlyDiffs => "early_diffs",
             Kind::Skew => "skew",
             Kind::Clear => "clear",
+            Kind::CrossedSnapshot => "crossed_snapshot",
         }
     }
     fn parse(s: &str) -> Option<Kind> {
@@ -69,11 +73,16 @@ impl Kind {
             "early_diffs" => Kind::EarlyDiffs,
             "skew" => Kind::Skew,
             "clear" => Kind::Clear,
+            "crossed_snapshot" => Kind::CrossedSnapshot,
             _ => return None,
         })
     }
     pub fn is_rest(self) -> bool {
         matches!(self, Kind::Rest5xx | Kind::Rest429 | Kind::SlowRest)
+    }
+    /// Counted on snapshot replies (WS and REST alike) rather than on diffs or REST requests.
+    pub fn is_snapshot(self) -> bool {
+        self == Kind::CrossedSnapshot
     }
 }
 
@@ -92,7 +101,7 @@ impl fmt::Display for FaultSpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "bad fault spec item '{}': expected NAME[=VALUE][@N][:SYMBOL] with NAME one of gap, dup, reorder, malformed, unknown_fields, truncate, close, miss_pong, rest5xx, rest429, slow_rest, early_diffs, skew, clear",
+            "bad fault spec item '{}': expected NAME[=VALUE][@N][:SYMBOL] with NAME one of gap, dup, reorder, malformed, unknown_fields, truncate, close, miss_pong, rest5xx, rest429, slow_rest, early_diffs, skew, crossed_snapshot, clear",
             self.0
         )
     }
@@ -151,7 +160,8 @@ pub struct FaultRecord {
 #[derive(Clone, Debug)]
 pub struct Pending {
     pub kind: Kind,
-    /// Absolute counter value (depth messages of `symbol` or of all symbols; REST requests) at which it fires.
+    /// Absolute counter value (depth messages of `symbol` or of all symbols; REST requests; snapshot replies of
+    /// `symbol` or of all symbols) at which it fires.
     pub at: u64,
     pub symbol: Option<String>,
 }
@@ -166,6 +176,9 @@ pub struct FaultState {
     pub depth_count: u64,
     pub depth_count_sym: Vec<u64>,
     pub rest_count: u64,
+    /// Depth snapshot replies served (WS and REST), in total and per symbol index.
+    pub snapshot_count: u64,
+    pub snapshot_count_sym: Vec<u64>,
     pub log: Vec<FaultRecord>,
 }
 
@@ -255,14 +268,19 @@ impl FaultState {
                     });
                 }
                 (k, _) => {
+                    let (total, per_sym) = if k.is_snapshot() {
+                        (self.snapshot_count, &self.snapshot_count_sym)
+                    } else {
+                        (self.depth_count, &self.depth_count_sym)
+                    };
                     let base = match &it.symbol {
                         Some(s) => {
                             let i = sym_index(s).ok_or_else(|| {
                                 FaultSpecError(format!("{}:{s} (unknown symbol)", k.name()))
                             })?;
-                            self.depth_count_sym.get(i).copied().unwrap_or(0)
+                            per_sym.get(i).copied().unwrap_or(0)
                         }
-                        None => self.depth_count,
+                        None => total,
                     };
                     self.pending.push(Pending {
                         kind: k,
@@ -288,7 +306,7 @@ impl FaultState {
         let (total, mine) = (self.depth_count, self.depth_count_sym[sym]);
         let mut fired = Vec::new();
         self.pending.retain(|p| {
-            if p.kind.is_rest() {
+            if p.kind.is_rest() || p.kind.is_snapshot() {
                 return true;
             }
             let hit = match &p.symbol {
@@ -298,6 +316,29 @@ impl FaultState {
             if hit {
                 fired.push(p.kind);
             }
+            !hit
+        });
+        fired
+    }
+
+    /// Counts one depth snapshot reply of symbol `sym` (WS or REST) and returns whether it must be crossed.
+    pub fn on_snapshot(&mut self, sym: usize, symbol: &str) -> bool {
+        self.snapshot_count += 1;
+        if self.snapshot_count_sym.len() <= sym {
+            self.snapshot_count_sym.resize(sym + 1, 0);
+        }
+        self.snapshot_count_sym[sym] += 1;
+        let (total, mine) = (self.snapshot_count, self.snapshot_count_sym[sym]);
+        let mut fired = false;
+        self.pending.retain(|p| {
+            if !p.kind.is_snapshot() {
+                return true;
+            }
+            let hit = match &p.symbol {
+                Some(s) => s == symbol && p.at == mine,
+                None => p.at == total,
+            };
+            fired |= hit;
             !hit
         });
         fired
@@ -368,5 +409,26 @@ mod tests {
         assert!(f.on_rest().is_empty());
         assert_eq!(f.on_rest(), vec![Kind::Rest429]);
         assert!(f.pending.is_empty());
+    }
+
+    #[test]
+    fn crossed_snapshot_counts_snapshots_not_diffs() {
+        let mut f = FaultState::default();
+        f.on_snapshot(1, "B");
+        let items = parse_spec("crossed_snapshot@2:B,crossed_snapshot").unwrap();
+        assert_eq!(items[0].kind, Kind::CrossedSnapshot);
+        f.apply(items, 0, |s| if s == "B" { Some(1) } else { Some(0) })
+            .unwrap();
+        // Diffs and REST requests never fire it.
+        assert!(f.on_depth(1, "B").is_empty());
+        assert!(f.on_rest().is_empty());
+        assert_eq!(f.pending.len(), 2);
+        // The unqualified one fires on the next snapshot of any symbol, the qualified one on B's second.
+        assert!(f.on_snapshot(0, "A"));
+        assert!(!f.on_snapshot(1, "B"));
+        assert!(f.on_snapshot(1, "B"));
+        assert!(!f.on_snapshot(1, "B"));
+        assert!(f.pending.is_empty());
+        assert!(parse_spec("crossed_snapshots").is_err());
     }
 }

@@ -297,6 +297,7 @@ pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
         assets,
         faults: faults::FaultState {
             depth_count_sym: vec![0; nsym],
+            snapshot_count_sym: vec![0; nsym],
             ..Default::default()
         },
         sessions: HashMap::new(),

@@ -225,7 +225,7 @@ fn public(st: &mut State, m: &str, path: &str, req: &Request) -> Option<Response
         }
         "/api/pro/v1/depth" => match sym_arg(st) {
             Ok(i) => {
-                let body = st.snapshot_json("depth-snapshot", i);
+                let body = st.snapshot_reply("depth-snapshot", i, 500, "REST");
                 Response::json(format!("{{\"code\":0,\"data\":{body}}}"))
             }
             Err(r) => r,

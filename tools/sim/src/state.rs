@@ -160,6 +160,48 @@ fn levels_json(out: &mut String, lv: &[(i64, i64)], p: &crate::market::Product) 
     out.push(']');
 }
 
+/// Makes a snapshot's levels crossed: a phantom bid one tick above the best ask (strictly crossed, so a client that
+/// tolerates a locked book still has to refuse it), sized like that ask so it is a valid level in every other
+/// respect. With no asks, a phantom ask goes one tick below the best bid; with an empty book, both. Returns what
+/// was added, for the fault log.
+fn cross(
+    p: &crate::market::Product,
+    bids: &mut Vec<(i64, i64)>,
+    asks: &mut Vec<(i64, i64)>,
+    top: usize,
+) -> String {
+    let (side, level) = match (bids.first().copied(), asks.first().copied()) {
+        (_, Some((ask, q))) => {
+            let l = (ask + p.tick, q);
+            bids.insert(0, l);
+            bids.truncate(top.max(1));
+            ("bid", l)
+        }
+        (Some((bid, q)), None) => {
+            let l = ((bid - p.tick).max(p.tick), q);
+            asks.insert(0, l);
+            asks.truncate(top.max(1));
+            ("ask", l)
+        }
+        (None, None) => {
+            bids.push((2 * p.tick, p.lot));
+            asks.push((p.tick, p.lot));
+            return format!(
+                "empty book: bid {} over ask {}",
+                p.fmt_px(2 * p.tick),
+                p.fmt_px(p.tick)
+            );
+        }
+    };
+    format!(
+        "phantom {side} {} x {} (best bid {}, best ask {})",
+        p.fmt_px(level.0),
+        p.fmt_qty(level.1),
+        bids.first().map_or("none".into(), |l| p.fmt_px(l.0)),
+        asks.first().map_or("none".into(), |l| p.fmt_px(l.0)),
+    )
+}
+
 impl State {
     pub fn now_ms(&self) -> u64 {
         (wall_ms() as i64)
@@ -201,10 +243,26 @@ impl State {
         s
     }
 
-    pub fn snapshot_json(&self, m: &str, sym: usize) -> String {
-        let (bids, asks) = self.eng.levels(sym, 500);
+    /// A depth snapshot reply (`m` = `depth-snapshot*`) of the current book, at most `top` levels per side; `via`
+    /// names the path (`WS` / `REST`) for the fault log. Every served snapshot counts for `crossed_snapshot`, which
+    /// crosses this reply only: the real book and its seqnum are untouched.
+    pub fn snapshot_reply(&mut self, m: &str, sym: usize, top: usize, via: &str) -> String {
+        let (mut bids, mut asks) = self.eng.levels(sym, top);
         let s = &self.eng.syms[sym];
-        self.depth_json(m, sym, s.seqnum, s.last_depth_ts, &asks, &bids, false)
+        let (seq, ts) = (s.seqnum, s.last_depth_ts);
+        let symbol = self.eng.products[sym].symbol.clone();
+        if self.faults.on_snapshot(sym, &symbol) {
+            let detail = cross(&self.eng.products[sym], &mut bids, &mut asks, top);
+            let now = self.now_ms();
+            self.faults.record(
+                now,
+                "crossed_snapshot",
+                Some(symbol),
+                Some(seq),
+                format!("{via} {m} reply crossed: {detail}"),
+            );
+        }
+        self.depth_json(m, sym, seq, ts, &asks, &bids, false)
     }
 
     fn subscribers(&self, key: &str) -> Vec<Arc<SessQ>> {

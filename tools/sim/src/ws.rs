@@ -342,10 +342,8 @@ fn spawn_after(shared: Arc<Shared>, q: Arc<SessQ>, a: After) {
             {
                 tokio::time::sleep(Duration::from_millis(delay_ms)).await;
                 let mut st = shared.lock();
-                let (bids, asks) = st.eng.levels(sym, top);
-                let s = &st.eng.syms[sym];
-                let (seq, ts) = (s.seqnum, s.last_depth_ts);
-                let body = st.depth_json(&m, sym, seq, ts, &asks, &bids, false);
+                let seq = st.eng.syms[sym].seqnum;
+                let body = st.snapshot_reply(&m, sym, top, "WS");
                 let now = st.now_ms();
                 let symbol = st.eng.products[sym].symbol.clone();
                 st.faults.record(
@@ -748,9 +746,7 @@ fn req(st: &mut State, sid: u64, v: &Value, q: &Arc<SessQ>, action_raw: &str) ->
                     top,
                 }];
             }
-            let (bids, asks) = st.eng.levels(sym, top);
-            let s = &st.eng.syms[sym];
-            let body = st.depth_json(&m, sym, s.seqnum, s.last_depth_ts, &asks, &bids, false);
+            let body = st.snapshot_reply(&m, sym, top, "WS");
             q.push(Out::Text(body.into()));
         }
         "market-trades" => {

@@ -295,3 +295,159 @@ fn fault_specs_are_validated_and_start_time_faults_fire() {
         assert_eq!(seqs, vec![s + 1, s + 3]);
     });
 }
+
+/// Levels best first, (price, qty) as served.
+type Side = Vec<(String, String)>;
+
+/// (bids, asks) of a depth-snapshot `data` object.
+fn sides(data: &Value) -> (Side, Side) {
+    let side = |k: &str| -> Side {
+        data[k]
+            .as_array()
+            .expect("a level array")
+            .iter()
+            .map(|l| {
+                (
+                    l[0].as_str().expect("price").to_string(),
+                    l[1].as_str().expect("qty").to_string(),
+                )
+            })
+            .collect()
+    };
+    (side("bids"), side("asks"))
+}
+
+fn px(l: &[(String, String)]) -> i128 {
+    l.first()
+        .and_then(|(p, _)| ascendex_sim::dec::parse(p, 9))
+        .expect("a priced level")
+}
+
+/// A snapshot's `data` must be the simulator's book exactly (same seqnum, same levels).
+fn assert_is_the_book(sim: &SimHandle, sym: &str, data: &Value) {
+    let view = sim.book(sym).unwrap();
+    assert_eq!(data["seqnum"].as_u64(), Some(view.seqnum), "{sym} seqnum");
+    let (bids, asks) = sides(data);
+    assert_eq!(bids, view.bids, "{sym} bids");
+    assert_eq!(asks, view.asks, "{sym} asks");
+    assert!(px(&bids) < px(&asks), "{sym}: the real book is crossed");
+}
+
+async fn ws_snapshot(ws: &mut Ws, sym: &str) -> Value {
+    ws.send(json!({"op":"req","id":"s","action":"depth-snapshot","args":{"symbol":sym}}))
+        .await;
+    let v = ws
+        .until(T, |v| m(v) == "depth-snapshot")
+        .await
+        .expect("a depth-snapshot reply");
+    assert_eq!(v["symbol"], sym);
+    v["data"].clone()
+}
+
+async fn rest_snapshot(sim: &SimHandle, sym: &str) -> Value {
+    let r = get(sim, &format!("/api/pro/v1/depth?symbol={sym}")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["code"], 0);
+    assert_eq!(r.body["data"]["symbol"], sym);
+    r.body["data"]["data"].clone()
+}
+
+#[test]
+fn crossed_snapshot_is_one_shot_over_ws_or_rest_and_leaves_the_book_alone() {
+    let sim = start(SimConfig {
+        rate: 0,
+        symbols: vec!["BTC/USDT".into(), "ETH/USDT".into()],
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let crossed_log = |sim: &SimHandle| -> Vec<ascendex_sim::FaultRecord> {
+        sim.fault_log()
+            .into_iter()
+            .filter(|r| r.kind == "crossed_snapshot")
+            .collect()
+    };
+    rt().block_on(async {
+        let mut ws = Ws::connect(&sim, "/api/pro/v1/stream", "").await.unwrap();
+        ws.json(T).await.unwrap();
+
+        // Over the socket: only the named symbol's next snapshot, once.
+        sim.inject("crossed_snapshot:BTC/USDT").unwrap();
+        let eth = ws_snapshot(&mut ws, "ETH/USDT").await;
+        assert_is_the_book(&sim, "ETH/USDT", &eth);
+        let real = sim.book("BTC/USDT").unwrap();
+        let bad = ws_snapshot(&mut ws, "BTC/USDT").await;
+        assert_eq!(bad["seqnum"].as_u64(), Some(real.seqnum));
+        let (bids, asks) = sides(&bad);
+        assert!(
+            px(&bids) >= px(&asks),
+            "not crossed: {:?} / {:?}",
+            bids.first(),
+            asks.first()
+        );
+        // Only the phantom level was added: the rest is the real book.
+        assert_eq!(asks, real.asks);
+        assert_eq!(bids[1..], real.bids[..bids.len() - 1]);
+        assert_eq!(sim.book("BTC/USDT").unwrap(), real, "the real book changed");
+        let log = crossed_log(&sim);
+        assert_eq!(log.len(), 1, "{log:?}");
+        assert_eq!(log[0].symbol.as_deref(), Some("BTC/USDT"));
+        assert_eq!(log[0].seqnum, Some(real.seqnum));
+        assert!(log[0].detail.starts_with("WS depth-snapshot"), "{log:?}");
+        let good = ws_snapshot(&mut ws, "BTC/USDT").await;
+        assert_is_the_book(&sim, "BTC/USDT", &good);
+        assert_is_the_book(&sim, "BTC/USDT", &rest_snapshot(&sim, "BTC/USDT").await);
+
+        // Over REST, when it is the next snapshot served; the flow moved the book meanwhile.
+        sim.step(20);
+        sim.inject("crossed_snapshot:BTC/USDT").unwrap();
+        let real = sim.book("BTC/USDT").unwrap();
+        let bad = rest_snapshot(&sim, "BTC/USDT").await;
+        assert_eq!(bad["seqnum"].as_u64(), Some(real.seqnum));
+        let (bids, asks) = sides(&bad);
+        assert!(px(&bids) >= px(&asks), "REST reply not crossed");
+        assert_eq!(sim.book("BTC/USDT").unwrap(), real, "the real book changed");
+        let good = ws_snapshot(&mut ws, "BTC/USDT").await;
+        assert_is_the_book(&sim, "BTC/USDT", &good);
+        let log = crossed_log(&sim);
+        assert_eq!(log.len(), 2, "{log:?}");
+        assert_eq!(log[1].seqnum, Some(real.seqnum));
+        assert!(log[1].detail.starts_with("REST depth-snapshot"), "{log:?}");
+
+        // `@N` counts snapshots of both paths together: the 1st (REST) is clean, the 2nd (WS) crossed.
+        sim.inject("crossed_snapshot@2:BTC/USDT").unwrap();
+        assert_is_the_book(&sim, "BTC/USDT", &rest_snapshot(&sim, "BTC/USDT").await);
+        let (bids, asks) = sides(&ws_snapshot(&mut ws, "BTC/USDT").await);
+        assert!(px(&bids) >= px(&asks), "second snapshot not crossed");
+        assert_is_the_book(&sim, "BTC/USDT", &ws_snapshot(&mut ws, "BTC/USDT").await);
+        assert_eq!(crossed_log(&sim).len(), 3);
+
+        // `clear` drops a pending one.
+        sim.inject("crossed_snapshot:BTC/USDT,clear").unwrap();
+        assert_is_the_book(&sim, "BTC/USDT", &ws_snapshot(&mut ws, "BTC/USDT").await);
+        assert_eq!(crossed_log(&sim).len(), 3);
+    });
+}
+
+#[test]
+fn crossed_snapshot_also_crosses_a_delayed_snapshot() {
+    let sim = start(SimConfig {
+        rate: 0,
+        symbols: vec!["BTC/USDT".into()],
+        faults: "early_diffs=50,crossed_snapshot".into(),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    rt().block_on(async {
+        let mut ws = Ws::connect(&sim, "/api/pro/v1/stream", "").await.unwrap();
+        ws.json(T).await.unwrap();
+        let (bids, asks) = sides(&ws_snapshot(&mut ws, "BTC/USDT").await);
+        assert!(px(&bids) >= px(&asks), "delayed reply not crossed");
+        assert_is_the_book(&sim, "BTC/USDT", &ws_snapshot(&mut ws, "BTC/USDT").await);
+        let log = sim.fault_log();
+        assert_eq!(
+            log.iter().filter(|r| r.kind == "crossed_snapshot").count(),
+            1,
+            "{log:?}"
+        );
+    });
+}
