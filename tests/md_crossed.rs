@@ -3,18 +3,16 @@
 //! crossed book), asks for a fresh snapshot by itself, and ends equal to the simulator's book at the same seqnum.
 //! Covered for the socket's `depth-snapshot` reply and for the REST fallback snapshot, at start-up and mid-stream.
 
+mod md_support;
+
+use md_support::{assert_books_match, market_session};
 use std::time::Duration;
 
 use ascendex_hft::book::{Book, ResyncReason};
 use ascendex_hft::engine::{Engine, RunMode};
-use ascendex_hft::net::tls::client_config;
-use ascendex_hft::num::{Scale, format_scaled};
 use ascendex_hft::orders::types::SymbolId;
 use ascendex_hft::strategy::{BookStatus, BookUpdate, Ctx, Strategy};
-use ascendex_hft::venue::ascendex::auth::KeyDerivation;
-use ascendex_hft::venue::ascendex::session::{
-    MarketConfig, SESSION_TIMERS, Session, SessionConfig, TradingConfig, bootstrap,
-};
+use ascendex_hft::venue::ascendex::session::{MarketConfig, Session};
 use ascendex_sim::{FaultRecord, Limits, SimConfig, SimHandle};
 
 const SYMS: [&str; 3] = ["BTC/USDT", "ETH/USDT", "LTC/USDT"];
@@ -128,23 +126,7 @@ fn rig(faults: &str, market: MarketConfig) -> Rig {
         ..SimConfig::default()
     })
     .expect("simulator starts");
-    let mut engine = Engine::new(
-        client_config(Some(&sim.ca_file())).expect("CA loads"),
-        SESSION_TIMERS,
-    )
-    .expect("engine");
-    let cfg = SessionConfig {
-        rest_url: sim.rest_url(),
-        ws_url: sim.ws_url(),
-        ca_file: Some(sim.ca_file()),
-        account_group: None,
-        symbols: SYMS.iter().map(|s| s.to_string()).collect(),
-        credentials: None,
-        key_derivation: KeyDerivation::default(),
-        market,
-        trading: TradingConfig::default(),
-    };
-    let session = bootstrap::start(&mut engine, cfg, Rec::new(SYMS.len())).expect("session");
+    let (engine, session) = market_session(&sim, market, &SYMS, Rec::new(SYMS.len()));
     Rig {
         sim,
         engine,
@@ -233,32 +215,7 @@ impl Rig {
             self.rec().live,
             self.session.market.counters()
         );
-        for (i, name) in SYMS.iter().enumerate() {
-            let id = SymbolId(i as u16);
-            let view = self.sim.book(name).expect("known symbol");
-            let m = &self.session.market;
-            assert!(m.is_live(id), "{name} not live");
-            assert_eq!(m.seqnum(id), Some(view.seqnum), "{name} seqnum");
-            let (ps, qs) = m.scales(id).expect("scales");
-            let book = m.book(id).expect("book");
-            let depth = book.depth();
-            let mine = |side: ascendex_hft::book::Levels<'_>| -> Vec<(String, String)> {
-                side.map(|l| (dec(l.price.0, ps), dec(l.qty.0, qs)))
-                    .collect()
-            };
-            let theirs = |v: &[(String, String)]| -> Vec<(String, String)> {
-                v.iter()
-                    .take(depth)
-                    .map(|(p, q)| (norm(p), norm(q)))
-                    .collect()
-            };
-            assert!(
-                view.bids.len() >= 8 && view.asks.len() >= 8,
-                "{name}: thin book"
-            );
-            assert_eq!(mine(book.bids()), theirs(&view.bids), "{name} bids");
-            assert_eq!(mine(book.asks()), theirs(&view.asks), "{name} asks");
-        }
+        assert_books_match(&self.sim, &self.session.market, &SYMS);
         assert_eq!(
             self.rec().crossed_books,
             0,
@@ -301,21 +258,6 @@ impl Rig {
             assert_eq!(c, u64::from(i == sym), "{name}: crossed counter {c}");
         }
         assert!(self.rec().all_live());
-    }
-}
-
-fn dec(m: i64, s: Scale) -> String {
-    let mut buf = [0u8; 48];
-    let n = format_scaled(m, s, &mut buf).expect("formats");
-    norm(std::str::from_utf8(&buf[..n]).expect("ascii"))
-}
-
-/// The same value spelled one way: no trailing zeros after the point, no bare point.
-fn norm(s: &str) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s.to_string()
     }
 }
 

@@ -2,21 +2,19 @@
 //! survive every injected fault (and reconnects) by resynchronising themselves, and end equal to the simulator's
 //! book at the same seqnum (exact decimals, every level up to the book's depth).
 
+mod md_support;
+
+use md_support::{assert_books_match, market_session};
 use std::time::Duration;
 
 use ascendex_hft::book::{Book, ResyncReason, SeqRule};
 use ascendex_hft::engine::{ConnId, ConnState, Cx, DisconnectReason, Engine, Handler, RunMode};
 use ascendex_hft::metrics::Probe;
 use ascendex_hft::net::http::{HttpError, Response};
-use ascendex_hft::net::tls::client_config;
-use ascendex_hft::num::{Scale, format_scaled};
 use ascendex_hft::orders::types::SymbolId;
 use ascendex_hft::strategy::{BookStatus, BookUpdate, Ctx, Strategy};
-use ascendex_hft::venue::ascendex::auth::KeyDerivation;
 use ascendex_hft::venue::ascendex::session::market::MdFault;
-use ascendex_hft::venue::ascendex::session::{
-    MarketConfig, SESSION_TIMERS, Session, SessionConfig, TradingConfig, bootstrap,
-};
+use ascendex_hft::venue::ascendex::session::{MarketConfig, Session};
 use ascendex_hft::venue::ascendex::stream::market::{Bar, Bbo, Trade, TradeSide};
 use ascendex_sim::{Limits, SimConfig, SimHandle};
 
@@ -186,23 +184,7 @@ fn rig(sim: SimConfig, market: MarketConfig) -> Rig {
 
 fn rig_for(sim: SimConfig, market: MarketConfig, syms: &[&str]) -> Rig {
     let sim = ascendex_sim::start(sim).expect("simulator starts");
-    let mut engine = Engine::new(
-        client_config(Some(&sim.ca_file())).expect("CA loads"),
-        SESSION_TIMERS,
-    )
-    .expect("engine");
-    let cfg = SessionConfig {
-        rest_url: sim.rest_url(),
-        ws_url: sim.ws_url(),
-        ca_file: Some(sim.ca_file()),
-        account_group: None,
-        symbols: syms.iter().map(|s| s.to_string()).collect(),
-        credentials: None,
-        key_derivation: KeyDerivation::default(),
-        market,
-        trading: TradingConfig::default(),
-    };
-    let session = bootstrap::start(&mut engine, cfg, Rec::new(syms.len())).expect("session");
+    let (engine, session) = market_session(&sim, market, syms, Rec::new(syms.len()));
     Rig {
         sim,
         syms: syms.iter().map(|s| s.to_string()).collect(),
@@ -262,32 +244,7 @@ impl Rig {
             self.rec().live,
             self.session.market.counters()
         );
-        for (i, name) in self.syms.iter().enumerate() {
-            let id = SymbolId(i as u16);
-            let view = self.sim.book(name).expect("known symbol");
-            let m = &self.session.market;
-            assert!(m.is_live(id), "{name} not live");
-            assert_eq!(m.seqnum(id), Some(view.seqnum), "{name} seqnum");
-            let (ps, qs) = m.scales(id).expect("scales");
-            let book = m.book(id).expect("book");
-            let depth = book.depth();
-            let mine = |side: ascendex_hft::book::Levels<'_>| -> Vec<(String, String)> {
-                side.map(|l| (dec(l.price.0, ps), dec(l.qty.0, qs)))
-                    .collect()
-            };
-            let theirs = |v: &[(String, String)]| -> Vec<(String, String)> {
-                v.iter()
-                    .take(depth)
-                    .map(|(p, q)| (norm(p), norm(q)))
-                    .collect()
-            };
-            assert!(
-                view.bids.len() >= 8 && view.asks.len() >= 8,
-                "{name}: thin book"
-            );
-            assert_eq!(mine(book.bids()), theirs(&view.bids), "{name} bids");
-            assert_eq!(mine(book.asks()), theirs(&view.asks), "{name} asks");
-        }
+        assert_books_match(&self.sim, &self.session.market, &self.syms);
         assert_eq!(
             self.rec().seq_went_back,
             0,
@@ -298,21 +255,6 @@ impl Rig {
 
     fn stale_since(&self, from: usize) -> Vec<(usize, ResyncReason)> {
         self.rec().stale[from..].to_vec()
-    }
-}
-
-fn dec(m: i64, s: Scale) -> String {
-    let mut buf = [0u8; 48];
-    let n = format_scaled(m, s, &mut buf).expect("formats");
-    norm(std::str::from_utf8(&buf[..n]).expect("ascii"))
-}
-
-/// The same value spelled one way: no trailing zeros after the point, no bare point.
-fn norm(s: &str) -> String {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s.to_string()
     }
 }
 

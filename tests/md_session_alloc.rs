@@ -8,19 +8,17 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ascendex_hft::book::Book;
-use ascendex_hft::engine::{Engine, RunMode};
-use ascendex_hft::net::tls::client_config;
+use ascendex_hft::engine::RunMode;
 use ascendex_hft::orders::types::SymbolId;
 use ascendex_hft::strategy::{BookStatus, BookUpdate, Ctx, Strategy};
-use ascendex_hft::venue::ascendex::auth::KeyDerivation;
-use ascendex_hft::venue::ascendex::session::{
-    MarketConfig, SESSION_TIMERS, SessionConfig, TradingConfig, bootstrap,
-};
+use ascendex_hft::venue::ascendex::session::MarketConfig;
 use ascendex_sim::SimConfig;
 
 mod alloc_gate;
+mod md_support;
 
 use alloc_gate::{ALLOCS, COUNTING};
+use md_support::market_session;
 
 #[global_allocator]
 static GLOBAL: alloc_gate::Counting = alloc_gate::Counting;
@@ -83,22 +81,6 @@ fn depth_diffs_from_tls_to_the_strategy_allocate_nothing() {
         ..SimConfig::default()
     })
     .expect("simulator starts");
-    let mut engine = Engine::new(
-        client_config(Some(&sim.ca_file())).expect("CA loads"),
-        SESSION_TIMERS,
-    )
-    .expect("engine");
-    let cfg = SessionConfig {
-        rest_url: sim.rest_url(),
-        ws_url: sim.ws_url(),
-        ca_file: Some(sim.ca_file()),
-        account_group: None,
-        symbols: SYMS.iter().map(|s| s.to_string()).collect(),
-        credentials: None,
-        key_derivation: KeyDerivation::default(),
-        market: MarketConfig::default(),
-        trading: TradingConfig::default(),
-    };
     let strategy = Counter {
         live: [false; 7],
         diffs: 0,
@@ -106,7 +88,7 @@ fn depth_diffs_from_tls_to_the_strategy_allocate_nothing() {
         stale: 0,
         allocs_during: None,
     };
-    let mut session = bootstrap::start(&mut engine, cfg, strategy).expect("session");
+    let (mut engine, mut session) = market_session(&sim, MarketConfig::default(), &SYMS, strategy);
     engine
         .run(&mut session, RunMode::Block, Some(Duration::from_secs(120)))
         .expect("engine runs");
