@@ -394,6 +394,16 @@ fn rust_layout() -> String {
         notional_scale,
         name
     );
+    size!("axh_balance", AxhBalance);
+    off!(
+        "axh_balance",
+        AxhBalance,
+        available,
+        asset,
+        scale,
+        name_len,
+        name
+    );
     konst!(
         AXH_ABI_VERSION,
         AXH_OK,
