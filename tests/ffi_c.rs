@@ -365,8 +365,7 @@ fn c_example_quotes_takes_and_reports_balances_against_the_simulator() {
         let sim_before = before.iter().find(|b| b.asset == name).expect("asset");
         let last = seen
             .iter()
-            .filter(|b| b.name == name && b.fills > 0)
-            .last()
+            .rfind(|b| b.name == name && b.fills > 0)
             .unwrap_or_else(|| panic!("no {name} balance callback after the fill\n{all}"));
         assert_eq!(
             (last.total, last.available),
