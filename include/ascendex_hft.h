@@ -8,7 +8,8 @@
  * scale (number of decimals), value = mantissa / 10^scale. "60000.10" at scale 2 is 6000010. Every struct that
  * carries a number carries its scale; axh_format_decimal / axh_parse_decimal convert exactly. Three scales per
  * symbol (see axh_symbol_info): price_scale (prices), qty_scale (order sizes: place requests, order events, fills)
- * and book_qty_scale (market-data sizes: book levels, trades; finer than the lot). Fees use fee_scale.
+ * and book_qty_scale (market-data sizes: book levels, trades; finer than the lot). Fees use fee_scale. Balances
+ * carry their asset's scale (axh_balance.scale).
  *
  * THREADING. An engine is used by one thread at a time: create and configure it on one thread, and run it on that
  * thread or hand it to another before axh_engine_run (never two calls at once; a second concurrent call fails with
@@ -20,8 +21,8 @@
  *
  * OWNERSHIP. axh_engine_new copies everything from the config (the caller may free it right after); the API
  * secret is copied once into memory that is wiped when the engine is freed, and is never logged or printed.
- * Pointers a callback receives (ctx, update, book, trade, event, fill, and strings in them) are valid only until
- * that callback returns: copy what you need. Using a ctx or book after its callback returns fails with
+ * Pointers a callback receives (ctx, update, book, trade, event, fill, balance, and strings in them) are valid only
+ * until that callback returns: copy what you need. Using a ctx or book after its callback returns fails with
  * AXH_E_STATE. Strings the library returns (axh_version, axh_order_status_name) are static; axh_last_error's
  * string is valid until the next failing call on the same thread.
  *
@@ -39,6 +40,8 @@
 extern "C" {
 #endif
 
+/* Additions that change no existing function or struct (new functions, new structs) keep the version: ABI 1 gained
+ * axh_balance, axh_engine_on_balance, axh_ctx_asset_count, axh_ctx_balance and axh_ctx_balance_at that way. */
 #define AXH_ABI_VERSION 1
 
 /* Status codes. */
@@ -238,6 +241,20 @@ typedef struct axh_symbol_info {
     char name[AXH_NAME_LEN];
 } axh_symbol_info;
 
+/* An asset's balance (spot/cash account). total and available are exact at `scale` (value = mantissa / 10^scale);
+ * available is what open orders do not lock. `asset` is the asset's id, stable for the engine's life
+ * (0 .. axh_ctx_asset_count-1: the bases and quotes of the configured symbols); `name` is its code ("USDT"),
+ * NUL-terminated, name_len bytes without the NUL. 56 bytes; layout pinned by tests/ffi_c.rs. */
+typedef struct axh_balance {
+    int64_t total;         /* at scale */
+    int64_t available;     /* at scale */
+    uint16_t asset;
+    uint8_t scale;
+    uint8_t name_len;
+    uint8_t reserved[4];
+    char name[AXH_NAME_LEN];
+} axh_balance;
+
 /* Callbacks. All run on the thread inside axh_engine_run; `user` is the pointer given at registration. */
 typedef void (*axh_start_fn)(void *user, axh_ctx *ctx);
 typedef void (*axh_book_fn)(void *user, axh_ctx *ctx, const axh_book_update *update, const axh_book *book);
@@ -245,6 +262,7 @@ typedef void (*axh_book_status_fn)(void *user, axh_ctx *ctx, uint16_t symbol, in
 typedef void (*axh_trade_fn)(void *user, axh_ctx *ctx, const axh_trade *trade);
 typedef void (*axh_order_fn)(void *user, axh_ctx *ctx, const axh_order_event *event);
 typedef void (*axh_fill_fn)(void *user, axh_ctx *ctx, const axh_fill *fill);
+typedef void (*axh_balance_fn)(void *user, axh_ctx *ctx, const axh_balance *balance);
 typedef void (*axh_timer_fn)(void *user, axh_ctx *ctx, uint32_t timer_id);
 
 /* ---- Library ---------------------------------------------------------------------------------------------- */
@@ -277,6 +295,11 @@ int axh_engine_on_trade(axh_engine *engine, axh_trade_fn f, void *user);
 int axh_engine_on_order(axh_engine *engine, axh_order_fn f, void *user);
 int axh_engine_on_fill(axh_engine *engine, axh_fill_fn f, void *user);
 int axh_engine_on_timer(axh_engine *engine, axh_timer_fn f, void *user);
+/* With each balance snapshot (at start-up, before the start callback, and after a reconnect), once per asset the
+ * exchange lists; then whenever an asset's figures change: a fill (right after its fill callback), an order locking
+ * or releasing funds, a transfer. Only with credentials. No allocation per call: names come from a table built at
+ * start. */
+int axh_engine_on_balance(axh_engine *engine, axh_balance_fn f, void *user);
 
 /* Connects (start-up REST calls, then WebSockets) and runs the loop on the calling thread until stopped
  * (axh_ctx_stop, axh_engine_stop) or for limit_ms (<= 0: no limit). Then cancels open orders (unless
@@ -303,6 +326,14 @@ uint64_t axh_ctx_now_ns(axh_ctx *ctx);                        /* engine clock (m
 int axh_ctx_set_timer(axh_ctx *ctx, uint32_t id, uint64_t delay_ns); /* fires axh_timer_fn once */
 int axh_ctx_cancel_timer(axh_ctx *ctx, uint32_t id);
 int axh_ctx_symbol_info(axh_ctx *ctx, uint16_t symbol, axh_symbol_info *out);
+
+/* Balances as the engine holds them now (the figures the balance callback last reported). */
+int axh_ctx_asset_count(axh_ctx *ctx);                        /* >= 0: asset ids are 0 .. count-1; or AXH_E_* */
+/* By name ("USDT"): AXH_E_NOT_FOUND for an asset of no configured symbol, AXH_E_STATE when no figures are known
+ * (no credentials). */
+int axh_ctx_balance(axh_ctx *ctx, const char *asset, axh_balance *out);
+/* By id: AXH_E_NOT_FOUND for id >= axh_ctx_asset_count, AXH_E_STATE when no figures are known. */
+int axh_ctx_balance_at(axh_ctx *ctx, uint16_t asset, axh_balance *out);
 
 /* Copies up to max levels of side (AXH_BID / AXH_ASK), best first, into out; *count receives how many. */
 int axh_book_levels(const axh_book *book, int side, axh_level *out, size_t max, size_t *count);

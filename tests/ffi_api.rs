@@ -413,6 +413,15 @@ fn context_and_book_handles_are_refused_outside_callbacks() {
             axh_ctx_symbol_info(bogus, 0, info.as_mut_ptr()),
             AXH_E_STATE
         );
+        let mut bal = std::mem::MaybeUninit::<AxhBalance>::uninit();
+        assert_eq!(axh_ctx_asset_count(bogus), AXH_E_STATE);
+        assert_eq!(
+            axh_ctx_balance(bogus, c"USDT".as_ptr(), bal.as_mut_ptr()),
+            AXH_E_STATE
+        );
+        assert_eq!(axh_ctx_balance(bogus, null(), bal.as_mut_ptr()), AXH_E_NULL);
+        assert_eq!(axh_ctx_balance_at(bogus, 0, bal.as_mut_ptr()), AXH_E_STATE);
+        assert_eq!(axh_ctx_balance_at(bogus, 0, null_mut()), AXH_E_NULL);
         let mut lv = [AxhLevel::default(); 4];
         let mut n = 99usize;
         let book = std::ptr::dangling::<AxhBook>();
@@ -573,6 +582,18 @@ unsafe extern "C" fn rec_start(user: *mut c_void, ctx: *mut AxhCtx) {
         }
         if axh_ctx_symbol_info(ctx, 1, info.as_mut_ptr()) != AXH_E_NOT_FOUND {
             s.errors.push("symbol 1 is not configured".into());
+        }
+        // Without credentials the assets are known by name but have no figures.
+        let mut b = std::mem::MaybeUninit::<AxhBalance>::uninit();
+        if axh_ctx_asset_count(ctx) != 2 {
+            s.errors
+                .push(format!("asset count {}", axh_ctx_asset_count(ctx)));
+        }
+        if axh_ctx_balance(ctx, c"USDT".as_ptr(), b.as_mut_ptr()) != AXH_E_STATE {
+            s.errors.push("USDT has figures without credentials".into());
+        }
+        if axh_ctx_balance(ctx, c"ETH".as_ptr(), b.as_mut_ptr()) != AXH_E_NOT_FOUND {
+            s.errors.push("ETH is no asset of BTC/USDT".into());
         }
         // Market data only: an order is refused before anything is sent.
         let req = AxhOrderReq {
@@ -741,6 +762,13 @@ struct Trader {
     fills: Vec<AxhFill>,
     info: Option<AxhSymbolInfo>,
     cancel_unknown_rc: i32,
+    /// Every balance callback, with how many fills had been reported before it.
+    balances: Vec<(usize, AxhBalance)>,
+    /// Read at start with axh_ctx_balance_at over every asset id.
+    start_balances: Vec<AxhBalance>,
+    /// axh_ctx_balance("BTC") inside the last fill callback.
+    btc_at_fill: Option<AxhBalance>,
+    query_errors: Vec<String>,
 }
 
 fn trader<'a>(user: *mut c_void) -> &'a mut Trader {
@@ -757,6 +785,41 @@ unsafe extern "C" fn tr_start(user: *mut c_void, ctx: *mut AxhCtx) {
         // SAFETY: written by the call.
         t.info = Some(unsafe { info.assume_init() });
     }
+    // SAFETY: live ctx.
+    let n = unsafe { axh_ctx_asset_count(ctx) };
+    if n != 2 {
+        t.query_errors
+            .push(format!("asset count {n}: {}", last_error()));
+    }
+    let mut b = std::mem::MaybeUninit::<AxhBalance>::uninit();
+    for id in 0..n.max(0) as u16 {
+        // SAFETY: live ctx, writable `b`, written on success.
+        unsafe {
+            if axh_ctx_balance_at(ctx, id, b.as_mut_ptr()) == AXH_OK {
+                t.start_balances.push(b.assume_init());
+            } else {
+                t.query_errors
+                    .push(format!("balance_at {id}: {}", last_error()));
+            }
+        }
+    }
+    // SAFETY: live ctx, writable `b`.
+    unsafe {
+        if axh_ctx_balance_at(ctx, n.max(0) as u16, b.as_mut_ptr()) != AXH_E_NOT_FOUND {
+            t.query_errors.push("an id past the last was found".into());
+        }
+        if axh_ctx_balance(ctx, c"ETH".as_ptr(), b.as_mut_ptr()) != AXH_E_NOT_FOUND {
+            t.query_errors.push("ETH is no asset of BTC/USDT".into());
+        }
+    }
+}
+
+unsafe extern "C" fn tr_balance(user: *mut c_void, _ctx: *mut AxhCtx, b: *const AxhBalance) {
+    let t = trader(user);
+    // SAFETY: valid during the callback.
+    let b = unsafe { *b };
+    let fills = t.fills.len();
+    t.balances.push((fills, b));
 }
 
 unsafe extern "C" fn tr_book(
@@ -814,8 +877,19 @@ unsafe extern "C" fn tr_order(user: *mut c_void, ctx: *mut AxhCtx, e: *const Axh
 unsafe extern "C" fn tr_fill(user: *mut c_void, ctx: *mut AxhCtx, f: *const AxhFill) {
     // SAFETY: valid during the callback.
     let f = unsafe { *f };
-    trader(user).fills.push(f);
+    let t = trader(user);
+    t.fills.push(f);
     if f.status == AXH_ST_FILLED {
+        let mut b = std::mem::MaybeUninit::<AxhBalance>::uninit();
+        // SAFETY: live ctx, writable `b`, written on success.
+        unsafe {
+            if axh_ctx_balance(ctx, c"BTC".as_ptr(), b.as_mut_ptr()) == AXH_OK {
+                t.btc_at_fill = Some(b.assume_init());
+            } else {
+                t.query_errors
+                    .push(format!("balance BTC: {}", last_error()));
+            }
+        }
         // SAFETY: live ctx.
         unsafe { axh_ctx_stop(ctx) };
     }
@@ -847,6 +921,7 @@ fn a_market_order_fills_through_the_fill_callback() {
         axh_engine_on_book(e, Some(tr_book), user);
         axh_engine_on_order(e, Some(tr_order), user);
         axh_engine_on_fill(e, Some(tr_fill), user);
+        axh_engine_on_balance(e, Some(tr_balance), user);
         axh_engine_run(e, 20_000)
     };
     assert_eq!(rc, AXH_OK, "{}", last_error());
@@ -898,4 +973,90 @@ fn a_market_order_fills_through_the_fill_callback() {
         AXH_OK
     );
     assert_eq!(q, total, "{:?}", orders[0]);
+    check_balances(&t, &sim);
+}
+
+fn c_name(b: &AxhBalance) -> String {
+    // SAFETY: NUL-terminated by the library.
+    let s = unsafe { CStr::from_ptr(b.name.as_ptr()) }.to_str().unwrap();
+    assert_eq!(s.len(), usize::from(b.name_len), "{b:?}");
+    s.to_owned()
+}
+
+/// `text` (a simulator decimal) at `scale`, exactly.
+fn exact(text: &str, scale: u8) -> i64 {
+    let c = CString::new(text).unwrap();
+    let mut v = 0i64;
+    // SAFETY: valid string and output.
+    let rc = unsafe { axh_parse_decimal(c.as_ptr(), scale, &mut v) };
+    assert_eq!(rc, AXH_OK, "{text} at scale {scale}: {}", last_error());
+    v
+}
+
+/// The balances the C side saw: the start-up snapshot equals the simulator's opening balances, and the last
+/// callback per asset after the fill equals what the simulator holds once the buy settled (fee included).
+fn check_balances(t: &Trader, sim: &ascendex_sim::SimHandle) {
+    assert!(t.query_errors.is_empty(), "{:?}", t.query_errors);
+    let opening = ascendex_sim::SimConfig::default().balances;
+    let opening = |name: &str| {
+        opening
+            .iter()
+            .find(|(a, _)| a == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("the simulator opens no {name} balance"))
+    };
+    let mut names: Vec<String> = t.start_balances.iter().map(c_name).collect();
+    names.sort();
+    assert_eq!(names, ["BTC", "USDT"], "{:?}", t.start_balances);
+    for (id, b) in t.start_balances.iter().enumerate() {
+        assert_eq!(usize::from(b.asset), id);
+        let v = exact(&opening(&c_name(b)), b.scale);
+        assert_eq!((b.total, b.available), (v, v), "{b:?}");
+    }
+    // The start-up snapshot reached the callback too, before any fill.
+    for s in &t.start_balances {
+        assert!(
+            t.balances
+                .iter()
+                .any(|(f, b)| *f == 0 && b.asset == s.asset && b.total == s.total),
+            "no start-up callback for {}: {:?}",
+            c_name(s),
+            t.balances
+        );
+    }
+    let settled = sim.balances();
+    for s in &t.start_balances {
+        let name = c_name(s);
+        let after: Vec<&AxhBalance> = t
+            .balances
+            .iter()
+            .filter(|(f, b)| *f > 0 && b.asset == s.asset)
+            .map(|(_, b)| b)
+            .collect();
+        let last = after.last().unwrap_or_else(|| {
+            panic!(
+                "no {name} balance callback after the fill: {:?}",
+                t.balances
+            )
+        });
+        assert_eq!(c_name(last), name);
+        assert_eq!(last.scale, s.scale);
+        let sim_b = settled
+            .iter()
+            .find(|b| b.asset == name)
+            .unwrap_or_else(|| panic!("simulator has no {name}: {settled:?}"));
+        assert_eq!(
+            (last.total, last.available),
+            (
+                exact(&sim_b.total, last.scale),
+                exact(&sim_b.available, last.scale)
+            ),
+            "{name}: callback {last:?} vs simulator {sim_b:?}"
+        );
+        assert_ne!(last.total, s.total, "{name} did not change with the fill");
+    }
+    // The query inside the last fill callback already sees the settled figures.
+    let btc = t.btc_at_fill.expect("balance queried in the fill callback");
+    let sim_btc = settled.iter().find(|b| b.asset == "BTC").unwrap();
+    assert_eq!(btc.total, exact(&sim_btc.total, btc.scale));
 }

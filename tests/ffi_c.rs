@@ -1,5 +1,6 @@
 //! The C example, compiled with the system C compiler and linked against the static library, run against the
-//! simulator: the ABI as a firm uses it. Skips (with a message) only when there is no `cc`.
+//! simulator: the ABI as a firm uses it (a quote placed and cancelled, then a market buy whose fill's balance change
+//! must reach the C balance callback with the simulator's exact figures). Skips (with a message) only when there is no `cc`.
 //!
 //! The static library is `<target>/<profile>/libascendex_hft.a`; it is rebuilt here (`cargo build --lib`, same
 //! profile) when missing or older than a source file. Link flags are `-lpthread -ldl -lm` plus what
@@ -181,7 +182,7 @@ fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> (Option<i32>, Str
 }
 
 #[test]
-fn c_example_quotes_and_cancels_against_the_simulator() {
+fn c_example_quotes_takes_and_reports_balances_against_the_simulator() {
     if !have_cc() {
         eprintln!("SKIPPED: no C compiler (`cc`) on this machine; the C ABI test needs one");
         return;
@@ -299,6 +300,134 @@ fn c_example_quotes_and_cancels_against_the_simulator() {
         },
         "{place} vs {o:?}"
     );
+
+    // Balances at start-up: every asset of BTC/USDT, at the simulator's opening figures.
+    let start = balance_lines(&lines, "start balance ");
+    let mut names: Vec<&str> = start.iter().map(|b| b.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["BTC", "USDT"], "{all}");
+    let opening = ascendex_sim::SimConfig::default().balances;
+    for b in &start {
+        let (_, v) = opening
+            .iter()
+            .find(|(a, _)| *a == b.name)
+            .unwrap_or_else(|| panic!("the simulator opens no {} balance", b.name));
+        let v = exact(v, b.scale);
+        assert_eq!((b.total, b.available), (v, v), "{b:?}\n{all}");
+    }
+
+    // --take: a market buy whose fill moves both balances; the last balance callback of each asset after the fill
+    // carries the simulator's settled figures exactly.
+    let before = sim.balances();
+    let (code, out, err) = run_with_deadline(
+        Command::new(&exe)
+            .args(["--rest-url", &sim.rest_url(), "--ws-url", &sim.ws_url()])
+            .arg("--ca-file")
+            .arg(sim.ca_file())
+            .args([
+                "--symbol",
+                "BTC/USDT",
+                "--seconds",
+                "20",
+                "--take",
+                "--exit-when-done",
+            ])
+            .env("ASCENDEX_API_KEY", sim.api_key())
+            .env("ASCENDEX_API_SECRET", &secret),
+        Duration::from_secs(60),
+    );
+    let all = format!("--- stdout\n{out}--- stderr\n{err}");
+    assert_eq!(code, Some(0), "{all}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("place BTC/USDT buy ") && l.contains(" market ")),
+        "{all}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("fill BTC/USDT buy ") && l.contains("status=Filled")),
+        "{all}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.starts_with("cancel ")),
+        "nothing to cancel in --take\n{all}"
+    );
+    let settled = sim.balances();
+    let orders = sim.orders();
+    assert_eq!(orders.len(), 2, "{orders:?}");
+    assert_eq!(orders[1].status, "Filled", "{:?}", orders[1]);
+    let seen = balance_lines(&lines, "balance ");
+    for name in ["BTC", "USDT"] {
+        let sim_now = settled.iter().find(|b| b.asset == name).expect("asset");
+        let sim_before = before.iter().find(|b| b.asset == name).expect("asset");
+        let last = seen
+            .iter()
+            .rfind(|b| b.name == name && b.fills > 0)
+            .unwrap_or_else(|| panic!("no {name} balance callback after the fill\n{all}"));
+        assert_eq!(
+            (last.total, last.available),
+            (
+                exact(&sim_now.total, last.scale),
+                exact(&sim_now.available, last.scale)
+            ),
+            "{name}: C callback {last:?} vs simulator {sim_now:?}\n{all}"
+        );
+        assert_ne!(
+            last.total,
+            exact(&sim_before.total, last.scale),
+            "{name} did not change with the fill\n{all}"
+        );
+    }
+}
+
+/// A `balance` line of the C example.
+#[derive(Debug)]
+struct BalanceLine {
+    name: String,
+    total: i64,
+    available: i64,
+    scale: u8,
+    /// Fills the example had seen when the line was printed (0 for start-up lines).
+    fills: u64,
+}
+
+/// Lines `<prefix>NAME total=X available=Y scale=S [fills=N]`, figures parsed exactly at S.
+fn balance_lines(lines: &[&str], prefix: &str) -> Vec<BalanceLine> {
+    lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(prefix))
+        .map(|rest| {
+            let mut it = rest.split(' ');
+            let name = it.next().expect("asset name").to_owned();
+            let field = |k: &str| {
+                rest.split(' ')
+                    .find_map(|w| w.strip_prefix(k))
+                    .unwrap_or("")
+                    .to_owned()
+            };
+            let scale: u8 = field("scale=").parse().expect("scale");
+            BalanceLine {
+                total: exact(&field("total="), scale),
+                available: exact(&field("available="), scale),
+                fills: field("fills=").parse().unwrap_or(0),
+                scale,
+                name,
+            }
+        })
+        .collect()
+}
+
+/// `text` at `scale` exactly, through the library's own parser.
+fn exact(text: &str, scale: u8) -> i64 {
+    let c = std::ffi::CString::new(text).expect("no NUL");
+    let mut v = 0i64;
+    // SAFETY: a valid C string and a writable output.
+    let rc = unsafe { ascendex_hft::ffi::axh_parse_decimal(c.as_ptr(), scale, &mut v) };
+    assert_eq!(rc, 0, "{text:?} at scale {scale}");
+    v
 }
 
 /// Two decimal spellings of the same value ("0.00010" and "0.0001").
@@ -392,6 +521,16 @@ fn rust_layout() -> String {
         max_notional,
         symbol,
         notional_scale,
+        name
+    );
+    size!("axh_balance", AxhBalance);
+    off!(
+        "axh_balance",
+        AxhBalance,
+        available,
+        asset,
+        scale,
+        name_len,
         name
     );
     konst!(

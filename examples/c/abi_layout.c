@@ -62,6 +62,12 @@ int main(void) {
     OFF(axh_symbol_info, symbol);
     OFF(axh_symbol_info, notional_scale);
     OFF(axh_symbol_info, name);
+    SIZE(axh_balance);
+    OFF(axh_balance, available);
+    OFF(axh_balance, asset);
+    OFF(axh_balance, scale);
+    OFF(axh_balance, name_len);
+    OFF(axh_balance, name);
     CONST(AXH_ABI_VERSION);
     CONST(AXH_OK);
     CONST(AXH_E_NULL);

@@ -1,8 +1,9 @@
 /*
- * A small quoting example against the ascendex-hft C ABI: prints book tops, trades and fills, places one post-only
- * buy a few ticks below the best bid on the first book update after the session started, cancels it once it
- * rests, and stops after N seconds
- * (from a second thread, through axh_engine_stop) or, with --exit-when-done, once the order is finished.
+ * A small quoting example against the ascendex-hft C ABI: prints the balances at start-up, book tops, trades, fills
+ * and balance changes, places one post-only buy a few ticks below the best bid on the first book update after the
+ * session started, cancels it once it rests, and stops after N seconds (from a second thread, through
+ * axh_engine_stop) or, with --exit-when-done, once the order is finished. With --take the one order is instead a
+ * small market buy, so its fill moves the balances.
  *
  * Build (from the repository root):
  *   cargo build --release --lib
@@ -30,7 +31,8 @@ typedef struct app {
     int seconds;
     int offset_ticks;
     int exit_when_done;
-    long books, trades, orders, fills;
+    int take;            /* --take: a market buy instead of the post-only quote */
+    long books, trades, orders, fills, balances;
     int started;         /* on_start ran: connected, authenticated, books live */
     int placed;          /* 1 once the order is placed (or refused) */
     int cancel_sent;
@@ -65,7 +67,29 @@ static void on_start(void *user, axh_ctx *ctx) {
                dec(si.tick, si.price_scale, t), dec(si.lot, si.qty_scale, l), si.price_scale, si.qty_scale,
                si.book_qty_scale);
     }
+    /* Every asset of the configured symbols, by id; figures are known only with credentials. */
+    int n = axh_ctx_asset_count(ctx);
+    for (int i = 0; i < n; i++) {
+        axh_balance b;
+        int rc = axh_ctx_balance_at(ctx, (uint16_t)i, &b);
+        if (rc == AXH_OK) {
+            printf("start balance %s total=%s available=%s scale=%u\n", b.name, dec(b.total, b.scale, t),
+                   dec(b.available, b.scale, l), b.scale);
+        } else {
+            printf("start balance id=%d unknown rc=%d: %s\n", i, rc, axh_last_error());
+        }
+    }
     a->started = 1;
+    fflush(stdout);
+}
+
+static void on_balance(void *user, axh_ctx *ctx, const axh_balance *b) {
+    app *a = user;
+    char t[AXH_DECIMAL_BUF], v[AXH_DECIMAL_BUF];
+    (void)ctx;
+    a->balances++;
+    printf("balance %s total=%s available=%s scale=%u fills=%ld\n", b->name, dec(b->total, b->scale, t),
+           dec(b->available, b->scale, v), b->scale, a->fills);
     fflush(stdout);
 }
 
@@ -80,12 +104,37 @@ static int64_t min_order_qty(const axh_symbol_info *si, int64_t price) {
     return q;
 }
 
+/* --take: a market buy of twice the smallest accepted size at the ask (the margin keeps the notional above the
+ * minimum if the price moves before it executes). */
+static void place_take(app *a, axh_ctx *ctx, const axh_book_update *u, const axh_symbol_info *si) {
+    char q[AXH_DECIMAL_BUF];
+    axh_order_req req;
+    memset(&req, 0, sizeof req);
+    req.symbol = u->symbol;
+    req.side = AXH_BUY;
+    req.order_type = AXH_MARKET;
+    req.tif = AXH_GTC;
+    req.qty = 2 * min_order_qty(si, u->ask_price);
+    int rc = axh_ctx_place(ctx, &req, &a->handle);
+    if (rc == AXH_OK) {
+        printf("place %s buy %s market handle=%llu\n", si->name, dec(req.qty, si->qty_scale, q),
+               (unsigned long long)a->handle);
+    } else {
+        printf("place refused rc=%d: %s\n", rc, axh_last_error());
+        a->done = 1;
+    }
+}
+
 static void place_quote(app *a, axh_ctx *ctx, const axh_book_update *u) {
     axh_symbol_info si;
     char p[AXH_DECIMAL_BUF], q[AXH_DECIMAL_BUF];
     a->placed = 1;
     if (axh_ctx_symbol_info(ctx, u->symbol, &si) != AXH_OK) {
         printf("error symbol_info: %s\n", axh_last_error());
+        return;
+    }
+    if (a->take) {
+        place_take(a, ctx, u, &si);
         return;
     }
     axh_order_req req;
@@ -133,8 +182,8 @@ static void on_book(void *user, axh_ctx *ctx, const axh_book_update *u, const ax
             }
         }
     }
-    /* Quote once the session is fully up (on_start), on the next book update with a bid. */
-    if (a->started && !a->placed && u->has_bid) place_quote(a, ctx, u);
+    /* Quote once the session is fully up (on_start), on the next book update with a bid (and an ask to take). */
+    if (a->started && !a->placed && u->has_bid && (u->has_ask || !a->take)) place_quote(a, ctx, u);
     if (a->done && a->exit_when_done) axh_ctx_stop(ctx);
     fflush(stdout);
 }
@@ -169,7 +218,7 @@ static void on_order(void *user, axh_ctx *ctx, const axh_order_event *e) {
            dec(e->qty, e->qty_scale, q), dec(e->price, e->price_scale, p), dec(e->filled_qty, e->qty_scale, f),
            (long long)e->code, e->reason[0] ? e->reason : "-");
     if (e->handle == a->handle) {
-        if (e->kind == AXH_EV_NEW && !a->cancel_sent) {
+        if (e->kind == AXH_EV_NEW && !a->cancel_sent && !a->take) {
             int rc = axh_ctx_cancel(ctx, e->handle);
             a->cancel_sent = 1;
             if (rc == AXH_OK) {
@@ -246,9 +295,10 @@ int main(int argc, char **argv) {
     a.seconds = atoi(arg_or_env(argc, argv, "--seconds", "AXH_SECONDS", "10"));
     a.offset_ticks = atoi(arg_or_env(argc, argv, "--offset-ticks", "AXH_OFFSET_TICKS", "5"));
     a.exit_when_done = has_flag(argc, argv, "--exit-when-done");
+    a.take = has_flag(argc, argv, "--take");
     if (!rest || a.seconds <= 0) {
         fprintf(stderr, "usage: %s --rest-url URL [--ws-url URL] [--ca-file PEM] [--symbol S] [--seconds N]\n"
-                        "       [--offset-ticks N] [--exit-when-done]   (credentials: ASCENDEX_API_KEY/SECRET)\n",
+                        "       [--offset-ticks N] [--take] [--exit-when-done]   (credentials: ASCENDEX_API_KEY/SECRET)\n",
                 argv[0]);
         return 2;
     }
@@ -278,7 +328,8 @@ int main(int argc, char **argv) {
         axh_engine_on_book_status(a.engine, on_book_status, &a) != AXH_OK ||
         axh_engine_on_trade(a.engine, on_trade, &a) != AXH_OK ||
         axh_engine_on_order(a.engine, on_order, &a) != AXH_OK ||
-        axh_engine_on_fill(a.engine, on_fill, &a) != AXH_OK) {
+        axh_engine_on_fill(a.engine, on_fill, &a) != AXH_OK ||
+        axh_engine_on_balance(a.engine, on_balance, &a) != AXH_OK) {
         fprintf(stderr, "error registering callbacks: %s\n", axh_last_error());
         axh_engine_free(a.engine);
         return 1;
@@ -295,7 +346,8 @@ int main(int argc, char **argv) {
     /* The limit is a backstop only: the stop thread ends the run. */
     int rc = axh_engine_run(a.engine, (int64_t)(a.seconds + 10) * 1000);
     if (rc != AXH_OK) fprintf(stderr, "run failed: error %d: %s\n", rc, axh_last_error());
-    printf("stopped rc=%d books=%ld trades=%ld orders=%ld fills=%ld\n", rc, a.books, a.trades, a.orders, a.fills);
+    printf("stopped rc=%d books=%ld trades=%ld orders=%ld fills=%ld balances=%ld\n", rc, a.books, a.trades, a.orders,
+           a.fills, a.balances);
     fflush(stdout);
     pthread_mutex_lock(&mu);
     run_returned = 1;

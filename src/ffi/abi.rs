@@ -213,6 +213,40 @@ pub struct AxhSymbolInfo {
     pub name: [c_char; AXH_NAME_LEN],
 }
 
+/// An asset's balance: both figures exact at `scale` (the asset's balance scale). `asset` is the asset's id, stable
+/// for the engine's life (`0..axh_ctx_asset_count`); `name` is its code (`"USDT"`), NUL-terminated, `name_len`
+/// bytes long. Appended in ABI 1 without changing any earlier struct.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct AxhBalance {
+    pub total: i64,
+    /// What open orders do not lock.
+    pub available: i64,
+    pub asset: u16,
+    pub scale: u8,
+    pub name_len: u8,
+    pub reserved: [u8; 4],
+    pub name: [c_char; AXH_NAME_LEN],
+}
+
+impl AxhBalance {
+    /// A record for `name` with no figures yet (built once per asset at start, copied per callback).
+    pub fn named(asset: u16, name: &str, scale: u8) -> AxhBalance {
+        let mut b = AxhBalance {
+            total: 0,
+            available: 0,
+            asset,
+            scale,
+            name_len: 0,
+            reserved: [0; 4],
+            name: [0; AXH_NAME_LEN],
+        };
+        copy_str(&mut b.name, name);
+        b.name_len = b.name.iter().position(|c| *c == 0).unwrap_or(0) as u8;
+        b
+    }
+}
+
 /// Opaque: the context a callback acts through, valid only during that callback.
 #[repr(C)]
 pub struct AxhCtx {
@@ -244,6 +278,8 @@ pub type TradeFn =
 pub type OrderFn =
     unsafe extern "C" fn(user: *mut c_void, ctx: *mut AxhCtx, event: *const AxhOrderEvent);
 pub type FillFn = unsafe extern "C" fn(user: *mut c_void, ctx: *mut AxhCtx, fill: *const AxhFill);
+pub type BalanceFn =
+    unsafe extern "C" fn(user: *mut c_void, ctx: *mut AxhCtx, balance: *const AxhBalance);
 pub type TimerFn = unsafe extern "C" fn(user: *mut c_void, ctx: *mut AxhCtx, timer_id: u32);
 
 /// Copies `s` into a fixed C string field, truncated at a UTF-8 boundary so the field stays valid text.
@@ -279,6 +315,20 @@ mod tests {
         assert_eq!(size_of::<AxhFill>(), 48 + 8 + 96);
         assert_eq!(size_of::<AxhOrderReq>(), 24);
         assert_eq!(size_of::<AxhSymbolInfo>(), 48 + 8 + 32);
+        assert_eq!(size_of::<AxhBalance>(), 16 + 8 + 32);
+        assert_eq!(offset_of!(AxhBalance, asset), 16);
+        assert_eq!(offset_of!(AxhBalance, name), 24);
+    }
+
+    #[test]
+    fn balance_names_are_truncated_to_fit() {
+        let b = AxhBalance::named(3, "USDT", 9);
+        assert_eq!((b.asset, b.scale, b.name_len), (3, 9, 4));
+        assert_eq!(b.name.map(|c| c as u8)[..5], *b"USDT\0");
+        let long = "X".repeat(40);
+        let b = AxhBalance::named(0, &long, 9);
+        assert_eq!(usize::from(b.name_len), AXH_NAME_LEN - 1);
+        assert_eq!(b.name[AXH_NAME_LEN - 1], 0);
     }
 
     #[test]

@@ -13,7 +13,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::abi::*;
 use crate::book::Book;
 use crate::orders::OrderHandle;
-use crate::orders::types::{ClientId, Fill, MAX_ID_LEN, OrderKind, OrderStatus, Side, SymbolId};
+use crate::orders::types::{
+    AssetId, ClientId, Fill, MAX_ID_LEN, OrderKind, OrderStatus, Side, SymbolId,
+};
 use crate::strategy::{BookStatus, BookUpdate, Ctx, OrderEvent, OrderEventKind, Strategy};
 use crate::venue::ascendex::rules::SymbolRules;
 use crate::venue::ascendex::stream::market::{Trade, TradeSide};
@@ -33,6 +35,7 @@ pub struct Callbacks {
     pub trade: Option<Cb<TradeFn>>,
     pub order: Option<Cb<OrderFn>>,
     pub fill: Option<Cb<FillFn>>,
+    pub balance: Option<Cb<BalanceFn>>,
     pub timer: Option<Cb<TimerFn>>,
 }
 
@@ -152,7 +155,36 @@ impl Handles {
 pub struct CtxCell<'x, 'a, 'c> {
     pub ctx: &'x mut Ctx<'a, 'c>,
     pub syms: &'x [SymInfo],
+    /// Index = asset id; names and scales, figures zero.
+    pub assets: &'x [AxhBalance],
     pub handles: &'x mut Handles,
+}
+
+impl CtxCell<'_, '_, '_> {
+    /// The asset's record with its current figures; `None` when no figures are known yet (no credentials, or before
+    /// the balance snapshot).
+    pub fn balance(&self, asset: u16) -> Option<AxhBalance> {
+        let t = self.assets.get(usize::from(asset))?;
+        let (total, available) = self.ctx.balance(AssetId(asset))?;
+        Some(AxhBalance {
+            total,
+            available,
+            ..*t
+        })
+    }
+
+    /// The id of the asset named `name` (`"USDT"`).
+    pub fn asset_id(&self, name: &[u8]) -> Option<u16> {
+        self.assets
+            .iter()
+            .find(|a| {
+                a.name[..usize::from(a.name_len)]
+                    .iter()
+                    .map(|c| *c as u8)
+                    .eq(name.iter().copied())
+            })
+            .map(|a| a.asset)
+    }
 }
 
 thread_local! {
@@ -195,6 +227,9 @@ pub struct Bridge {
     pub cbs: Callbacks,
     pub stop: Arc<AtomicBool>,
     pub syms: Vec<SymInfo>,
+    /// One record per asset of the configured symbols (index = asset id), built at start so a balance callback only
+    /// copies it and sets the figures.
+    pub assets: Vec<AxhBalance>,
     pub handles: Handles,
     pub fee_scale: u8,
 }
@@ -205,6 +240,7 @@ impl Bridge {
         let mut cell = CtxCell {
             ctx,
             syms: &self.syms,
+            assets: &self.assets,
             handles: &mut self.handles,
         };
         let p = (&raw mut cell).cast::<AxhCtx>();
@@ -388,6 +424,22 @@ impl Strategy for Bridge {
         copy_str(&mut fl.client_id, f.client_id.as_str());
         // SAFETY: registered C callback; `fl` outlives the call.
         self.call(ctx, None, |c| unsafe { (cb.f)(cb.user, c, &fl) });
+    }
+
+    fn on_balance(&mut self, ctx: &mut Ctx<'_, '_>, asset: AssetId, total: i64, available: i64) {
+        let Some(cb) = self.cbs.balance else { return };
+        // Every id the session reports is in the table built from the same session at start; an id outside it
+        // would have no name to report, so it is not forwarded.
+        let Some(t) = self.assets.get(usize::from(asset.0)) else {
+            return;
+        };
+        let b = AxhBalance {
+            total,
+            available,
+            ..*t
+        };
+        // SAFETY: registered C callback; `b` outlives the call.
+        self.call(ctx, None, |c| unsafe { (cb.f)(cb.user, c, &b) });
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, '_>, id: usize) {

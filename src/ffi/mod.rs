@@ -340,6 +340,30 @@ fn symbols_of<S: crate::strategy::Strategy>(
         .collect()
 }
 
+/// One balance record per asset of the configured symbols, index = the asset id the session reports.
+fn assets_of<S: crate::strategy::Strategy>(
+    session: &crate::venue::ascendex::session::Session<S>,
+) -> Result<Vec<AxhBalance>, FfiError> {
+    let n = session.trading.asset_count();
+    if n > usize::from(u16::MAX) {
+        return Err(FfiError::new(AXH_E_ARG, "too many assets"));
+    }
+    (0..n as u16)
+        .map(|i| {
+            session
+                .trading
+                .asset_info(crate::orders::types::AssetId(i))
+                .map(|(name, scale)| AxhBalance::named(i, name, scale))
+                .ok_or_else(|| {
+                    FfiError::new(
+                        AXH_E_PANIC,
+                        format!("asset id {i} has no name or scale in the session's tables"),
+                    )
+                })
+        })
+        .collect()
+}
+
 fn run(engine: &AxhEngine, limit_ms: i64) -> Result<(), FfiError> {
     let mut ex = engine.acquire()?;
     let inner = ex.inner();
@@ -373,11 +397,13 @@ fn run(engine: &AxhEngine, limit_ms: i64) -> Result<(), FfiError> {
             stop: engine.stop.clone(),
             // Filled from what the session loaded, right below.
             syms: Vec::new(),
+            assets: Vec::new(),
             handles: Handles::with_capacity(inner.max_orders),
             fee_scale: cfg.trading.asset_scale,
         };
         let mut session = bootstrap::start(&mut eng, cfg, bridge).map_err(session_error)?;
         session.strategy.syms = symbols_of(&session, &names)?;
+        session.strategy.assets = assets_of(&session)?;
         let limit = (limit_ms > 0).then(|| Duration::from_millis(limit_ms as u64));
         let ran = eng
             .run(&mut session, inner.mode, limit)
@@ -673,6 +699,13 @@ setter!(
     axh_engine_on_fill,
     fill,
     FillFn
+);
+setter!(
+    /// Called when an asset's balance changes (fills, order locks, deposits) and once per asset with the start-up
+    /// snapshot, with the asset's name, both figures and their scale.
+    axh_engine_on_balance,
+    balance,
+    BalanceFn
 );
 setter!(
     /// Called when a timer set with `axh_ctx_set_timer` fires.
@@ -990,6 +1023,104 @@ pub unsafe extern "C" fn axh_ctx_symbol_info(
         }?;
         // SAFETY: non-NULL and writable per the contract.
         unsafe { out.write(info) };
+        Ok(())
+    })
+}
+
+/// How many assets the engine tracks balances for (the bases and quotes of its symbols): ids are `0..count`.
+/// Returns the count (>= 0) or a negative `AXH_E_*`.
+///
+/// # Safety
+/// `ctx` is the context the current callback received.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn axh_ctx_asset_count(ctx: *mut AxhCtx) -> c_int {
+    guard(AXH_E_PANIC, || {
+        // SAFETY: `ctx` is checked to be live before use.
+        match unsafe { with_ctx(ctx, |cell| Ok(cell.assets.len())) } {
+            Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
+            Err(e) => fail(e),
+        }
+    })
+}
+
+fn balance_of(cell: &CtxCell<'_, '_, '_>, asset: u16) -> Result<AxhBalance, FfiError> {
+    // `recorded`: a strategy may ask on every update, so the refusal must not allocate either.
+    cell.balance(asset).ok_or_else(|| {
+        FfiError::recorded(
+            AXH_E_STATE,
+            "no balance known for this asset: the engine has no credentials, or the balance snapshot has not arrived",
+        )
+    })
+}
+
+/// The balance of asset id `asset` (< `axh_ctx_asset_count`). `AXH_E_NOT_FOUND` past the last id, `AXH_E_STATE`
+/// when no figures are known (no credentials).
+///
+/// # Safety
+/// `ctx` is the context the current callback received; `out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn axh_ctx_balance_at(
+    ctx: *mut AxhCtx,
+    asset: u16,
+    out: *mut AxhBalance,
+) -> c_int {
+    status(|| {
+        if out.is_null() {
+            return Err(FfiError::new(AXH_E_NULL, "out is NULL"));
+        }
+        // SAFETY: `ctx` is checked to be live before use.
+        let b = unsafe {
+            with_ctx(ctx, |cell| {
+                if usize::from(asset) >= cell.assets.len() {
+                    return Err(FfiError::recorded(
+                        AXH_E_NOT_FOUND,
+                        format_args!("asset id {asset}: ids are 0..{}", cell.assets.len()),
+                    ));
+                }
+                balance_of(cell, asset)
+            })
+        }?;
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { out.write(b) };
+        Ok(())
+    })
+}
+
+/// The balance of the asset named `asset` (`"USDT"`, as in the symbol names). `AXH_E_NOT_FOUND` for an asset of no
+/// configured symbol, `AXH_E_STATE` when no figures are known (no credentials).
+///
+/// # Safety
+/// `ctx` is the context the current callback received; `asset` is NULL or a valid C string; `out` is NULL or
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn axh_ctx_balance(
+    ctx: *mut AxhCtx,
+    asset: *const c_char,
+    out: *mut AxhBalance,
+) -> c_int {
+    status(|| {
+        if out.is_null() || asset.is_null() {
+            return Err(FfiError::new(AXH_E_NULL, "asset or out is NULL"));
+        }
+        // SAFETY: non-NULL and NUL-terminated per the contract.
+        let name = unsafe { CStr::from_ptr(asset) }.to_bytes();
+        // SAFETY: `ctx` is checked to be live before use.
+        let b = unsafe {
+            with_ctx(ctx, |cell| {
+                let id = cell.asset_id(name).ok_or_else(|| {
+                    FfiError::recorded(
+                        AXH_E_NOT_FOUND,
+                        format_args!(
+                            "asset {} is not a base or quote of the configured symbols",
+                            name.escape_ascii()
+                        ),
+                    )
+                })?;
+                balance_of(cell, id)
+            })
+        }?;
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { out.write(b) };
         Ok(())
     })
 }

@@ -520,6 +520,18 @@ impl TradingState {
             .map(|i| AssetId(i as u16))
     }
 
+    /// The name and balance scale of the asset `on_balance` reports as `a` (for callers that cannot keep names).
+    pub fn asset_info(&self, a: AssetId) -> Option<(&str, u8)> {
+        let name = self.asset_names.get(usize::from(a.0))?;
+        let s = self.scales.asset(name.as_bytes()).filter(|s| s.id == a)?;
+        Some((name, s.scale))
+    }
+
+    /// How many assets the balance table holds (ids are `0..asset_count()`).
+    pub fn asset_count(&self) -> usize {
+        self.asset_names.len()
+    }
+
     pub fn is_paper(&self) -> bool {
         self.paper.is_some()
     }
