@@ -132,9 +132,7 @@ pub fn start_manual(
         .unwrap();
     let md_rest = engine.add(ConnSpec::http(&cfg.rest_url).unwrap()).unwrap();
     let url = bootstrap::private_ws_url(&cfg.ws_url, sim.account_group());
-    let trade = engine
-        .add(ConnSpec::websocket(&url, vec![]).unwrap())
-        .unwrap();
+    let trade = engine.add(trading.trade_ws_spec(&url).unwrap()).unwrap();
     let trade_rest = engine.add(ConnSpec::http(&cfg.rest_url).unwrap()).unwrap();
     let s = Session::from_parts(
         Rec::default(),

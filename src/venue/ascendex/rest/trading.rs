@@ -205,20 +205,49 @@ fn batch_body<T>(
     items: &[T],
     write: impl Fn(&mut Vec<u8>, &T) -> Result<(), EncodeError>,
 ) -> Result<(), BuildError> {
-    if items.is_empty() || items.len() > MAX_BATCH {
-        return Err(BuildError::BatchSize(items.len()));
+    batch_body_each(b, group, account, items.len(), |i, out| {
+        match items.get(i) {
+            Some(item) => write(out, item),
+            None => Err(EncodeError::BadOrder),
+        }
+    })
+}
+
+/// The batch body with item `i` written by `write(i, out)`, for callers that build each item on the fly.
+fn batch_body_each(
+    b: &mut RestBuffers,
+    group: u32,
+    account: Account,
+    n: usize,
+    mut write: impl FnMut(usize, &mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<(), BuildError> {
+    if n == 0 || n > MAX_BATCH {
+        return Err(BuildError::BatchSize(n));
     }
     group_path(&mut b.path, group, account, b"/order/batch");
     b.body.clear();
     b.body.extend_from_slice(b"{\"orders\":[");
-    for (i, item) in items.iter().enumerate() {
+    for i in 0..n {
         if i > 0 {
             b.body.push(b',');
         }
-        write(&mut b.body, item)?;
+        write(i, &mut b.body)?;
     }
     b.body.extend_from_slice(b"]}");
     Ok(())
+}
+
+/// [`batch_place`] with order `i` written by `write(i, out)` (typically [`write_order_object`] of a request built
+/// from tracked state), so no slice of requests has to be assembled first.
+pub fn batch_place_each<'b>(
+    b: &'b mut RestBuffers,
+    group: u32,
+    account: Account,
+    n: usize,
+    write: impl FnMut(usize, &mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<RestRequest<'b>, BuildError> {
+    batch_body_each(b, group, account, n, write)?;
+    Ok(req(b, Method::Post, ApiPath::OrderBatch, true))
 }
 
 /// `POST /<g>/api/pro/v1/{cat}/order/batch` with `{"orders":[...]}` (1 to 10 orders).
