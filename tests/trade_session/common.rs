@@ -116,12 +116,23 @@ pub fn start_manual(
     secret: Option<&str>,
     trading: TradingConfig,
 ) -> (Engine, Session<Rec>) {
+    start_manual_with(sim, secret, trading, |_| {})
+}
+
+/// [`start_manual`], with the start-up facts edited first (trading rules that differ from the exchange's).
+pub fn start_manual_with(
+    sim: &SimHandle,
+    secret: Option<&str>,
+    trading: TradingConfig,
+    edit: impl FnOnce(&mut Bootstrap),
+) -> (Engine, Session<Rec>) {
     let cfg = config(sim, secret, trading);
     let mut public = config(sim, None, TradingConfig::default());
     public.credentials = None;
     let mut boot: Bootstrap = bootstrap::fetch(&public).expect("products");
     boot.account_group = Some(sim.account_group());
     boot.user_uid = Some(sim.user_uid());
+    edit(&mut boot);
     let mut engine =
         Engine::new(client_config(Some(&sim.ca_file())).unwrap(), SESSION_TIMERS).unwrap();
     let market = MarketState::new(&cfg, &boot).unwrap();
