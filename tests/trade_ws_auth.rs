@@ -173,6 +173,20 @@ fn upgrade_is_signed_with_the_exchange_clock() {
 }
 
 #[test]
+fn headers_lost_on_the_way_fall_back_to_the_auth_message() {
+    // The upgrade reaches the exchange without our headers: it answers `connected` `unauth`, and the session
+    // authenticates by message on that socket instead of trading on an unauthenticated one.
+    let sim = sim("");
+    let (mut e, mut s) = start_manual_opts(&sim, None, TradingConfig::default(), |_| {}, false);
+    assert_eq!(s.trading.ws_auth_mode(), WsAuthMode::Header);
+    ready(&mut e, &mut s);
+    assert_eq!(s.trading.stats.header_auth_fallbacks, 1);
+    assert_eq!(header_auths(&sim), 0);
+    assert_eq!(message_auths(&sim), 1, "{:?}", sim.auth_variants());
+    order_goes_through_the_socket(&sim, &mut e, &mut s);
+}
+
+#[test]
 fn op_auth_message_mode_still_works() {
     let sim = sim("");
     let cfg = TradingConfig {
