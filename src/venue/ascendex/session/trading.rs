@@ -1,11 +1,13 @@
 //! The trading half of a session: authentication, order entry over WebSocket (REST fallback), the order tracker,
 //! the user stream, balances, reconciliation, rate and risk limits, the exchange clock; and paper trading.
 //!
-//! Life of the trade connection: open → (exchange clock measured) → `op:auth` → `sub order:cash` → `open-order`
-//! request + REST balance → ready. The same sequence runs after every reconnect, so an order placed before a drop is
-//! reconciled (updated, adopted or queried) and never orphaned. REST (`trade_rest`) carries the clock samples,
-//! risk-limit look-up, balances, status queries of orders in doubt, product refreshes, and orders while the socket is
-//! down. One request is in flight at a time; the rest wait in a small queue.
+//! Life of the trade connection: upgrade signed with `x-auth-*` headers (header mode, the default; signed at every
+//! connect with exchange time) or open → (exchange clock measured) → `op:auth` (message mode) → `sub order:cash` →
+//! `open-order` request + REST balance → ready. The same sequence runs after every reconnect, so an order placed
+//! before a drop is reconciled (updated, adopted or queried) and never orphaned. REST (`trade_rest`) carries the
+//! clock samples, risk-limit look-up, balances, status queries of orders in doubt, product refreshes, and orders
+//! while the socket is down (a `place_batch` as one `order/batch` request). One request is in flight at a time; the
+//! rest wait in a small queue.
 //!
 //! Hot path (`place`): quantize, risk gate, token bucket, client id, predicted order id, tracker insert, frame encode
 //! into a reused buffer, queue on the socket. No allocation, no syscall (exchange time comes from the engine clock plus
