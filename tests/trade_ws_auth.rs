@@ -97,6 +97,14 @@ fn header_auth_is_the_default_and_orders_flow() {
     assert!(t.subscribed_ns >= t.auth_ns && t.subscribed_ns.is_some());
     assert!(s.trading.auth_error().is_none());
     assert_eq!(s.trading.stats.auth_failures, 0);
+    // The connection's description names the signed headers, never their values.
+    let spec = s.trading.trade_ws_spec(&sim.ws_url()).unwrap();
+    let d = format!("{spec:?}");
+    assert!(d.contains("Fresh"), "{d}");
+    assert!(
+        !d.contains(&sim.api_key()) && !d.contains(&sim.api_secret()),
+        "{d}"
+    );
     order_goes_through_the_socket(&sim, &mut e, &mut s);
 }
 
