@@ -126,18 +126,49 @@ fn wrong_secret_refuses_the_upgrade_and_backs_off() {
     assert!(msg.contains("401") && msg.contains("secret"), "{msg}");
     assert!(!msg.contains(secret));
     assert!(!format!("{:?}", s.trading.auth_error()).contains(secret));
-    // No hot reconnect loop: over the next 4 s at most two more attempts (the engine's first backoff step, then the
-    // 10 s hold after a refusal of a signature made with the measured exchange clock).
+    // No hot reconnect loop: over the next 4 s at most one more attempt (the first upgrade may have been signed
+    // before the exchange clock was measured; a refusal of one signed with the measured clock holds the socket off
+    // for 10 s).
     let signed = s.trading.upgrades_signed();
     let failures = s.trading.stats.auth_failures;
     drive(&mut e, &mut s, 4, |_, _| false);
     let more = s.trading.upgrades_signed() - signed;
-    assert!(more <= 2, "{more} upgrade attempts in 4 s");
+    assert!(more <= 1, "{more} upgrade attempts in 4 s");
     assert_eq!(s.trading.stats.auth_failures - failures, more);
     assert!(!s.trading.is_ready());
     assert_eq!(header_auths(&sim), 0);
     // Only the market-data socket is up at the exchange.
     assert_eq!(sim.ws_sessions(), 1);
+}
+
+#[test]
+fn wrong_secret_refused_by_message_drops_the_socket_and_backs_off() {
+    let sim = sim("");
+    let secret = "definitely-not-the-secret-0123456789";
+    let cfg = TradingConfig {
+        ws_auth: WsAuthMode::Message,
+        ..TradingConfig::default()
+    };
+    let (mut e, mut s) = start_manual(&sim, Some(secret), cfg);
+    assert!(drive(&mut e, &mut s, 10, |s, _| s
+        .trading
+        .auth_error()
+        .is_some()));
+    let err = s.trading.auth_error().unwrap().clone();
+    assert!(
+        matches!(err, TradeAuthError::Refused { code, .. } if code != 0),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains(secret));
+    // The refused socket is dropped and not retried within the hold.
+    drive(&mut e, &mut s, 4, |_, _| false);
+    assert_eq!(s.trading.stats.auth_failures, 1);
+    assert_eq!(
+        sim.ws_sessions(),
+        1,
+        "only the market-data socket stays connected"
+    );
+    assert!(!s.trading.is_ready());
 }
 
 #[test]

@@ -1431,10 +1431,17 @@ impl TradingState {
         // Signed with a measured exchange clock, the refusal is about the credentials: retrying soon would only
         // repeat it. (Signed before any measurement, it may be the local clock: the engine's backoff retries, by
         // then with the measured offset.)
-        if u.last_signed_with_measured_clock()
-            && let Some(t) = self.trade
-        {
+        if u.last_signed_with_measured_clock() {
+            self.hold_trade_socket(cx, now);
+        }
+    }
+
+    /// No new trade-socket attempt before `AUTH_RETRY_MS`. The engine computed the next attempt before it told us
+    /// why the socket went down, so the reconnect request makes it schedule again, under the new floor.
+    fn hold_trade_socket(&mut self, cx: &mut Cx<'_>, now: u64) {
+        if let Some(t) = self.trade {
             cx.hold_off(t, now + AUTH_RETRY_MS * MS);
+            cx.reconnect(t);
         }
     }
 
@@ -1563,10 +1570,8 @@ impl TradingState {
                         code: a.code,
                         message: a.err.to_string(),
                     });
-                    // Retrying at once would only repeat the refusal: wait before the next attempt.
-                    if let Some(t) = self.trade {
-                        cx.hold_off(t, now + AUTH_RETRY_MS * MS);
-                    }
+                    // The socket stays useless: drop it, and retrying at once would only repeat the refusal.
+                    self.hold_trade_socket(cx, now);
                 }
             }
             Inbound::Sub { code } => {
