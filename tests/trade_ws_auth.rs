@@ -139,6 +139,18 @@ fn wrong_secret_refuses_the_upgrade_and_backs_off() {
     assert_eq!(header_auths(&sim), 0);
     // Only the market-data socket is up at the exchange.
     assert_eq!(sim.ws_sessions(), 1);
+    drop((e, s));
+    // With the exchange clock known before the first upgrade (as `bootstrap::start` does), the first refusal
+    // already holds the socket off.
+    let (mut e, mut s) = start_manual(&sim, Some(secret), TradingConfig::default());
+    s.trading.seed_clock_offset(0);
+    assert!(drive(&mut e, &mut s, 10, |s, _| s
+        .trading
+        .auth_error()
+        .is_some()));
+    drive(&mut e, &mut s, 3, |_, _| false);
+    assert_eq!(s.trading.upgrades_signed(), 1);
+    assert_eq!(s.trading.stats.auth_failures, 1);
 }
 
 #[test]
