@@ -278,7 +278,7 @@ fn median(v: &mut [u64]) -> u64 {
 /// upgrade, message mode after it).
 #[test]
 fn connect_to_ready_both_ways() {
-    const N: usize = 15;
+    const N: usize = 21;
     let sim = sim("");
     let (mut eh, mut sh) = start(&sim, TradingConfig::default());
     let (mut em, mut sm) = start(
