@@ -6,7 +6,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use crate::net::backoff::BackoffPolicy;
 use crate::net::http::HttpError;
 use crate::net::tls::TlsError;
-use crate::net::ws::WsError;
+use crate::net::ws::{HeaderSource, UpgradeHeader, WsError};
 
 /// Index of a connection in the engine, in the order `Engine::add` returned them.
 pub type ConnId = usize;
@@ -81,10 +81,11 @@ impl Endpoint {
 /// What a connection speaks.
 #[derive(Clone, Debug)]
 pub enum ConnKind {
-    /// A WebSocket at `path`, with extra upgrade headers (AscendEX accepts `x-auth-*` there).
+    /// A WebSocket at `path`, with extra upgrade headers (AscendEX accepts `x-auth-*` there), written anew at every
+    /// connect.
     WebSocket {
         path: String,
-        headers: Vec<(String, String)>,
+        headers: Vec<UpgradeHeader>,
     },
     /// Keep-alive HTTP/1.1, one request in flight.
     Http,
@@ -116,9 +117,21 @@ impl ConnSpec {
     pub fn websocket(url: &str, headers: Vec<(String, String)>) -> Result<Self, EngineError> {
         let (endpoint, path) = Endpoint::parse_url(url)?;
         Ok(ConnSpec {
-            kind: ConnKind::WebSocket { path, headers },
+            kind: ConnKind::WebSocket {
+                path,
+                headers: headers.into_iter().map(UpgradeHeader::from).collect(),
+            },
             ..Self::base(endpoint)
         })
+    }
+
+    /// Adds headers produced at each connect (a WebSocket upgrade signed with a fresh timestamp). No effect on an
+    /// HTTP connection, whose requests carry their own headers.
+    pub fn with_header_source(mut self, src: std::sync::Arc<dyn HeaderSource>) -> Self {
+        if let ConnKind::WebSocket { headers, .. } = &mut self.kind {
+            headers.push(UpgradeHeader::Fresh(src));
+        }
+        self
     }
 
     pub fn http(base_url: &str) -> Result<Self, EngineError> {

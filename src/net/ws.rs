@@ -393,12 +393,52 @@ pub fn apply_mask(buf: &mut [u8], mask: [u8; 4]) {
     }
 }
 
+/// Produces upgrade headers at the moment the request is written, not when the connection was configured: a
+/// signature over a timestamp must be fresh at every (re)connect.
+pub trait HeaderSource: Send + Sync {
+    /// Appends complete `name: value\r\n` lines to `out`.
+    fn write_headers(&self, out: &mut Vec<u8>);
+}
+
+/// One extra header (or a group of them) on the upgrade request.
+#[derive(Clone)]
+pub enum UpgradeHeader {
+    /// The same name and value on every connect.
+    Fixed(String, String),
+    /// Written by the source at each connect (for example `x-auth-*` signed with the current exchange time).
+    Fresh(std::sync::Arc<dyn HeaderSource>),
+}
+
+impl std::fmt::Debug for UpgradeHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Values may be credentials or signatures: names only.
+        match self {
+            UpgradeHeader::Fixed(name, _) => write!(f, "Fixed({name}: <value>)"),
+            UpgradeHeader::Fresh(_) => f.write_str("Fresh(<written at connect>)"),
+        }
+    }
+}
+
+impl From<(String, String)> for UpgradeHeader {
+    fn from((name, value): (String, String)) -> Self {
+        UpgradeHeader::Fixed(name, value)
+    }
+}
+
+/// A header line that cannot split the request: no CR or LF, a non-empty name without ':'.
+fn header_safe(name: &str, value: &str) -> bool {
+    !name.is_empty()
+        && !name.bytes().any(|b| b == b':' || b <= b' ')
+        && !value.bytes().any(|b| b == b'\r' || b == b'\n')
+}
+
 /// Writes the HTTP upgrade request into `out`; returns the `Sec-WebSocket-Key` to check the answer against.
+/// `Fresh` headers are produced now; a `Fixed` header that would break the request framing is left out.
 pub fn write_upgrade_request(
     out: &mut Vec<u8>,
     host: &str,
     path: &str,
-    extra_headers: &[(String, String)],
+    extra_headers: &[UpgradeHeader],
 ) -> String {
     let key = tungstenite::handshake::client::generate_key();
     let _ = write!(
@@ -406,8 +446,14 @@ pub fn write_upgrade_request(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
     );
-    for (k, v) in extra_headers {
-        let _ = write!(out, "{k}: {v}\r\n");
+    for h in extra_headers {
+        match h {
+            UpgradeHeader::Fixed(k, v) if header_safe(k, v) => {
+                let _ = write!(out, "{k}: {v}\r\n");
+            }
+            UpgradeHeader::Fixed(..) => {}
+            UpgradeHeader::Fresh(src) => src.write_headers(out),
+        }
     }
     out.extend_from_slice(b"\r\n");
     key
@@ -476,8 +522,8 @@ pub enum WsState {
 pub struct WsOptions {
     pub host: String,
     pub path: String,
-    /// Extra headers on the upgrade request (AscendEX accepts `x-auth-*` here).
-    pub headers: Vec<(String, String)>,
+    /// Extra headers on the upgrade request (AscendEX accepts `x-auth-*` here), written at each connect.
+    pub headers: Vec<UpgradeHeader>,
     pub max_message: usize,
 }
 
@@ -848,5 +894,46 @@ mod tests {
             Err(WsError::UpgradeRejected(403))
         ));
         assert!(parse_upgrade_response(b"\x16\x03\x01garbage\r\n\r\n", key).is_err());
+    }
+
+    #[test]
+    fn upgrade_headers_are_written_at_each_request_and_never_split_it() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU64, Ordering};
+        struct Counter(AtomicU64);
+        impl HeaderSource for Counter {
+            fn write_headers(&self, out: &mut Vec<u8>) {
+                let n = self.0.fetch_add(1, Ordering::Relaxed);
+                let _ = write!(out, "x-auth-timestamp: {n}\r\n");
+            }
+        }
+        let src = Arc::new(Counter(AtomicU64::new(7)));
+        let headers = vec![
+            UpgradeHeader::Fixed("x-a".into(), "1".into()),
+            UpgradeHeader::Fixed("x-b".into(), "2\r\nx-evil: 1".into()),
+            UpgradeHeader::Fixed("bad name".into(), "3".into()),
+            UpgradeHeader::Fresh(src.clone()),
+        ];
+        let mut out = Vec::new();
+        write_upgrade_request(&mut out, "h", "/p", &headers);
+        let first = String::from_utf8(out.clone()).unwrap();
+        out.clear();
+        write_upgrade_request(&mut out, "h", "/p", &headers);
+        let second = String::from_utf8(out).unwrap();
+        assert!(first.contains("\r\nx-a: 1\r\n"), "{first}");
+        assert!(
+            !first.contains("x-evil") && !first.contains("bad name"),
+            "{first}"
+        );
+        assert!(first.contains("\r\nx-auth-timestamp: 7\r\n\r\n"), "{first}");
+        assert!(
+            second.contains("\r\nx-auth-timestamp: 8\r\n\r\n"),
+            "{second}"
+        );
+        let mut hs = [httparse::EMPTY_HEADER; 16];
+        let mut req = httparse::Request::new(&mut hs);
+        assert!(req.parse(first.as_bytes()).unwrap().is_complete());
+        let dbg = format!("{:?}", headers);
+        assert!(!dbg.contains('1') && dbg.contains("x-a"), "{dbg}");
     }
 }

@@ -116,12 +116,35 @@ pub fn start_manual(
     secret: Option<&str>,
     trading: TradingConfig,
 ) -> (Engine, Session<Rec>) {
+    start_manual_with(sim, secret, trading, |_| {})
+}
+
+/// [`start_manual`], with the start-up facts edited first (trading rules that differ from the exchange's).
+pub fn start_manual_with(
+    sim: &SimHandle,
+    secret: Option<&str>,
+    trading: TradingConfig,
+    edit: impl FnOnce(&mut Bootstrap),
+) -> (Engine, Session<Rec>) {
+    start_manual_opts(sim, secret, trading, edit, true)
+}
+
+/// [`start_manual_with`]; with `signed_upgrade` false the trade socket's upgrade goes without the session's
+/// `x-auth-*` headers whatever the mode (a gateway that drops them).
+pub fn start_manual_opts(
+    sim: &SimHandle,
+    secret: Option<&str>,
+    trading: TradingConfig,
+    edit: impl FnOnce(&mut Bootstrap),
+    signed_upgrade: bool,
+) -> (Engine, Session<Rec>) {
     let cfg = config(sim, secret, trading);
     let mut public = config(sim, None, TradingConfig::default());
     public.credentials = None;
     let mut boot: Bootstrap = bootstrap::fetch(&public).expect("products");
     boot.account_group = Some(sim.account_group());
     boot.user_uid = Some(sim.user_uid());
+    edit(&mut boot);
     let mut engine =
         Engine::new(client_config(Some(&sim.ca_file())).unwrap(), SESSION_TIMERS).unwrap();
     let market = MarketState::new(&cfg, &boot).unwrap();
@@ -132,9 +155,12 @@ pub fn start_manual(
         .unwrap();
     let md_rest = engine.add(ConnSpec::http(&cfg.rest_url).unwrap()).unwrap();
     let url = bootstrap::private_ws_url(&cfg.ws_url, sim.account_group());
-    let trade = engine
-        .add(ConnSpec::websocket(&url, vec![]).unwrap())
-        .unwrap();
+    let spec = if signed_upgrade {
+        trading.trade_ws_spec(&url).unwrap()
+    } else {
+        ConnSpec::websocket(&url, vec![]).unwrap()
+    };
+    let trade = engine.add(spec).unwrap();
     let trade_rest = engine.add(ConnSpec::http(&cfg.rest_url).unwrap()).unwrap();
     let s = Session::from_parts(
         Rec::default(),

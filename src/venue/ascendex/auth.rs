@@ -9,12 +9,15 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::Zeroize;
+
+use crate::net::ws::HeaderSource;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -528,6 +531,96 @@ impl Signer {
     }
 }
 
+/// Signs the WebSocket upgrade (the `x-auth-*` headers, README §4 option A) at every connect, with exchange time:
+/// the wall clock plus the offset the trading half keeps measuring. Shared between the trading half (which updates
+/// the offset) and the engine (which writes the headers when a connection's TLS handshake completes).
+pub struct UpgradeSigner {
+    signer: Signer,
+    stream: ApiPath,
+    clock: fn() -> u64,
+    offset_ms: AtomicI64,
+    measured: AtomicBool,
+    /// The timestamp of the last headers written (0 = none yet) and whether the offset was measured then.
+    last_ts_ms: AtomicU64,
+    last_measured: AtomicBool,
+    signed: AtomicU64,
+}
+
+fn system_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl UpgradeSigner {
+    /// `stream` is [`ApiPath::Stream`] (spot v1) or [`ApiPath::StreamV2`] (futures).
+    pub fn new(signer: Signer, stream: ApiPath) -> UpgradeSigner {
+        Self::with_clock(signer, stream, system_ms)
+    }
+
+    /// With another wall clock (ms since the epoch), for tests.
+    pub fn with_clock(signer: Signer, stream: ApiPath, clock: fn() -> u64) -> UpgradeSigner {
+        UpgradeSigner {
+            signer,
+            stream,
+            clock,
+            offset_ms: AtomicI64::new(0),
+            measured: AtomicBool::new(false),
+            last_ts_ms: AtomicU64::new(0),
+            last_measured: AtomicBool::new(false),
+            signed: AtomicU64::new(0),
+        }
+    }
+
+    /// Exchange clock minus local clock, as last measured.
+    pub fn set_offset(&self, offset_ms: i64) {
+        self.offset_ms.store(offset_ms, Ordering::Relaxed);
+        self.measured.store(true, Ordering::Relaxed);
+    }
+
+    /// The timestamp (exchange ms) of the last headers written, if any.
+    pub fn last_timestamp_ms(&self) -> Option<u64> {
+        match self.last_ts_ms.load(Ordering::Relaxed) {
+            0 => None,
+            t => Some(t),
+        }
+    }
+
+    /// Whether the last headers were signed with a measured exchange clock (a refusal of headers signed with an
+    /// unmeasured clock may only mean the local clock is off).
+    pub fn last_signed_with_measured_clock(&self) -> bool {
+        self.last_measured.load(Ordering::Relaxed)
+    }
+
+    /// How many times headers were written (one per connect attempt that reached the upgrade).
+    pub fn signed_count(&self) -> u64 {
+        self.signed.load(Ordering::Relaxed)
+    }
+}
+
+impl HeaderSource for UpgradeSigner {
+    fn write_headers(&self, out: &mut Vec<u8>) {
+        let ts = ((self.clock)() as i64)
+            .saturating_add(self.offset_ms.load(Ordering::Relaxed))
+            .max(1) as u64;
+        self.last_ts_ms.store(ts, Ordering::Relaxed);
+        self.last_measured
+            .store(self.measured.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.signed.fetch_add(1, Ordering::Relaxed);
+        self.signer.headers(ts, self.stream).write_http(out);
+    }
+}
+
+impl fmt::Debug for UpgradeSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpgradeSigner")
+            .field("stream", &self.stream)
+            .field("offset_ms", &self.offset_ms.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,5 +782,40 @@ mod tests {
             Credentials::parse_key_file("ASCENDEX_API_KEY=a\nASCENDEX_API_SECRET=\n", "f").err(),
             Some(CredentialsError::Empty("API secret"))
         );
+    }
+
+    #[test]
+    fn upgrade_signer_signs_each_connect_with_exchange_time() {
+        fn fixed() -> u64 {
+            1_608_133_900_000
+        }
+        let s = creds().signer(KeyDerivation::RawSecret).unwrap();
+        let u = UpgradeSigner::with_clock(s.clone(), ApiPath::Stream, fixed);
+        assert_eq!(u.last_timestamp_ms(), None);
+        let mut out = Vec::new();
+        u.write_headers(&mut out);
+        assert!(!u.last_signed_with_measured_clock());
+        u.set_offset(10_000);
+        let mut again = Vec::new();
+        u.write_headers(&mut again);
+        assert_eq!(u.signed_count(), 2);
+        assert_eq!(u.last_timestamp_ms(), Some(1_608_133_910_000));
+        assert!(u.last_signed_with_measured_clock());
+        let sig = s.sign(Timestamp::new(1_608_133_910_000), ApiPath::Stream);
+        let text = String::from_utf8(again).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "x-auth-key: {DOC_KEY}\r\nx-auth-timestamp: 1608133910000\r\nx-auth-signature: {}\r\n",
+                sig.as_str()
+            )
+        );
+        assert_ne!(
+            out,
+            text.as_bytes(),
+            "the offset is applied at each signing"
+        );
+        let d = format!("{u:?}");
+        assert!(!d.contains(DOC_KEY) && !d.contains(DOC_SECRET), "{d}");
     }
 }

@@ -205,20 +205,49 @@ fn batch_body<T>(
     items: &[T],
     write: impl Fn(&mut Vec<u8>, &T) -> Result<(), EncodeError>,
 ) -> Result<(), BuildError> {
-    if items.is_empty() || items.len() > MAX_BATCH {
-        return Err(BuildError::BatchSize(items.len()));
+    batch_body_each(b, group, account, items.len(), |i, out| {
+        match items.get(i) {
+            Some(item) => write(out, item),
+            None => Err(EncodeError::BadOrder),
+        }
+    })
+}
+
+/// The batch body with item `i` written by `write(i, out)`, for callers that build each item on the fly.
+fn batch_body_each(
+    b: &mut RestBuffers,
+    group: u32,
+    account: Account,
+    n: usize,
+    mut write: impl FnMut(usize, &mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<(), BuildError> {
+    if n == 0 || n > MAX_BATCH {
+        return Err(BuildError::BatchSize(n));
     }
     group_path(&mut b.path, group, account, b"/order/batch");
     b.body.clear();
     b.body.extend_from_slice(b"{\"orders\":[");
-    for (i, item) in items.iter().enumerate() {
+    for i in 0..n {
         if i > 0 {
             b.body.push(b',');
         }
-        write(&mut b.body, item)?;
+        write(i, &mut b.body)?;
     }
     b.body.extend_from_slice(b"]}");
     Ok(())
+}
+
+/// [`batch_place`] with order `i` written by `write(i, out)` (typically [`write_order_object`] of a request built
+/// from tracked state), so no slice of requests has to be assembled first.
+pub fn batch_place_each<'b>(
+    b: &'b mut RestBuffers,
+    group: u32,
+    account: Account,
+    n: usize,
+    write: impl FnMut(usize, &mut Vec<u8>) -> Result<(), EncodeError>,
+) -> Result<RestRequest<'b>, BuildError> {
+    batch_body_each(b, group, account, n, write)?;
+    Ok(req(b, Method::Post, ApiPath::OrderBatch, true))
 }
 
 /// `POST /<g>/api/pro/v1/{cat}/order/batch` with `{"orders":[...]}` (1 to 10 orders).
@@ -915,4 +944,63 @@ impl ExchangeInfo {
 
 pub fn parse_exchange_info(body: &[u8]) -> Result<ExchangeInfo, RestError> {
     serde_json::from_value(envelope(body)?).map_err(|e| RestError::Malformed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orders::TimeInForce;
+    use crate::venue::ascendex::stream::trading::RespInst;
+
+    #[test]
+    fn batch_written_item_by_item_equals_the_slice_builder() {
+        let ids = [
+            ClientId::new(b"hx0000001").unwrap(),
+            ClientId::new(b"hx0000002").unwrap(),
+        ];
+        let order = |i: usize| PlaceOrder {
+            client_id: &ids[i],
+            time_ms: 1_700_000_000_000,
+            symbol: "BTC/USDT",
+            side: Side::Buy,
+            kind: OrderKind::Limit,
+            price: 6_000_000 + i as i64,
+            price_scale: 2,
+            qty: 1_000 * (i as i64 + 1),
+            qty_scale: 5,
+            stop_price: None,
+            post_only: true,
+            tif: TimeInForce::Gtc,
+            resp_inst: RespInst::Ack,
+        };
+        let orders = [order(0), order(1)];
+        let mut a = RestBuffers::default();
+        let mut b = RestBuffers::default();
+        let ra = batch_place(&mut a, 6, Account::Cash, &orders).unwrap();
+        let rb = batch_place_each(&mut b, 6, Account::Cash, 2, |i, out| {
+            write_order_object(out, &order(i))
+        })
+        .unwrap();
+        assert_eq!(ra, rb);
+        assert_eq!(rb.path, b"/6/api/pro/v1/cash/order/batch");
+        assert_eq!((rb.method, rb.prehash), (Method::Post, ApiPath::OrderBatch));
+        let v: serde_json::Value = serde_json::from_slice(rb.body).unwrap();
+        assert_eq!(v["orders"][1]["id"], "hx0000002");
+        assert_eq!(v["orders"][1]["orderQty"], "0.02000");
+        let mut c = RestBuffers::default();
+        for n in [0, MAX_BATCH + 1] {
+            assert_eq!(
+                batch_place_each(&mut c, 6, Account::Cash, n, |i, out| write_order_object(
+                    out,
+                    &order(i % 2)
+                ))
+                .err(),
+                Some(BuildError::BatchSize(n))
+            );
+        }
+        let bad = batch_place_each(&mut c, 6, Account::Cash, 1, |_, _| {
+            Err(EncodeError::BadOrder)
+        });
+        assert!(bad.is_err());
+    }
 }

@@ -102,6 +102,11 @@ fn measure_offset(tls: &std::sync::Arc<rustls::ClientConfig>, rest_url: &str) ->
 
 /// Fetches what the session needs before the loop starts.
 pub fn fetch(cfg: &SessionConfig) -> Result<Bootstrap, SessionError> {
+    fetch_timed(cfg).map(|(boot, _)| boot)
+}
+
+/// [`fetch`], plus the exchange clock offset measured on the way (with credentials), which signs the first upgrade.
+fn fetch_timed(cfg: &SessionConfig) -> Result<(Bootstrap, Option<i64>), SessionError> {
     let tls = client_config(cfg.ca_file.as_deref()).map_err(SessionError::Tls)?;
     let timeout = Duration::from_secs(10);
     let r = oneshot::request(
@@ -125,10 +130,12 @@ pub fn fetch(cfg: &SessionConfig) -> Result<Bootstrap, SessionError> {
     }
     let products = r.body;
     let (mut account_group, mut user_uid) = (cfg.account_group, None);
+    let mut measured = None;
     if let Some(creds) = &cfg.credentials {
         // Sign with exchange time: a local clock off by more than the 30 s window must not stop start-up. (The
         // trading half keeps measuring the offset once the loop runs.)
-        let offset = measure_offset(&tls, &cfg.rest_url).unwrap_or(0);
+        measured = measure_offset(&tls, &cfg.rest_url);
+        let offset = measured.unwrap_or(0);
         let ts = (wall_ms() as i64 + offset).max(0) as u64;
         let signer = creds
             .signer(cfg.key_derivation)
@@ -160,11 +167,14 @@ pub fn fetch(cfg: &SessionConfig) -> Result<Bootstrap, SessionError> {
             Err(e) => return Err(SessionError::Auth(e.to_string())),
         }
     }
-    Ok(Bootstrap {
-        products,
-        account_group,
-        user_uid,
-    })
+    Ok((
+        Bootstrap {
+            products,
+            account_group,
+            user_uid,
+        },
+        measured,
+    ))
 }
 
 /// The authenticated stream URL: the account group inserted as the first path segment.
@@ -184,9 +194,12 @@ pub fn start<S: Strategy>(
     cfg: SessionConfig,
     strategy: S,
 ) -> Result<Session<S>, SessionError> {
-    let boot = fetch(&cfg)?;
+    let (boot, offset) = fetch_timed(&cfg)?;
     let market = MarketState::new(&cfg, &boot)?;
-    let trading = TradingState::new(&cfg, &boot)?;
+    let mut trading = TradingState::new(&cfg, &boot)?;
+    if let Some(o) = offset {
+        trading.seed_clock_offset(o);
+    }
     let md = engine
         .add(ConnSpec::websocket(&cfg.ws_url, vec![]).map_err(SessionError::Engine)?)
         .map_err(SessionError::Engine)?;
@@ -197,7 +210,7 @@ pub fn start<S: Strategy>(
         (Some(_), Some(group)) => {
             let url = private_ws_url(&cfg.ws_url, group);
             let t = engine
-                .add(ConnSpec::websocket(&url, vec![]).map_err(SessionError::Engine)?)
+                .add(trading.trade_ws_spec(&url).map_err(SessionError::Engine)?)
                 .map_err(SessionError::Engine)?;
             let r = engine
                 .add(ConnSpec::http(&cfg.rest_url).map_err(SessionError::Engine)?)

@@ -1,24 +1,28 @@
 //! The trading half of a session: authentication, order entry over WebSocket (REST fallback), the order tracker,
 //! the user stream, balances, reconciliation, rate and risk limits, the exchange clock; and paper trading.
 //!
-//! Life of the trade connection: open → (exchange clock measured) → `op:auth` → `sub order:cash` → `open-order`
-//! request + REST balance → ready. The same sequence runs after every reconnect, so an order placed before a drop is
-//! reconciled (updated, adopted or queried) and never orphaned. REST (`trade_rest`) carries the clock samples,
-//! risk-limit look-up, balances, status queries of orders in doubt, product refreshes, and orders while the socket is
-//! down. One request is in flight at a time; the rest wait in a small queue.
+//! Life of the trade connection: upgrade signed with `x-auth-*` headers (header mode, the default; signed at every
+//! connect with exchange time) or open → (exchange clock measured) → `op:auth` (message mode) → `sub order:cash` →
+//! `open-order` request + REST balance → ready. The same sequence runs after every reconnect, so an order placed
+//! before a drop is reconciled (updated, adopted or queried) and never orphaned. REST (`trade_rest`) carries the
+//! clock samples, risk-limit look-up, balances, status queries of orders in doubt, product refreshes, and orders
+//! while the socket is down (a `place_batch` as one `order/batch` request). One request is in flight at a time; the
+//! rest wait in a small queue.
 //!
 //! Hot path (`place`): quantize, risk gate, token bucket, client id, predicted order id, tracker insert, frame encode
 //! into a reused buffer, queue on the socket. No allocation, no syscall (exchange time comes from the engine clock plus
 //! a measured offset).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use super::bootstrap::{Bootstrap, SessionError, wall_ms};
 use super::{Conns, MARKET_TIMERS, STRATEGY_TIMER_BASE, SessionConfig};
-use crate::engine::{ConnId, ConnState, Cx, DisconnectReason};
+use crate::engine::{ConnId, ConnSpec, ConnState, Cx, DisconnectReason, EngineError};
 use crate::metrics::{Latency, Probe};
 use crate::net::http::{HttpError, Response};
 use crate::net::timer::Clock;
+use crate::net::ws::WsError;
 use crate::orders::scaled::{Dec, parse_scaled};
 use crate::orders::types::{AssetId, SymbolId};
 use crate::orders::{
@@ -29,7 +33,7 @@ use crate::orders::{
 };
 use crate::paper::{PaperConfig, PaperEvent, PaperExchange, PaperOrder, PaperSymbol};
 use crate::strategy::{Ctx, OrderEvent, OrderEventKind, OrderType, PlaceRequest, Strategy};
-use crate::venue::ascendex::auth::{ApiPath, Signer};
+use crate::venue::ascendex::auth::{ApiPath, Signer, UpgradeSigner};
 use crate::venue::ascendex::ids::{ClientIdGen, Via};
 use crate::venue::ascendex::rest::trading as rest;
 use crate::venue::ascendex::rules::{PriceSpec, RuleError, RulesTable};
@@ -77,6 +81,62 @@ pub struct TradingConfig {
     pub ping_ms: u64,
     /// Send orders over REST even when the socket is up (comparisons, venues with WS order entry disabled).
     pub order_via_rest: bool,
+    /// How the trade socket authenticates. `ready_ack` needs [`WsAuthMode::Message`] (the flag travels in the
+    /// `op:auth` message), so it overrides a `Header` setting.
+    pub ws_auth: WsAuthMode,
+}
+
+/// How the trade WebSocket authenticates (README §4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum WsAuthMode {
+    /// Signed `x-auth-*` headers on the upgrade request (signed at every connect with exchange time): the socket is
+    /// authenticated when the upgrade succeeds, one round trip sooner than `Message`. A refused signature is an
+    /// HTTP 401 on the upgrade. Should the server ever answer `connected` `unauth` instead, the session falls back
+    /// to `Message` on that socket.
+    #[default]
+    Header,
+    /// `{"op":"auth",...}` after the upgrade, then wait for its acknowledgement.
+    Message,
+}
+
+/// Why the trade socket is not authenticated. Never contains the key or the secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TradeAuthError {
+    /// The exchange answered the `op:auth` message with this error.
+    Refused { code: i64, message: String },
+    /// The exchange refused the upgrade that carried the signed headers with this HTTP status.
+    UpgradeRefused { status: u16 },
+}
+
+impl std::fmt::Display for TradeAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TradeAuthError::Refused { code, message } => write!(
+                f,
+                "the exchange refused the trade socket's authentication: code {code} {message} \
+                 (check the API key, secret and clock)"
+            ),
+            TradeAuthError::UpgradeRefused { status } => write!(
+                f,
+                "the exchange refused the trade socket's signed upgrade with HTTP {status} \
+                 (check the API key, secret and clock)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TradeAuthError {}
+
+/// When the last trade-socket connect reached each step (ns after the connect started), for connect-to-ready
+/// measurements.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WsConnectTiming {
+    /// The upgrade succeeded.
+    pub open_ns: Option<u64>,
+    /// Authenticated: orders may go over the socket.
+    pub auth_ns: Option<u64>,
+    /// The order channel subscription was acknowledged.
+    pub subscribed_ns: Option<u64>,
 }
 
 impl Default for TradingConfig {
@@ -102,6 +162,7 @@ impl Default for TradingConfig {
             products_refresh_ms: 600_000,
             ping_ms: 15_000,
             order_via_rest: false,
+            ws_auth: WsAuthMode::Header,
         }
     }
 }
@@ -200,12 +261,20 @@ pub struct TradingStats {
     pub bans: u64,
     pub auth_failures: u64,
     pub clock_samples: u64,
+    /// Header mode: the server said `connected` `unauth` after the upgrade, so `op:auth` was sent instead.
+    pub header_auth_fallbacks: u64,
+    /// REST batch place requests sent (each carries up to 10 orders).
+    pub rest_batches: u64,
 }
 
 const T_TICK: usize = 0;
 const TICK_NS: u64 = 20_000_000;
 const MS: u64 = 1_000_000;
 const REASON_LEN: usize = 48;
+/// A batch member the exchange did not place because another member of the batch failed its checks.
+const INVALID_BATCH_ORDER: i64 = 300013;
+/// After the exchange refused our credentials, no new attempt on the trade socket before this long.
+const AUTH_RETRY_MS: u64 = 10_000;
 
 /// A reason text copied off the wire (the message buffer is gone by the time the strategy hears of it).
 #[derive(Clone, Copy, Debug)]
@@ -259,10 +328,23 @@ enum Job {
     ExchangeInfo,
     RiskLimits,
     Balance,
-    OpenOrders { requested_ns: u64 },
-    Status { ids: [OrderId; 10], n: u8 },
+    OpenOrders {
+        requested_ns: u64,
+    },
+    Status {
+        ids: [OrderId; 10],
+        n: u8,
+    },
     Place(OrderHandle),
-    Cancel { handle: OrderHandle, req: ClientId },
+    /// Up to 10 orders in one `order/batch` request (the compact front of `hs`).
+    PlaceBatch {
+        hs: [Option<OrderHandle>; rest::MAX_BATCH],
+        n: u8,
+    },
+    Cancel {
+        handle: OrderHandle,
+        req: ClientId,
+    },
     CancelAll(Option<SymbolId>),
     Products,
 }
@@ -291,6 +373,12 @@ pub struct TradingState {
     paper: Option<PaperExchange>,
     paper_out: Vec<PaperEvent>,
     signer: Option<Signer>,
+    /// Signs the trade socket's upgrade at every connect (header mode only).
+    upgrade: Option<Arc<UpgradeSigner>>,
+    /// The server ignored the upgrade headers on this socket (`connected` `unauth`): authenticate by message.
+    header_ignored: bool,
+    ws_connect_ns: u64,
+    ws_timing: WsConnectTiming,
     group: u32,
     rules: RulesTable,
     scales: ScaleTable,
@@ -320,7 +408,7 @@ pub struct TradingState {
     subscribed: bool,
     open_synced: bool,
     balance_synced: bool,
-    auth_error: Option<String>,
+    auth_error: Option<TradeAuthError>,
     cancel_all_pending: u32,
     killed: bool,
     shutting_down: bool,
@@ -432,11 +520,21 @@ impl TradingState {
             None => None,
         };
         let margin = tc.limit_margin_pct;
+        let upgrade = match (&signer, tc.ws_auth, tc.ready_ack) {
+            (Some(s), WsAuthMode::Header, false) => {
+                Some(Arc::new(UpgradeSigner::new(s.clone(), ApiPath::Stream)))
+            }
+            _ => None,
+        };
         Ok(TradingState {
             live,
             paper,
             paper_out: Vec::with_capacity(256),
             signer,
+            upgrade,
+            header_ignored: false,
+            ws_connect_ns: 0,
+            ws_timing: WsConnectTiming::default(),
             group: boot.account_group.unwrap_or(0),
             scales,
             tracker: OrderTracker::new(tc.max_orders),
@@ -498,8 +596,50 @@ impl TradingState {
     }
 
     /// The authentication failure the exchange reported on the trade socket, if any (no secret in it).
-    pub fn auth_error(&self) -> Option<&str> {
-        self.auth_error.as_deref()
+    pub fn auth_error(&self) -> Option<&TradeAuthError> {
+        self.auth_error.as_ref()
+    }
+
+    /// How the trade socket authenticates in effect (`ready_ack` forces `Message`).
+    pub fn ws_auth_mode(&self) -> WsAuthMode {
+        if self.upgrade.is_some() {
+            WsAuthMode::Header
+        } else {
+            WsAuthMode::Message
+        }
+    }
+
+    /// The engine connection for the trade socket at `url` (the private stream URL): in header mode its upgrade is
+    /// signed at every connect.
+    pub fn trade_ws_spec(&self, url: &str) -> Result<ConnSpec, EngineError> {
+        let spec = ConnSpec::websocket(url, Vec::new())?;
+        Ok(match &self.upgrade {
+            Some(u) => spec.with_header_source(u.clone()),
+            None => spec,
+        })
+    }
+
+    /// An exchange clock offset measured before the loop runs (start-up), so the first signed upgrade uses exchange
+    /// time before the trading half's own samples arrive.
+    pub fn seed_clock_offset(&mut self, offset_ms: i64) {
+        if let Some(u) = &self.upgrade {
+            u.set_offset(offset_ms);
+        }
+    }
+
+    /// The timestamp of the last signed upgrade (header mode), in exchange ms.
+    pub fn last_upgrade_timestamp_ms(&self) -> Option<u64> {
+        self.upgrade.as_ref().and_then(|u| u.last_timestamp_ms())
+    }
+
+    /// How many upgrades were signed (header mode): one per connect attempt that reached the upgrade.
+    pub fn upgrades_signed(&self) -> u64 {
+        self.upgrade.as_ref().map_or(0, |u| u.signed_count())
+    }
+
+    /// Connect-to-open / -authenticated / -subscribed times of the last trade-socket connect.
+    pub fn ws_connect_timing(&self) -> WsConnectTiming {
+        self.ws_timing
     }
 
     /// Exchange clock minus local clock (ms) as measured, and whether a sample exists.
@@ -800,22 +940,8 @@ impl TradingState {
     ) -> Result<OrderHandle, PlaceError> {
         let t0 = self.lclock.now_ns();
         let now = cx.now_ns();
-        let rest_open = self
-            .trade_rest
-            .is_some_and(|r| cx.state(r) == ConnState::Open)
-            && self.authed_rest();
-        let route = if self.paper.is_some() {
-            Ok(None)
-        } else if self.cfg.order_via_rest && rest_open {
-            Ok(Some(Via::Rest))
-        } else if self.ws_ready(cx) {
-            Ok(Some(Via::WebSocket))
-        } else if rest_open {
-            Ok(Some(Via::Rest))
-        } else {
-            Err(PlaceError::NotConnected)
-        };
-        let (h, via, qty) = match self.prepare(now, req, route)? {
+        let route = self.route(cx);
+        let (h, via, qty) = match self.prepare(now, req, route, true)? {
             Prepared::Refused(h) => return Ok(h),
             Prepared::Ready(h, via, qty) => (h, via, qty),
         };
@@ -844,6 +970,26 @@ impl TradingState {
         Ok(h)
     }
 
+    /// Where a new order goes: the paper exchange (`None`), the authenticated socket, or REST while the socket is
+    /// down (or always, with `order_via_rest`).
+    fn route(&self, cx: &Cx<'_>) -> Result<Option<Via>, PlaceError> {
+        let rest_open = self
+            .trade_rest
+            .is_some_and(|r| cx.state(r) == ConnState::Open)
+            && self.authed_rest();
+        if self.paper.is_some() {
+            Ok(None)
+        } else if self.cfg.order_via_rest && rest_open {
+            Ok(Some(Via::Rest))
+        } else if self.ws_ready(cx) {
+            Ok(Some(Via::WebSocket))
+        } else if rest_open {
+            Ok(Some(Via::Rest))
+        } else {
+            Err(PlaceError::NotConnected)
+        }
+    }
+
     /// The WebSocket order path without a connection: every check, the client id, the predicted order id, the
     /// tracker entry and the frame, exactly as `place` does it, but handed back instead of queued on the socket (for
     /// in-process benchmarks and other transports). The order is tracked as sent.
@@ -852,7 +998,7 @@ impl TradingState {
         now_ns: u64,
         req: &PlaceRequest,
     ) -> Result<(OrderHandle, &[u8]), PlaceError> {
-        match self.prepare(now_ns, req, Ok(Some(Via::WebSocket)))? {
+        match self.prepare(now_ns, req, Ok(Some(Via::WebSocket)), true)? {
             Prepared::Ready(h, _, qty) => {
                 self.risk.on_sent(req.symbol, req.side, qty);
                 Ok((h, &self.buf))
@@ -862,12 +1008,13 @@ impl TradingState {
     }
 
     /// Everything `place` does before the frame leaves: checks, ids, tracker, encoding (WebSocket into `buf`),
-    /// queueing (REST), or the paper exchange.
+    /// queueing (REST, unless `queue_rest` is false: a batch queues its orders together), or the paper exchange.
     fn prepare(
         &mut self,
         now: u64,
         req: &PlaceRequest,
         route: Result<Option<Via>, PlaceError>,
+        queue_rest: bool,
     ) -> Result<Prepared, PlaceError> {
         self.init_time(now);
         if !self.live && self.paper.is_none() {
@@ -965,7 +1112,9 @@ impl TradingState {
             }
             Some(Via::Rest) => {
                 let (h, _) = self.entry.track(&mut self.tracker, &spec, via, at)?;
-                self.enqueue_front(Job::Place(h), now);
+                if queue_rest {
+                    self.enqueue_front(Job::Place(h), now);
+                }
                 h
             }
             None => {
@@ -995,7 +1144,9 @@ impl TradingState {
     }
 
     /// Places up to 10 orders in one go: each is checked on its own (a bad one is refused with its error, the
-    /// others still go), and all leave in the same socket write (the engine flushes after the callback).
+    /// others still go). Over the socket all leave in the same write (the engine flushes after the callback); over
+    /// REST (the socket down) they leave in one `order/batch` request, and the exchange's per-order answers come
+    /// back to each order's handle.
     pub fn place_batch(
         &mut self,
         cx: &mut Cx<'_>,
@@ -1003,9 +1154,41 @@ impl TradingState {
     ) -> [Result<OrderHandle, PlaceError>; 10] {
         let mut out: [Result<OrderHandle, PlaceError>; 10] =
             std::array::from_fn(|_| Err(PlaceError::Encode));
-        for (slot, req) in out.iter_mut().zip(reqs.iter().take(rest::MAX_BATCH)) {
-            *slot = self.place(cx, req);
+        let reqs = &reqs[..reqs.len().min(rest::MAX_BATCH)];
+        let route = self.route(cx);
+        if route != Ok(Some(Via::Rest)) {
+            for (slot, req) in out.iter_mut().zip(reqs) {
+                *slot = self.place(cx, req);
+            }
+            return out;
         }
+        let t0 = self.lclock.now_ns();
+        let now = cx.now_ns();
+        let mut hs = [None; rest::MAX_BATCH];
+        let mut n = 0;
+        for (slot, req) in out.iter_mut().zip(reqs) {
+            *slot = match self.prepare(now, req, Ok(Some(Via::Rest)), false) {
+                Ok(Prepared::Ready(h, _, qty)) => {
+                    self.risk.on_sent(req.symbol, req.side, qty);
+                    self.stats.placed_rest += 1;
+                    hs[n] = Some(h);
+                    n += 1;
+                    Ok(h)
+                }
+                Ok(Prepared::Refused(h)) => Ok(h),
+                Err(e) => Err(e),
+            };
+        }
+        match (n, hs[0]) {
+            (0, _) | (_, None) => return out,
+            (1, Some(h)) => self.enqueue_front(Job::Place(h), now),
+            _ => self.enqueue_front(Job::PlaceBatch { hs, n: n as u8 }, now),
+        }
+        self.pump(cx);
+        self.latency.record(
+            Probe::CallbackToWire,
+            self.lclock.now_ns().saturating_sub(t0),
+        );
         out
     }
 
@@ -1190,7 +1373,7 @@ impl TradingState {
         conns: &Conns,
         conn: ConnId,
         state: ConnState,
-        _why: Option<&DisconnectReason>,
+        why: Option<&DisconnectReason>,
         strategy: &mut S,
     ) {
         self.conns(conns);
@@ -1200,14 +1383,28 @@ impl TradingState {
             self.arm_timer(cx);
         }
         if Some(conn) == self.trade {
+            if state == ConnState::Connecting {
+                self.ws_connect_ns = now;
+                self.ws_timing = WsConnectTiming::default();
+            }
             if state == ConnState::Open {
                 self.ws_open = true;
                 self.ws_open_ns = now;
+                self.ws_timing.open_ns = Some(now.saturating_sub(self.ws_connect_ns));
                 self.auth_sent = false;
-                if self.clock_sampled {
+                self.header_ignored = false;
+                if self.upgrade.is_some() {
+                    // The server checked the signed headers before it switched protocols.
+                    self.authenticated(cx, now);
+                } else if self.clock_sampled {
                     self.send_auth(cx);
                 }
-            } else if self.ws_open || matches!(state, ConnState::Backoff | ConnState::Stopped) {
+            } else if let Some(DisconnectReason::Ws(WsError::UpgradeRejected(401))) = why {
+                self.upgrade_refused(cx, now);
+            }
+            if state != ConnState::Open
+                && (self.ws_open || matches!(state, ConnState::Backoff | ConnState::Stopped))
+            {
                 self.ws_open = false;
                 self.authed = false;
                 self.subscribed = false;
@@ -1236,6 +1433,48 @@ impl TradingState {
             }
         }
         self.flush(cx, strategy);
+    }
+
+    /// Header mode: the upgrade carrying the signed headers was refused.
+    fn upgrade_refused(&mut self, cx: &mut Cx<'_>, now: u64) {
+        let Some(u) = &self.upgrade else { return };
+        self.stats.auth_failures += 1;
+        self.auth_error = Some(TradeAuthError::UpgradeRefused { status: 401 });
+        // Signed with a measured exchange clock, the refusal is about the credentials: retrying soon would only
+        // repeat it. (Signed before any measurement, it may be the local clock: the engine's backoff retries, by
+        // then with the measured offset.)
+        if u.last_signed_with_measured_clock() {
+            self.hold_trade_socket(cx, now);
+        }
+    }
+
+    /// No new trade-socket attempt before `AUTH_RETRY_MS`. The engine computed the next attempt before it told us
+    /// why the socket went down, so the reconnect request makes it schedule again, under the new floor.
+    fn hold_trade_socket(&mut self, cx: &mut Cx<'_>, now: u64) {
+        if let Some(t) = self.trade {
+            cx.hold_off(t, now + AUTH_RETRY_MS * MS);
+            cx.reconnect(t);
+        }
+    }
+
+    /// The trade socket is authenticated (upgrade headers accepted, or the `op:auth` acknowledgement): subscribe to
+    /// the order channel.
+    fn authenticated(&mut self, cx: &mut Cx<'_>, now: u64) {
+        self.authed = true;
+        self.auth_error = None;
+        self.ws_timing.auth_ns = Some(now.saturating_sub(self.ws_connect_ns));
+        if let Some(t) = self.trade
+            && self.budget.try_acquire(OpClass::Stream, now).is_ok()
+        {
+            let id = self.entry.next_client_id();
+            wire::write_subscribe_orders(&mut self.buf, Account::Cash, &id);
+            let _ = cx.send_text(t, &self.buf);
+        }
+    }
+
+    /// Authentication goes by `op:auth` message on this socket.
+    fn message_auth(&self) -> bool {
+        self.upgrade.is_none() || self.header_ignored
     }
 
     fn send_auth(&mut self, cx: &mut Cx<'_>) {
@@ -1336,30 +1575,21 @@ impl TradingState {
             }
             Inbound::Auth(a) => {
                 if a.code == 0 {
-                    self.authed = true;
-                    self.auth_error = None;
-                    if let Some(t) = self.trade
-                        && self.budget.try_acquire(OpClass::Stream, now).is_ok()
-                    {
-                        let id = self.entry.next_client_id();
-                        wire::write_subscribe_orders(&mut self.buf, Account::Cash, &id);
-                        let _ = cx.send_text(t, &self.buf);
-                    }
+                    self.authenticated(cx, now);
                 } else {
                     self.stats.auth_failures += 1;
-                    self.auth_error = Some(format!(
-                        "the exchange refused the trade socket's authentication: code {} {}",
-                        a.code, a.err
-                    ));
-                    // Retrying at once would only repeat the refusal: wait before the next attempt.
-                    if let Some(t) = self.trade {
-                        cx.hold_off(t, now + 10_000 * MS);
-                    }
+                    self.auth_error = Some(TradeAuthError::Refused {
+                        code: a.code,
+                        message: a.err.to_string(),
+                    });
+                    // The socket stays useless: drop it, and retrying at once would only repeat the refusal.
+                    self.hold_trade_socket(cx, now);
                 }
             }
             Inbound::Sub { code } => {
                 if code == 0 && self.authed && !self.subscribed {
                     self.subscribed = true;
+                    self.ws_timing.subscribed_ns = Some(now.saturating_sub(self.ws_connect_ns));
                     // Reconcile: open orders over the socket, balances over REST.
                     if let Some(t) = self.trade
                         && self.budget.try_acquire(OpClass::Req, now).is_ok()
@@ -1390,6 +1620,20 @@ impl TradingState {
                     if let Some(t) = self.trade {
                         cx.hold_off(t, now + ban_ms * MS);
                     }
+                }
+            }
+            Inbound::Connected {
+                authenticated: false,
+            } if self.upgrade.is_some() && !self.header_ignored => {
+                // The upgrade went through without the headers being honoured (a gateway that drops them):
+                // authenticate by message on this socket.
+                self.stats.header_auth_fallbacks += 1;
+                self.header_ignored = true;
+                self.authed = false;
+                self.subscribed = false;
+                self.auth_sent = false;
+                if self.clock_sampled {
+                    self.send_auth(cx);
                 }
             }
             Inbound::Connected { .. } | Inbound::Pong | Inbound::Other { .. } => {}
@@ -1614,7 +1858,7 @@ impl TradingState {
     /// Retries a failed request within the bounded retry time. A new order is not resent (it may have reached
     /// the exchange): its timeout and a status query settle it.
     fn retry_or_drop(&mut self, mut j: Queued, now: u64) {
-        if matches!(j.job, Job::Place(_)) {
+        if matches!(j.job, Job::Place(_) | Job::PlaceBatch { .. }) {
             return;
         }
         if now.saturating_sub(j.first_ns) < self.cfg.rest_retry_ms * MS {
@@ -1636,6 +1880,9 @@ impl TradingState {
                     if self.clock.add(s) {
                         self.clock_sampled = true;
                         self.stats.clock_samples += 1;
+                        if let Some(u) = &self.upgrade {
+                            u.set_offset(self.clock.offset_ms());
+                        }
                     }
                 } else {
                     self.stats.rest_errors += 1;
@@ -1715,6 +1962,7 @@ impl TradingState {
                 }
                 Err(_) => self.stats.rest_errors += 1,
             },
+            Job::PlaceBatch { hs, n } => self.on_batch_answer(&j, &hs[..n as usize], body, now),
             Job::Cancel { handle, .. } => match rest::parse_order_ack(body, &self.scales) {
                 Ok(_) => {}
                 Err(_) => self.cancel_refused(handle),
@@ -1736,6 +1984,105 @@ impl TradingState {
                 }
             }
         }
+    }
+
+    /// The answer to a batch place. On success each order gets its own acknowledgement. The exchange refuses a whole
+    /// batch when one order fails its basic checks (README §5, `order/batch`): that order is rejected with its own
+    /// error; the others, marked `INVALID_BATCH_ORDER`, were not placed and go again once, without it.
+    fn on_batch_answer(&mut self, j: &Queued, sent: &[Option<OrderHandle>], body: &[u8], now: u64) {
+        match rest::parse_batch_ack(body, &self.scales) {
+            Ok(acks) => {
+                for (i, ack) in acks.iter().enumerate() {
+                    let Some(h) = self.batch_member(sent, &ack.request_id, i) else {
+                        self.stats.unknown_reports += 1;
+                        continue;
+                    };
+                    self.placed_reply(h, ack.status, ack.order_id, 0, "", "", now);
+                    if let Some(rep) = &ack.report {
+                        self.apply_update(&rep.update(Source::RestReply), 0, &rep.error_code);
+                    }
+                }
+                // An order the answer does not mention stays in doubt: its timeout and a status query settle it.
+            }
+            Err(rest::RestError::Exchange { error, items }) => {
+                let mut again = [None; rest::MAX_BATCH];
+                let mut k = 0;
+                for (i, h) in sent.iter().enumerate() {
+                    let Some(h) = *h else { continue };
+                    let item = self.batch_item(h, &items, i);
+                    match item {
+                        Some(it) if it.code == INVALID_BATCH_ORDER && j.tries == 0 => {
+                            again[k] = Some(h);
+                            k += 1;
+                        }
+                        Some(it) => self.placed_reply(
+                            h,
+                            ReplyStatus::Err,
+                            None,
+                            it.code,
+                            &it.reason,
+                            &it.message,
+                            now,
+                        ),
+                        None => self.placed_reply(
+                            h,
+                            ReplyStatus::Err,
+                            None,
+                            error.code,
+                            &error.reason,
+                            &error.message,
+                            now,
+                        ),
+                    }
+                }
+                let job = match (k, again[0]) {
+                    (0, _) | (_, None) => return,
+                    (1, Some(h)) => Job::Place(h),
+                    _ => Job::PlaceBatch {
+                        hs: again,
+                        n: k as u8,
+                    },
+                };
+                self.jobs.push_front(Queued {
+                    job,
+                    first_ns: j.first_ns,
+                    not_before_ns: 0,
+                    tries: j.tries + 1,
+                });
+            }
+            Err(_) => self.stats.rest_errors += 1,
+        }
+    }
+
+    /// The order of a batch an answer item belongs to: by its echoed client id, else by position.
+    fn batch_member(
+        &self,
+        sent: &[Option<OrderHandle>],
+        id: &str,
+        pos: usize,
+    ) -> Option<OrderHandle> {
+        if id.is_empty() {
+            return sent.get(pos).copied().flatten();
+        }
+        sent.iter().flatten().copied().find(|&h| {
+            self.tracker
+                .get(h)
+                .is_some_and(|o| o.client_id.as_bytes() == id.as_bytes())
+        })
+    }
+
+    /// The error item of a refused batch that belongs to order `h` (sent at position `pos`).
+    fn batch_item<'e>(
+        &self,
+        h: OrderHandle,
+        items: &'e [rest::ApiError],
+        pos: usize,
+    ) -> Option<&'e rest::ApiError> {
+        let cid = self.tracker.get(h).map(|o| o.client_id)?;
+        items
+            .iter()
+            .find(|it| !it.id.is_empty() && it.id.as_bytes() == cid.as_bytes())
+            .or_else(|| items.get(pos).filter(|it| it.id.is_empty()))
     }
 
     /// A status query did not find an order still waiting for the exchange's first word: it never arrived.
@@ -1807,7 +2154,9 @@ impl TradingState {
         self.stats.timeouts += expired;
         if self.live {
             if self.ws_open
+                && !self.authed
                 && !self.auth_sent
+                && self.message_auth()
                 && (self.clock_sampled || now > self.ws_open_ns + 2_000 * MS)
             {
                 self.send_auth(cx);
@@ -1900,7 +2249,9 @@ impl TradingState {
         let Some(i) = self.jobs.iter().position(|q| q.not_before_ns <= now) else {
             return;
         };
-        let Some(q) = self.jobs.remove(i) else { return };
+        let Some(mut q) = self.jobs.remove(i) else {
+            return;
+        };
         let t = self.exch_ms(now);
         let ok = match q.job {
             Job::ExchangeInfo => {
@@ -1967,6 +2318,61 @@ impl TradingState {
                 };
                 match rest::cancel_order(&mut self.rb, self.group, Account::Cash, &item) {
                     Ok(r) => send_req(cx, rc, self.signer.as_ref(), &r, t),
+                    Err(_) => false,
+                }
+            }
+            Job::PlaceBatch { hs, n } => {
+                // Orders settled while queued (canceled, timed out) stay out; the rest get ids predicted from the
+                // time actually sent.
+                let mut live = [None; rest::MAX_BATCH];
+                let mut m = 0;
+                for h in hs[..n as usize].iter().flatten().copied() {
+                    let Some(o) = self.tracker.get(h).copied() else {
+                        continue;
+                    };
+                    if o.status != OrderStatus::PendingNew || self.rules.get(o.symbol).is_none() {
+                        continue;
+                    }
+                    if let Some(id) = self.entry.predict(Via::Rest, t, &o.client_id) {
+                        let _ = self.tracker.set_order_id(h, id);
+                    }
+                    live[m] = Some(h);
+                    m += 1;
+                }
+                if m == 0 {
+                    return self.pump(cx);
+                }
+                q.job = Job::PlaceBatch {
+                    hs: live,
+                    n: m as u8,
+                };
+                let (tracker, rules, entry) = (&self.tracker, &self.rules, &self.entry);
+                let built =
+                    rest::batch_place_each(&mut self.rb, self.group, Account::Cash, m, |i, out| {
+                        let o = live[i]
+                            .and_then(|h| tracker.get(h))
+                            .ok_or(wire::EncodeError::BadOrder)?;
+                        let r = rules.get(o.symbol).ok_or(wire::EncodeError::BadSymbol)?;
+                        let spec = OrderSpec {
+                            symbol: &r.symbol,
+                            symbol_id: o.symbol,
+                            side: o.side,
+                            kind: o.kind,
+                            price: o.price,
+                            price_scale: r.price_scale,
+                            qty: o.qty,
+                            qty_scale: r.qty_scale,
+                            stop_price: None,
+                            post_only: o.post_only,
+                            tif: o.tif,
+                        };
+                        wire::write_order_object(out, &entry.place_request(&o.client_id, t, &spec))
+                    });
+                match built {
+                    Ok(r) => {
+                        self.stats.rest_batches += 1;
+                        send_req(cx, rc, self.signer.as_ref(), &r, t)
+                    }
                     Err(_) => false,
                 }
             }
