@@ -9,7 +9,8 @@
 //!    acknowledgement with a window of orders in flight, and the order round trip (sent → acknowledged) over the
 //!    WebSocket versus over REST, one order at a time.
 //!
-//! `cargo bench -p ascendex-hft --bench tick_to_order` (`-- --quick` for a short run).
+//! `cargo bench -p ascendex-hft --bench tick_to_order` (`-- --quick` for a short run; `TICK_CALLGRIND=N` for an
+//! instruction profile, see `callgrind_mode`).
 
 #[path = "baselines/mod.rs"]
 mod baselines;
@@ -662,7 +663,27 @@ fn sim_section() {
     print_row("  place() → frame queued (CallbackToWire, flood run)", cw);
 }
 
+/// `TICK_CALLGRIND=N`: only N ticks of ours, no timing and no baseline, for an instruction profile under callgrind
+/// (`valgrind --tool=callgrind`); the difference between two values of N is the per-tick cost.
+fn callgrind_mode(n: u64) {
+    let msgs: Vec<String> = (0..n).map(diff).collect();
+    let mut ours = Ours::new(1 << 18);
+    for m in &msgs {
+        ours.srv.send_frame(m.as_bytes());
+        ours.tick();
+        ours.srv.pump();
+    }
+    println!("{} orders", ours.placed);
+}
+
 fn main() {
+    if let Some(n) = std::env::var("TICK_CALLGRIND")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        callgrind_mode(n);
+        return;
+    }
     tick_section();
     sim_section();
 }

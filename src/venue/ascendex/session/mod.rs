@@ -23,7 +23,7 @@ use crate::strategy::{Ctx, STRATEGY_TIMERS, Strategy};
 use crate::venue::ascendex::auth::{Credentials, KeyDerivation};
 
 pub use market::{MarketConfig, MarketState, MdEvent};
-pub use trading::{PlaceError, TradingConfig, TradingState};
+pub use trading::{PlaceError, TradeAuthError, TradingConfig, TradingState, WsAuthMode};
 
 /// Engine timer ids: the market half's, then the trading half's, then the strategy's.
 pub const MARKET_TIMERS: usize = 8;
