@@ -409,37 +409,66 @@ fn classify(c: u8) -> NumError {
 #[inline]
 pub fn format_scaled(mantissa: i64, scale: Scale, out: &mut [u8]) -> Result<usize, NumError> {
     let neg = mantissa < 0;
-    let mut v = mantissa.unsigned_abs();
-    // Digits are produced least significant first into a stack buffer: 20 digits + '.' + padding zeros.
-    let mut tmp = [0u8; 40];
-    let mut n = 0;
+    let v = mantissa.unsigned_abs();
     let sc = scale.0 as usize;
-    while n < sc {
-        tmp[n] = b'0' + (v % 10) as u8;
+    // The integer part has the digits above the scale, and at least one ("0.06144").
+    let int_digits = decimal_digits(v).saturating_sub(sc).max(1);
+    let point = (sc > 0) as usize;
+    let len = neg as usize + int_digits + point + sc;
+    let dst = out.get_mut(..len).ok_or(NumError::BufferTooSmall)?;
+    let (head, frac) = dst.split_at_mut(len - sc);
+    let rest = fill_digits(frac, v);
+    let (sign, int) = head.split_at_mut(neg as usize);
+    let (int, dot) = int.split_at_mut(int_digits);
+    fill_digits(int, rest);
+    if let Some(d) = dot.first_mut() {
+        *d = b'.';
+    }
+    if let Some(m) = sign.first_mut() {
+        *m = b'-';
+    }
+    Ok(len)
+}
+
+/// The decimal digits of `v` into `out`; returns the length (at most 20).
+pub fn format_u64(v: u64, out: &mut [u8]) -> Result<usize, NumError> {
+    let len = decimal_digits(v);
+    fill_digits(out.get_mut(..len).ok_or(NumError::BufferTooSmall)?, v);
+    Ok(len)
+}
+
+/// Number of decimal digits of `v` (1 for 0).
+#[inline]
+fn decimal_digits(v: u64) -> usize {
+    v.checked_ilog10().map_or(1, |l| l as usize + 1)
+}
+
+/// "00" to "99": two digits per division, which halves the divisions of a digit-at-a-time loop.
+static DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// Fills `dst` right to left with the low `dst.len()` decimal digits of `v` (zero-padded on the left); returns
+/// what is left of `v` above them.
+#[inline]
+fn fill_digits(dst: &mut [u8], mut v: u64) -> u64 {
+    let odd = dst.len() % 2;
+    let (first, pairs) = dst.split_at_mut(odd);
+    for pair in pairs.as_chunks_mut::<2>().0.iter_mut().rev() {
+        *pair = DIGIT_PAIRS[(v % 100) as usize];
+        v /= 100;
+    }
+    if let Some(d) = first.first_mut() {
+        *d = b'0' + (v % 10) as u8;
         v /= 10;
-        n += 1;
     }
-    if sc > 0 {
-        tmp[n] = b'.';
-        n += 1;
-    }
-    loop {
-        tmp[n] = b'0' + (v % 10) as u8;
-        v /= 10;
-        n += 1;
-        if v == 0 {
-            break;
-        }
-    }
-    if neg {
-        tmp[n] = b'-';
-        n += 1;
-    }
-    let dst = out.get_mut(..n).ok_or(NumError::BufferTooSmall)?;
-    for (d, s) in dst.iter_mut().zip(tmp[..n].iter().rev()) {
-        *d = *s;
-    }
-    Ok(n)
+    v
 }
 
 /// Longest formatted value: sign, 19 digits, point, and up to 18 decimals with a leading `0`.
@@ -896,6 +925,69 @@ mod tests {
         assert_eq!(
             parse_scaled_pair_quoted(&m, 0, s(2), s(5)),
             Some((6_000_001, 12_345, 19, u32::from_le_bytes(*b"]]}}")))
+        );
+    }
+
+    /// The two-digits-at-a-time writer against a plain string reference, on random and edge mantissas at every
+    /// scale; and `format_u64` against `to_string`.
+    #[test]
+    fn format_matches_a_string_reference() {
+        let reference = |m: i64, sc: u8| -> String {
+            let digits = m.unsigned_abs().to_string();
+            let sc = sc as usize;
+            let padded = format!("{digits:0>width$}", width = sc + 1);
+            let (int, frac) = padded.split_at(padded.len() - sc);
+            let sign = if m < 0 { "-" } else { "" };
+            if sc == 0 {
+                format!("{sign}{int}")
+            } else {
+                format!("{sign}{int}.{frac}")
+            }
+        };
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let edges = [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            99,
+            100,
+            6144,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+            1_000_000_000_000_000_000,
+        ];
+        for k in 0..200_000usize {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = match edges.get(k % 64) {
+                Some(&e) if k < 64 * edges.len() => e,
+                _ => (x >> (x % 60)) as i64 * if x & 1 == 0 { 1 } else { -1 },
+            };
+            let sc = (k % 19) as u8;
+            let mut buf = [0u8; MAX_FORMATTED_LEN];
+            let n = format_scaled(m, s(sc), &mut buf).unwrap();
+            assert_eq!(
+                std::str::from_utf8(&buf[..n]).unwrap(),
+                reference(m, sc),
+                "{m} at {sc}"
+            );
+            let mut ubuf = [0u8; 20];
+            let u = x >> (x % 64);
+            let n = format_u64(u, &mut ubuf).unwrap();
+            assert_eq!(std::str::from_utf8(&ubuf[..n]).unwrap(), u.to_string());
+        }
+        let mut small = [0u8; 4];
+        assert_eq!(
+            format_scaled(123_456, s(2), &mut small),
+            Err(NumError::BufferTooSmall)
+        );
+        assert_eq!(
+            format_u64(12_345, &mut small),
+            Err(NumError::BufferTooSmall)
         );
     }
 

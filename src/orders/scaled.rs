@@ -188,42 +188,8 @@ pub fn format_scaled(mantissa: i64, scale: u8, out: &mut [u8]) -> Result<usize, 
     if out.len() < MAX_FORMATTED {
         return Err(ScaledError::Overflow);
     }
-    let mut digits = [0u8; 20];
-    let mut n = mantissa.unsigned_abs();
-    let mut nd = 0;
-    loop {
-        digits[nd] = b'0' + (n % 10) as u8;
-        n /= 10;
-        nd += 1;
-        if n == 0 {
-            break;
-        }
-    }
-    let scale = scale as usize;
-    let mut len = 0;
-    if mantissa < 0 {
-        out[len] = b'-';
-        len += 1;
-    }
-    // Integer part (at least one digit).
-    if nd <= scale {
-        out[len] = b'0';
-        len += 1;
-    } else {
-        for i in (scale..nd).rev() {
-            out[len] = digits[i];
-            len += 1;
-        }
-    }
-    if scale > 0 {
-        out[len] = b'.';
-        len += 1;
-        for i in (0..scale).rev() {
-            out[len] = if i < nd { digits[i] } else { b'0' };
-            len += 1;
-        }
-    }
-    Ok(len)
+    let scale = crate::num::Scale::new(scale).map_err(|_| ScaledError::BadScale)?;
+    crate::num::format_scaled(mantissa, scale, out).map_err(|_| ScaledError::Overflow)
 }
 
 /// Appends the formatted value to a reused buffer (no allocation once its capacity is reached).
