@@ -1979,6 +1979,13 @@ mod reference {
         // sonic-rs checks `\u` escapes only in strings it decodes, and not consistently in the ones it skips; the
         // reference requires four hex digits everywhere, as JSON does.
         check_unicode_escapes(frame)?;
+        // sonic-rs without its `utf8` feature does not validate UTF-8, and `from_slice` into a `LazyValue` panics on a
+        // top-level string that is not UTF-8 (found by the md_agree fuzz target); JSON text must be UTF-8 anyway.
+        if let Err(e) = std::str::from_utf8(frame) {
+            return Err(DecodeError::Syntax {
+                at: e.valid_up_to(),
+            });
+        }
         // Whole-document validation first (trailing bytes included), then lazy iteration over the borrowed input.
         let whole: LazyValue<'a> = sonic_rs::from_slice(frame).map_err(syntax)?;
         if !whole.is_object() {
@@ -2055,6 +2062,19 @@ mod tests {
         let mb = b.decode_reference(frame.as_bytes()).unwrap();
         assert_eq!(ma, mb);
         check(&ma);
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_by_both_decoders() {
+        // The md_agree fuzz target's finding: a top-level string with a byte that is not UTF-8 made the reference
+        // (sonic-rs into a LazyValue) panic. That panic is a debug assertion in sonic-rs (release builds read the
+        // invalid `str` silently), so without the check this test fails under `cargo test` and in the fuzz build.
+        let frame = b" \"ata\\t00e\xaa\xaa\xaa\xaa\xaa\",\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa\0\0\0(11\" }y\"m \"";
+        assert!(dec().decode_reference(frame).is_err());
+        assert!(dec().decode(frame).is_err());
+        let inside = b"{\"m\":\"depth\",\"symbol\":\"BTC/USDT\",\"x\":\"\xff\",\"data\":{\"ts\":1,\"seqnum\":2,\"asks\":[],\"bids\":[]}}";
+        assert!(dec().decode_reference(inside).is_err());
+        assert!(dec().decode(inside).is_err());
     }
 
     #[test]
