@@ -486,6 +486,22 @@ fn timeouts_turn_unknown_and_resolve() {
 }
 
 #[test]
+fn the_answer_wait_restarts_when_a_queued_request_leaves() {
+    let mut t = OrderTracker::new(4);
+    let h = t.insert(new_order("c1", None), 0, 100).unwrap();
+    // Queued until 90 (a REST hold), sent then: the answer is due at 190, not at 100.
+    t.request_sent(h, 90, 100);
+    assert_eq!(t.expire(150, |_, _| {}), 0);
+    assert_eq!(t.get(h).unwrap().status, OrderStatus::PendingNew);
+    assert_eq!(t.expire(190, |_, _| {}), 1);
+    assert_eq!(t.get(h).unwrap().status, OrderStatus::Unknown);
+    // No longer pending: nothing to restart, and no new expiry.
+    t.request_sent(h, 1_000, 100);
+    assert_eq!(t.expire(5_000, |_, _| {}), 0);
+    assert_eq!(t.get(h).unwrap().status, OrderStatus::Unknown);
+}
+
+#[test]
 fn ack_sets_order_id_and_duplicates_refused() {
     let mut t = OrderTracker::new(4);
     let h = t.insert(new_order("c1", None), 0, MS).unwrap();

@@ -170,10 +170,23 @@ fn one_order_the_exchange_refuses_does_not_sink_the_batch() {
 
 #[test]
 fn a_throttled_batch_waits_for_the_rest_hold() {
+    // The default answer timeout (5 s) outlasts the hold (Retry-After 1 s).
+    throttled_batch(TradingConfig::default());
+}
+
+#[test]
+fn a_throttled_batch_outlasting_the_answer_timeout_is_still_sent() {
+    // The hold (1 s) outlasts the answer timeout: the wait for an answer starts when the request leaves, so the
+    // orders are sent after the hold instead of being given up while they wait in the queue.
+    throttled_batch(TradingConfig {
+        ack_timeout_ms: 400,
+        ..TradingConfig::default()
+    });
+}
+
+fn throttled_batch(cfg: TradingConfig) {
     let sim = sim("");
-    // The default answer timeout (5 s) outlasts the hold (Retry-After 1 s): the orders are still waiting to be
-    // sent when the hold ends.
-    let (mut e, mut s) = start(&sim, TradingConfig::default());
+    let (mut e, mut s) = start(&sim, cfg);
     ready(&mut e, &mut s);
     socket_down(&mut e, &mut s);
     let (bid, _) = top(&sim, &s);

@@ -593,6 +593,17 @@ impl OrderTracker {
         Ok(next)
     }
 
+    /// The request for a still-pending order has actually left (it may have waited in a queue, e.g. through a
+    /// 429 hold): the wait for its answer starts now. Does nothing for an order no longer pending.
+    pub fn request_sent(&mut self, h: OrderHandle, now_ns: u64, timeout_ns: u64) {
+        if let Some(o) = self.get(h).copied()
+            && o.status == OrderStatus::PendingNew
+            && o.deadline_ns != 0
+        {
+            self.orders[h.idx as usize].deadline_ns = now_ns.saturating_add(timeout_ns).max(1);
+        }
+    }
+
     /// A cancel is being sent; after `timeout_ns` without an answer the order turns `Unknown`.
     pub fn cancel_requested(
         &mut self,

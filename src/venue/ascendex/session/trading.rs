@@ -2136,6 +2136,20 @@ impl TradingState {
         }
         let now = cx.now_ns();
         self.arm_timer(cx);
+        // Orders still waiting in the REST queue (e.g. through a 429 hold) have not left: their answer cannot be
+        // late yet, so their wait restarts until they are sent (and again when they are).
+        let wait = self.cfg.ack_timeout_ms * MS;
+        for q in &self.jobs {
+            match &q.job {
+                Job::Place(h) => self.tracker.request_sent(*h, now, wait),
+                Job::PlaceBatch { hs, n } => {
+                    for h in hs.iter().take(*n as usize).flatten() {
+                        self.tracker.request_sent(*h, now, wait);
+                    }
+                }
+                _ => {}
+            }
+        }
         // Requests whose answer never came: Unknown, then a status query.
         let mut expired = 0;
         {
@@ -2371,7 +2385,14 @@ impl TradingState {
                 match built {
                     Ok(r) => {
                         self.stats.rest_batches += 1;
-                        send_req(cx, rc, self.signer.as_ref(), &r, t)
+                        let sent = send_req(cx, rc, self.signer.as_ref(), &r, t);
+                        if sent {
+                            for h in live.iter().take(m).flatten() {
+                                self.tracker
+                                    .request_sent(*h, now, self.cfg.ack_timeout_ms * MS);
+                            }
+                        }
+                        sent
                     }
                     Err(_) => false,
                 }
@@ -2405,7 +2426,14 @@ impl TradingState {
                 };
                 let po = self.entry.place_request(&o.client_id, t, &spec);
                 match rest::place_order(&mut self.rb, self.group, Account::Cash, &po) {
-                    Ok(r) => send_req(cx, rc, self.signer.as_ref(), &r, t),
+                    Ok(r) => {
+                        let sent = send_req(cx, rc, self.signer.as_ref(), &r, t);
+                        if sent {
+                            self.tracker
+                                .request_sent(h, now, self.cfg.ack_timeout_ms * MS);
+                        }
+                        sent
+                    }
                     Err(_) => false,
                 }
             }
