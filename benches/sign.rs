@@ -18,7 +18,8 @@ use ascendex_hft::orders::SymbolId;
 use ascendex_hft::orders::{ClientId, OrderKind, Side, TimeInForce};
 use ascendex_hft::venue::ascendex::auth::{ApiPath, Credentials, KeyDerivation, Signer};
 use ascendex_hft::venue::ascendex::stream::trading::{
-    Account, Inbound, PlaceOrder, RespInst, ScaleTable, SymbolScales, decode, write_place_order,
+    Account, Inbound, OrderSpec, PlaceOrder, RespInst, ScaleTable, SymbolScales, decode,
+    write_place_order,
 };
 
 const PUSH: &[u8] = br#"{"m":"order","accountId":"cshQtyfq8XLAA9kcf19h8bXHbAwwoqDo","ac":"CASH","data":{"s":"BTC/USDT","sn":8159711,"sd":"Buy","ap":"60000.25","bab":"2006.5974027","btb":"2006.5974027","cf":"0.0600002","cfq":"0.00100","err":"","fa":"USDT","orderId":"s16ef210b1a50866943712bfaf1584b","ot":"Limit","p":"60000.25","q":"0.00100","qab":"793.23","qtb":"860.23","sp":"","st":"PartiallyFilled","t":1576019215402,"ei":"Post"}}"#;
@@ -85,16 +86,19 @@ fn order(id: &ClientId, ts: u64) -> PlaceOrder<'_> {
     PlaceOrder {
         client_id: id,
         time_ms: ts,
-        symbol: "BTC/USDT",
-        side: Side::Buy,
-        kind: OrderKind::Limit,
-        price: 6_000_025,
-        price_scale: 2,
-        qty: 123,
-        qty_scale: 5,
-        stop_price: None,
-        post_only: true,
-        tif: TimeInForce::Gtc,
+        spec: OrderSpec {
+            symbol_id: SymbolId(0),
+            symbol: "BTC/USDT",
+            side: Side::Buy,
+            kind: OrderKind::Limit,
+            price: 6_000_025,
+            price_scale: 2,
+            qty: 123,
+            qty_scale: 5,
+            stop_price: None,
+            post_only: true,
+            tif: TimeInForce::Gtc,
+        },
         resp_inst: RespInst::Ack,
     }
 }

@@ -4,7 +4,7 @@ use ascendex_hft::orders::*;
 use ascendex_hft::venue::ascendex::auth::ApiPath;
 use ascendex_hft::venue::ascendex::rest::trading::*;
 use ascendex_hft::venue::ascendex::stream::trading::{
-    Account, PlaceOrder, ReplyStatus, RespInst, ScaleTable, SymbolScales, WireStatus,
+    Account, OrderSpec, PlaceOrder, ReplyStatus, RespInst, ScaleTable, SymbolScales, WireStatus,
 };
 
 fn scales() -> ScaleTable {
@@ -65,16 +65,19 @@ fn builders() {
     let order = PlaceOrder {
         client_id: &cid,
         time_ms: 1699323490303,
-        symbol: "BTC/USDT",
-        side: Side::Buy,
-        kind: OrderKind::Limit,
-        price: 2_500_000,
-        price_scale: 2,
-        qty: 20,
-        qty_scale: 5,
-        stop_price: None,
-        post_only: false,
-        tif: TimeInForce::Gtc,
+        spec: OrderSpec {
+            symbol_id: SymbolId(0),
+            symbol: "BTC/USDT",
+            side: Side::Buy,
+            kind: OrderKind::Limit,
+            price: 2_500_000,
+            price_scale: 2,
+            qty: 20,
+            qty_scale: 5,
+            stop_price: None,
+            post_only: false,
+            tif: TimeInForce::Gtc,
+        },
         resp_inst: RespInst::Ack,
     };
     let r = place_order(&mut b, 6, Account::Cash, &order).unwrap();

@@ -64,16 +64,19 @@ fn place<'a>(
     PlaceOrder {
         client_id: id,
         time_ms: 1573772908483,
-        symbol: "BTC/USDT",
-        side: Side::Buy,
-        kind,
-        price: 3427255,
-        price_scale: 2,
-        qty: 30557,
-        qty_scale: 5,
-        stop_price: None,
-        post_only,
-        tif,
+        spec: OrderSpec {
+            symbol_id: SymbolId(0),
+            symbol: "BTC/USDT",
+            side: Side::Buy,
+            kind,
+            price: 3427255,
+            price_scale: 2,
+            qty: 30557,
+            qty_scale: 5,
+            stop_price: None,
+            post_only,
+            tif,
+        },
         resp_inst: RespInst::Ack,
     }
 }
@@ -106,7 +109,7 @@ fn place_order_frames() {
     assert_eq!(a["respInst"], "ACK");
 
     let mut ioc = place(&id, OrderKind::Limit, false, TimeInForce::Ioc);
-    ioc.side = Side::Sell;
+    ioc.spec.side = Side::Sell;
     ioc.resp_inst = RespInst::Done;
     write_place_order(&mut buf, Account::Margin, &ioc).unwrap();
     let v = j(&buf);
@@ -134,7 +137,7 @@ fn place_order_frames() {
     assert_eq!(v["args"]["respInst"], "ACCEPT");
 
     let mut stop = place(&id, OrderKind::StopLimit, false, TimeInForce::Gtc);
-    stop.stop_price = Some(3400000);
+    stop.spec.stop_price = Some(3400000);
     write_place_order(&mut buf, Account::Cash, &stop).unwrap();
     let v = j(&buf);
     assert_eq!(
@@ -151,20 +154,20 @@ fn place_order_refuses_bad_input_and_leaves_buffer_empty() {
     let id = cid("hftH000abcdef");
     let mut buf = Vec::new();
     let mut o = place(&id, OrderKind::Limit, false, TimeInForce::Gtc);
-    o.symbol = "BTC\"/USDT";
+    o.spec.symbol = "BTC\"/USDT";
     assert_eq!(
         write_place_order(&mut buf, Account::Cash, &o),
         Err(EncodeError::BadSymbol)
     );
     assert!(buf.is_empty());
     let mut o = place(&id, OrderKind::Limit, false, TimeInForce::Gtc);
-    o.price = 0;
+    o.spec.price = 0;
     assert_eq!(
         write_place_order(&mut buf, Account::Cash, &o),
         Err(EncodeError::BadOrder)
     );
-    o.price = 1;
-    o.qty = 0;
+    o.spec.price = 1;
+    o.spec.qty = 0;
     assert_eq!(
         write_place_order(&mut buf, Account::Cash, &o),
         Err(EncodeError::BadOrder)
@@ -176,7 +179,7 @@ fn place_order_refuses_bad_input_and_leaves_buffer_empty() {
         "stop without trigger"
     );
     let mut o = place(&id, OrderKind::Limit, false, TimeInForce::Gtc);
-    o.price_scale = 19;
+    o.spec.price_scale = 19;
     assert!(matches!(
         write_place_order(&mut buf, Account::Cash, &o),
         Err(EncodeError::Decimal(_))

@@ -9,6 +9,7 @@ use super::api::Api;
 use super::args::{PlaceArgs, SideArg, TifArg, TypeArg};
 use super::market::{check_spelling, check_symbol};
 use super::out::{CliError, CliResult, Out, table};
+use crate::orders::SymbolId;
 use crate::orders::scaled::{Dec, format_scaled};
 use crate::orders::{OrderId, OrderKind, Side, TimeInForce};
 use crate::venue::ascendex::ids::{ClientIdGen, validate_client_id};
@@ -18,7 +19,7 @@ use crate::venue::ascendex::rest::trading::{
 };
 use crate::venue::ascendex::rules::PriceSpec;
 use crate::venue::ascendex::session::bootstrap::wall_ms;
-use crate::venue::ascendex::stream::trading::{Account, PlaceOrder, RespInst};
+use crate::venue::ascendex::stream::trading::{Account, OrderSpec, PlaceOrder, RespInst};
 
 /// How long `order place` / `order cancel` wait for a definitive state.
 const SETTLE: Duration = Duration::from_secs(10);
@@ -354,19 +355,23 @@ pub fn place(api: &mut Api, out: Out, a: &PlaceArgs) -> CliResult {
     let order = PlaceOrder {
         client_id: &client_id,
         time_ms,
-        symbol: &a.symbol,
-        side,
-        kind,
-        price: q.price,
-        price_scale: r.price_scale,
-        qty: q.qty,
-        qty_scale: r.qty_scale,
-        stop_price: None,
-        post_only: a.post_only,
-        tif: match a.tif {
-            TifArg::Gtc => TimeInForce::Gtc,
-            TifArg::Ioc => TimeInForce::Ioc,
-            TifArg::Fok => TimeInForce::Fok,
+        spec: OrderSpec {
+            // A one-shot order with no tracker: the id only matters to a session's tracker, never on the wire.
+            symbol_id: SymbolId(0),
+            symbol: &a.symbol,
+            side,
+            kind,
+            price: q.price,
+            price_scale: r.price_scale,
+            qty: q.qty,
+            qty_scale: r.qty_scale,
+            stop_price: None,
+            post_only: a.post_only,
+            tif: match a.tif {
+                TifArg::Gtc => TimeInForce::Gtc,
+                TifArg::Ioc => TimeInForce::Ioc,
+                TifArg::Fok => TimeInForce::Fok,
+            },
         },
         resp_inst: RespInst::Accept,
     };

@@ -958,19 +958,24 @@ mod tests {
             ClientId::new(b"hx0000001").unwrap(),
             ClientId::new(b"hx0000002").unwrap(),
         ];
+        use crate::orders::SymbolId;
+        use crate::venue::ascendex::stream::trading::OrderSpec;
         let order = |i: usize| PlaceOrder {
             client_id: &ids[i],
             time_ms: 1_700_000_000_000,
-            symbol: "BTC/USDT",
-            side: Side::Buy,
-            kind: OrderKind::Limit,
-            price: 6_000_000 + i as i64,
-            price_scale: 2,
-            qty: 1_000 * (i as i64 + 1),
-            qty_scale: 5,
-            stop_price: None,
-            post_only: true,
-            tif: TimeInForce::Gtc,
+            spec: OrderSpec {
+                symbol_id: SymbolId(0),
+                symbol: "BTC/USDT",
+                side: Side::Buy,
+                kind: OrderKind::Limit,
+                price: 6_000_000 + i as i64,
+                price_scale: 2,
+                qty: 1_000 * (i as i64 + 1),
+                qty_scale: 5,
+                stop_price: None,
+                post_only: true,
+                tif: TimeInForce::Gtc,
+            },
             resp_inst: RespInst::Ack,
         };
         let orders = [order(0), order(1)];

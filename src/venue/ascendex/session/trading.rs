@@ -2367,19 +2367,7 @@ impl TradingState {
                             .and_then(|h| tracker.get(h))
                             .ok_or(wire::EncodeError::BadOrder)?;
                         let r = rules.get(o.symbol).ok_or(wire::EncodeError::BadSymbol)?;
-                        let spec = OrderSpec {
-                            symbol: &r.symbol,
-                            symbol_id: o.symbol,
-                            side: o.side,
-                            kind: o.kind,
-                            price: o.price,
-                            price_scale: r.price_scale,
-                            qty: o.qty,
-                            qty_scale: r.qty_scale,
-                            stop_price: None,
-                            post_only: o.post_only,
-                            tif: o.tif,
-                        };
+                        let spec = tracked_spec(o, r);
                         wire::write_order_object(out, &entry.place_request(&o.client_id, t, &spec))
                     });
                 match built {
@@ -2411,19 +2399,7 @@ impl TradingState {
                 if let Some(id) = self.entry.predict(Via::Rest, t, &o.client_id) {
                     let _ = self.tracker.set_order_id(h, id);
                 }
-                let spec = OrderSpec {
-                    symbol: &rules.symbol,
-                    symbol_id: o.symbol,
-                    side: o.side,
-                    kind: o.kind,
-                    price: o.price,
-                    price_scale: rules.price_scale,
-                    qty: o.qty,
-                    qty_scale: rules.qty_scale,
-                    stop_price: None,
-                    post_only: o.post_only,
-                    tif: o.tif,
-                };
+                let spec = tracked_spec(&o, rules);
                 let po = self.entry.place_request(&o.client_id, t, &spec);
                 match rest::place_order(&mut self.rb, self.group, Account::Cash, &po) {
                     Ok(r) => {
@@ -2443,6 +2419,23 @@ impl TradingState {
         } else {
             self.stats.rest_errors += 1;
         }
+    }
+}
+
+/// What a tracked order asks for, at its symbol's scales: rebuilt when a queued REST request finally leaves.
+fn tracked_spec<'r>(o: &Order, r: &'r crate::venue::ascendex::rules::SymbolRules) -> OrderSpec<'r> {
+    OrderSpec {
+        symbol: &r.symbol,
+        symbol_id: o.symbol,
+        side: o.side,
+        kind: o.kind,
+        price: o.price,
+        price_scale: r.price_scale,
+        qty: o.qty,
+        qty_scale: r.qty_scale,
+        stop_price: None,
+        post_only: o.post_only,
+        tif: o.tif,
     }
 }
 

@@ -888,19 +888,8 @@ pub struct PlaceOrder<'a> {
     pub client_id: &'a ClientId,
     /// Exchange-clock milliseconds (local + offset); also the timestamp inside the predicted order id.
     pub time_ms: u64,
-    pub symbol: &'a str,
-    pub side: Side,
-    pub kind: OrderKind,
-    /// Limit price (ignored for market and stop-market orders).
-    pub price: i64,
-    pub price_scale: u8,
-    pub qty: i64,
-    pub qty_scale: u8,
-    /// Trigger price for stop orders.
-    pub stop_price: Option<i64>,
-    /// LIMIT_MAKER: refused (not filled) if it would take.
-    pub post_only: bool,
-    pub tif: TimeInForce,
+    /// What is ordered (symbol, side, kind, price, size, flags), as the tracker records it too.
+    pub spec: OrderSpec<'a>,
     pub resp_inst: RespInst,
 }
 
@@ -986,15 +975,15 @@ impl OrderPieces<'_> {
 /// `{"time":..,"id":"..","symbol":"..","orderPrice":"..","orderQty":"..","orderType":"limit","side":"buy",...}`.
 /// Appends to `out` (does not clear it).
 pub fn write_order_object(out: &mut Vec<u8>, o: &PlaceOrder<'_>) -> Result<(), EncodeError> {
-    let symbol = o.symbol.as_bytes();
+    let symbol = o.spec.symbol.as_bytes();
     if !json_safe(symbol) || symbol.is_empty() || symbol.len() > MAX_SYMBOL {
         return Err(EncodeError::BadSymbol);
     }
-    let has_price = matches!(o.kind, OrderKind::Limit | OrderKind::StopLimit);
-    let has_stop = matches!(o.kind, OrderKind::StopLimit | OrderKind::StopMarket);
-    if o.qty <= 0
-        || (has_price && o.price <= 0)
-        || (has_stop && o.stop_price.is_none_or(|p| p <= 0))
+    let has_price = matches!(o.spec.kind, OrderKind::Limit | OrderKind::StopLimit);
+    let has_stop = matches!(o.spec.kind, OrderKind::StopLimit | OrderKind::StopMarket);
+    if o.spec.qty <= 0
+        || (has_price && o.spec.price <= 0)
+        || (has_stop && o.spec.stop_price.is_none_or(|p| p <= 0))
     {
         return Err(EncodeError::BadOrder);
     }
@@ -1011,18 +1000,18 @@ pub fn write_order_object(out: &mut Vec<u8>, o: &PlaceOrder<'_>) -> Result<(), E
     w.str_field(b"symbol", symbol);
     if has_price {
         w.put(b",\"orderPrice\":\"");
-        w.decimal(o.price, o.price_scale)?;
+        w.decimal(o.spec.price, o.spec.price_scale)?;
         w.put(b"\"");
     }
     if has_stop {
         w.put(b",\"stopPrice\":\"");
-        w.decimal(o.stop_price.unwrap_or(0), o.price_scale)?;
+        w.decimal(o.spec.stop_price.unwrap_or(0), o.spec.price_scale)?;
         w.put(b"\"");
     }
     w.put(b",\"orderQty\":\"");
-    w.decimal(o.qty, o.qty_scale)?;
+    w.decimal(o.spec.qty, o.spec.qty_scale)?;
     w.put(b"\",");
-    let kind: &[u8] = match o.kind {
+    let kind: &[u8] = match o.spec.kind {
         OrderKind::Limit => b"limit",
         OrderKind::Market => b"market",
         OrderKind::StopLimit => b"stop_limit",
@@ -1030,12 +1019,12 @@ pub fn write_order_object(out: &mut Vec<u8>, o: &PlaceOrder<'_>) -> Result<(), E
     };
     w.str_field(b"orderType", kind);
     w.put(b",");
-    w.str_field(b"side", o.side.as_lower().as_bytes());
-    if o.kind == OrderKind::Limit {
-        if o.post_only {
+    w.str_field(b"side", o.spec.side.as_lower().as_bytes());
+    if o.spec.kind == OrderKind::Limit {
+        if o.spec.post_only {
             w.put(b",\"postOnly\":true");
         }
-        let tif: &[u8] = match o.tif {
+        let tif: &[u8] = match o.spec.tif {
             TimeInForce::Gtc => b"GTC",
             TimeInForce::Ioc => b"IOC",
             TimeInForce::Fok => b"FOK",
@@ -2036,16 +2025,7 @@ impl OrderEntry {
         PlaceOrder {
             client_id,
             time_ms,
-            symbol: o.symbol,
-            side: o.side,
-            kind: o.kind,
-            price: o.price,
-            price_scale: o.price_scale,
-            qty: o.qty,
-            qty_scale: o.qty_scale,
-            stop_price: o.stop_price,
-            post_only: o.post_only,
-            tif: o.tif,
+            spec: *o,
             resp_inst: self.resp_inst,
         }
     }
