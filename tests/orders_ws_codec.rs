@@ -710,3 +710,71 @@ fn push_and_open_order_row_decode_alike() {
         assert_eq!(row, p);
     }
 }
+
+/// The string scanner (sixteen bytes at a time, then eight, then one) against a byte-by-byte reference: every
+/// string length up to 70 with a special byte (escaped quote, escaped backslash, `\u` escape, raw control
+/// character, stray backslash) at every position, followed by more fields or the end of the frame.
+#[test]
+fn string_scan_agrees_with_a_byte_reference_at_every_position() {
+    use ascendex_hft::venue::ascendex::stream::trading::json::{Value, fields};
+    // What the scanner must return for the content between the quotes: the raw bytes, or an error.
+    fn reference(content: &[u8]) -> Option<&[u8]> {
+        let mut i = 0;
+        while i < content.len() {
+            match content[i] {
+                0..=0x1f => return None,
+                b'\\' => match content.get(i + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                    Some(b'u')
+                        if content
+                            .get(i + 2..i + 6)
+                            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                    {
+                        i += 6
+                    }
+                    _ => return None,
+                },
+                b'"' => return None,
+                _ => i += 1,
+            }
+        }
+        Some(content)
+    }
+    let specials: [&[u8]; 6] = [b"\\\"", b"\\\\", b"\\u00e9", b"\x01", b"\\x", b"\xc3\xa9"];
+    let mut checked = 0;
+    for len in 0..70usize {
+        for at in 0..=len {
+            for sp in specials {
+                let mut content: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+                content.splice(at..at, sp.iter().copied());
+                for tail in [&b",\"n\":1}"[..], b"}"] {
+                    let mut frame = b"{\"k\":\"".to_vec();
+                    frame.extend_from_slice(&content);
+                    frame.push(b'"');
+                    frame.extend_from_slice(tail);
+                    let got = fields(&frame).next();
+                    match reference(&content) {
+                        Some(want) => match got {
+                            Some(Ok((k, Value::Str(v)))) => {
+                                assert_eq!(
+                                    (k, v),
+                                    (&b"k"[..], want),
+                                    "{:?}",
+                                    String::from_utf8_lossy(&frame)
+                                )
+                            }
+                            other => panic!("{:?}: {other:?}", String::from_utf8_lossy(&frame)),
+                        },
+                        None => assert!(
+                            matches!(got, Some(Err(_))),
+                            "{:?}: {got:?}",
+                            String::from_utf8_lossy(&frame)
+                        ),
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 25_000, "{checked}");
+}
