@@ -150,24 +150,6 @@ pub mod json {
         quote | backslash | control
     }
 
-    /// Bit `k` set when byte `k` of the sixteen is `"`, `\\` or below 0x20 (exact, no spurious bits).
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    fn special_mask16(chunk: &[u8]) -> u32 {
-        use core::arch::x86_64::*;
-        let Some(c) = chunk.get(..16) else { return 1 };
-        // SAFETY: SSE2 is part of the x86_64 baseline; `c` is sixteen readable bytes and `loadu` has no alignment
-        // requirement.
-        unsafe {
-            let v = _mm_loadu_si128(c.as_ptr().cast());
-            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
-            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
-            // Unsigned `v <= 0x1f` as `max(v, 0x1f) == 0x1f`.
-            let control = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f));
-            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
-        }
-    }
-
     struct Cursor<'a> {
         b: &'a [u8],
         i: usize,
@@ -208,28 +190,17 @@ pub mod json {
             let start = self.i;
             let mut i = start;
             loop {
-                // Sixteen bytes at a time (SSE2) while none of them is a quote, a backslash or a control character;
-                // eight at a time near the end of the frame.
-                'scan: {
-                    #[cfg(target_arch = "x86_64")]
-                    while let Some(chunk) = b.get(i..i + 16) {
-                        let m = special_mask16(chunk);
-                        if m != 0 {
-                            i += m.trailing_zeros() as usize;
-                            break 'scan;
-                        }
-                        i += 16;
+                // Eight bytes at a time while none of them is a quote, a backslash or a control character.
+                while let Some(chunk) = b.get(i..i + 8) {
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(chunk);
+                    let m = special_mask(u64::from_le_bytes(w));
+                    if m != 0 {
+                        // Jump straight to the first special byte.
+                        i += (m.trailing_zeros() / 8) as usize;
+                        break;
                     }
-                    while let Some(chunk) = b.get(i..i + 8) {
-                        let mut w = [0u8; 8];
-                        w.copy_from_slice(chunk);
-                        let m = special_mask(u64::from_le_bytes(w));
-                        if m != 0 {
-                            i += (m.trailing_zeros() / 8) as usize;
-                            break 'scan;
-                        }
-                        i += 8;
-                    }
+                    i += 8;
                 }
                 match b.get(i) {
                     None => return Err(JsonError::Truncated),
