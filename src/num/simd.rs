@@ -96,9 +96,10 @@ pub(super) fn quoted16(b: &[u8], start: usize, scale: Scale) -> Option<(i64, usi
 }
 
 /// Two quoted decimals spelled as a book level, `P","Q"` (`b[start..]` starts after P's opening quote): the
-/// mantissas of P at `ps` and Q at `qs`, the index after Q's closing quote and the four bytes there. One 32-byte AVX2 pass classifies
-/// both numbers and the separator (bit masks of digits, quotes, dots and commas); then both are converted at once,
-/// P in the low 128-bit lane and Q in the high one, with the same shuffle and multiply-add steps as `quoted16`.
+/// mantissas of P at `ps` and Q at `qs`, the index after Q's closing quote and the four bytes there. One 32-byte
+/// AVX2 pass gives bit masks of digits and dots, from which both numbers' spans follow with bit operations (the
+/// separator and the closing quote are single compares); then both are converted at once, P in the low 128-bit
+/// lane and Q in the high one, with the same shuffle and multiply-add steps as `quoted16`.
 /// Each number follows `quoted16`'s acceptance rules. Needs 48 readable bytes at `start` (the caller pads the end of
 /// a message); `None` for anything else, and the caller falls back to one number at a time.
 #[cfg(target_feature = "avx2")]
