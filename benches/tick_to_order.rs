@@ -604,8 +604,14 @@ fn flood(sim: &ascendex_sim::SimHandle, via_rest: bool, serial: bool, target: u6
         target,
         last: None,
     };
+    // Both ends busy-poll on their own core, as in production: the round trip is then the two programs' work and
+    // the loopback, not `epoll` wake-ups.
     engine
-        .run(&mut f, RunMode::Block, Some(Duration::from_secs(60)))
+        .run(
+            &mut f,
+            RunMode::Spin { core: Some(0) },
+            Some(Duration::from_secs(60)),
+        )
         .unwrap();
     engine.shutdown();
     f
@@ -615,6 +621,8 @@ fn sim_section() {
     let mut cfg = ascendex_sim::SimConfig {
         rate: 0,
         symbols: vec!["BTC/USDT".into()],
+        spin: true,
+        core: Some(1),
         ..Default::default()
     };
     cfg.limits.order = (100_000_000, 100_000_000);

@@ -1,11 +1,11 @@
 //! `sim [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N] [--stamp]
-//! [--ping-interval-ms MS] [--no-stdin]`: runs the simulator until Ctrl-C or stdin EOF (with `--no-stdin`, until
+//! [--spin] [--ping-interval-ms MS] [--no-stdin]`: runs the simulator until Ctrl-C or stdin EOF (with `--no-stdin`, until
 //! killed: for background use where stdin is /dev/null) and prints where to reach it.
 
 use crate::{SimConfig, SimError, start};
 use std::io::Read;
 
-const USAGE: &str = "usage: sim [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N] [--stamp] [--ping-interval-ms MS] [--no-stdin]";
+const USAGE: &str = "usage: sim [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N] [--stamp] [--spin] [--ping-interval-ms MS] [--no-stdin]";
 
 /// What `run_cli` was asked to do.
 pub struct CliArgs {
@@ -43,6 +43,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<CliArgs, Str
                     .map_err(|e| format!("--ping-interval-ms: {e}"))?
             }
             "--stamp" => cfg.stamp = true,
+            "--spin" => cfg.spin = true,
             "--no-stdin" => no_stdin = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
@@ -113,6 +114,7 @@ mod tests {
             "--listen",
             "127.0.0.1:9443",
             "--stamp",
+            "--spin",
             "--no-stdin",
         ];
         let a = parse_args(args.map(String::from)).unwrap();
@@ -123,6 +125,7 @@ mod tests {
         assert_eq!(c.faults, "gap@3");
         assert_eq!(c.listen.port(), 9443);
         assert!(c.stamp);
+        assert!(c.spin);
         assert!(parse_args(["--bogus".to_string()]).is_err());
         assert!(parse_args(["--seed".to_string()]).is_err());
     }
