@@ -60,7 +60,7 @@ pub enum Command {
     /// Run the exchange simulator until stopped; prints its URLs, the CA file and demo credentials.
     #[command(disable_help_flag = true)]
     Sim {
-        /// [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N] [--stamp]
+        /// [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N] [--stamp] [--spin]
         /// [--ping-interval-ms MS] [--no-stdin]
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<String>,
