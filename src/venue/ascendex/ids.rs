@@ -170,16 +170,27 @@ pub fn predict_order_id(
     user_uid: &str,
     client_id: &ClientId,
 ) -> Option<OrderId> {
+    let uid = user_uid.as_bytes();
+    if uid.is_empty() || uid.len() > 16 || !uid.iter().all(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    predict_order_id_checked(via, time_ms, uid, client_id)
+}
+
+/// [`predict_order_id`] for a user uid already checked (1 to 16 ASCII letters and digits), as the order entry
+/// holds it: the per-order path does not check it again.
+pub(crate) fn predict_order_id_checked(
+    via: Via,
+    time_ms: u64,
+    uid: &[u8],
+    client_id: &ClientId,
+) -> Option<OrderId> {
     let cid = client_id.as_bytes();
     if cid.len() < ORDER_ID_TAIL {
         return None;
     }
     let tail = &cid[cid.len() - ORDER_ID_TAIL..];
     if !tail.iter().all(u8::is_ascii_alphanumeric) {
-        return None;
-    }
-    let uid = user_uid.as_bytes();
-    if uid.is_empty() || uid.len() > 16 || !uid.iter().all(u8::is_ascii_alphanumeric) {
         return None;
     }
     let mut buf = [0u8; 64];

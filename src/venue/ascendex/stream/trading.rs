@@ -1822,7 +1822,7 @@ use crate::orders::{
     Applied, BalanceApplied, BalanceError, Balances, NewOrder, OrderHandle, OrderTracker,
     TrackError,
 };
-use crate::venue::ascendex::ids::{ClientIdGen, Via, predict_order_id};
+use crate::venue::ascendex::ids::{ClientIdGen, Via, predict_order_id_checked};
 
 /// An order to place, quantized (see `rules`), at its symbol's scales.
 #[derive(Debug, Clone, Copy)]
@@ -2006,13 +2006,11 @@ impl OrderEntry {
         self.ids.next_id()
     }
 
-    fn uid(&self) -> &str {
-        std::str::from_utf8(&self.uid[..self.uid_len]).unwrap_or("")
-    }
-
     /// The exchange order id of a request sent via `via` at exchange time `time_ms`.
     pub fn predict(&self, via: Via, time_ms: u64, client_id: &ClientId) -> Option<OrderId> {
-        predict_order_id(via, time_ms, self.uid(), client_id)
+        // `uid` was checked when the entry was made (an unusable one is stored empty).
+        let uid = self.uid.get(..self.uid_len).filter(|u| !u.is_empty())?;
+        predict_order_id_checked(via, time_ms, uid, client_id)
     }
 
     /// The request to send for `o` under `client_id` (WebSocket `args` or REST body).
