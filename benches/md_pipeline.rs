@@ -439,7 +439,7 @@ fn throughput_section() {
 struct CountBooks(u64);
 
 impl Strategy for CountBooks {
-    fn on_book(&mut self, _ctx: &mut Ctx<'_, '_>, _s: SymbolId, book: &Book, _u: &BookUpdate) {
+    fn on_book(&mut self, _ctx: &mut impl Ctx, _s: SymbolId, book: &Book, _u: &BookUpdate) {
         self.0 += 1;
         std::hint::black_box(book.best_bid());
     }

@@ -23,7 +23,7 @@ use crate::orders::scaled::{Round, div_round, pow10};
 use crate::orders::{
     AssetId, OrderId, OrderKind, OrderUpdate, ReportedStatus, Side, Source, SymbolId, TimeInForce,
 };
-use crate::venue::ascendex::stream::market::{Trade, TradeSide};
+use crate::strategy::events::{Trade, TradeSide};
 
 /// Paper-trading settings.
 #[derive(Clone, Debug)]

@@ -52,7 +52,7 @@ impl Rec {
         }
     }
 
-    fn check(&self, ctx: &mut Ctx<'_, '_>) {
+    fn check(&self, ctx: &mut impl Ctx) {
         if self.want.as_ref().is_some_and(|f| f(self)) {
             ctx.stop();
         }
@@ -73,12 +73,12 @@ impl Rec {
 }
 
 impl Strategy for Rec {
-    fn on_start(&mut self, ctx: &mut Ctx<'_, '_>) {
+    fn on_start(&mut self, ctx: &mut impl Ctx) {
         self.started = true;
         self.check(ctx);
     }
 
-    fn on_book(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, book: &Book, u: &BookUpdate) {
+    fn on_book(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, book: &Book, u: &BookUpdate) {
         let i = symbol.0 as usize;
         self.seq[i] = u.seqnum;
         if u.snapshot {
@@ -92,7 +92,7 @@ impl Strategy for Rec {
         self.check(ctx);
     }
 
-    fn on_book_status(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, status: BookStatus) {
+    fn on_book_status(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, status: BookStatus) {
         let i = symbol.0 as usize;
         match status {
             BookStatus::Live => {
@@ -107,7 +107,7 @@ impl Strategy for Rec {
         self.check(ctx);
     }
 
-    fn on_idle(&mut self, ctx: &mut Ctx<'_, '_>) {
+    fn on_idle(&mut self, ctx: &mut impl Ctx) {
         self.check(ctx);
     }
 }

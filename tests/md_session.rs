@@ -68,7 +68,7 @@ impl Rec {
         }
     }
 
-    fn check(&self, ctx: &mut Ctx<'_, '_>) {
+    fn check(&self, ctx: &mut impl Ctx) {
         if self.want.as_ref().is_some_and(|f| f(self)) {
             ctx.stop();
         }
@@ -80,12 +80,12 @@ impl Rec {
 }
 
 impl Strategy for Rec {
-    fn on_start(&mut self, ctx: &mut Ctx<'_, '_>) {
+    fn on_start(&mut self, ctx: &mut impl Ctx) {
         self.started = true;
         self.check(ctx);
     }
 
-    fn on_book(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, book: &Book, u: &BookUpdate) {
+    fn on_book(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, book: &Book, u: &BookUpdate) {
         let i = symbol.0 as usize;
         if !u.snapshot && u.seqnum <= self.seq[i] {
             self.seq_went_back += 1;
@@ -102,7 +102,7 @@ impl Strategy for Rec {
         self.check(ctx);
     }
 
-    fn on_book_status(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, status: BookStatus) {
+    fn on_book_status(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, status: BookStatus) {
         let i = symbol.0 as usize;
         match status {
             BookStatus::Live => self.live[i] = true,
@@ -114,7 +114,7 @@ impl Strategy for Rec {
         self.check(ctx);
     }
 
-    fn on_bbo(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, bbo: &Bbo) {
+    fn on_bbo(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, bbo: &Bbo) {
         let i = symbol.0 as usize;
         self.bbos += 1;
         // The simulator sends the bbo after the diff that moved it: it must match the book's top.
@@ -131,7 +131,7 @@ impl Strategy for Rec {
         self.check(ctx);
     }
 
-    fn on_trade(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, trade: &Trade) {
+    fn on_trade(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, trade: &Trade) {
         let i = symbol.0 as usize;
         self.trades += 1;
         // Trades precede the diff of the same event, so the book is still the one the taker hit: a taker buy lifts
@@ -150,14 +150,14 @@ impl Strategy for Rec {
         self.check(ctx);
     }
 
-    fn on_bar(&mut self, ctx: &mut Ctx<'_, '_>, _symbol: SymbolId, bar: &Bar<'_>) {
+    fn on_bar(&mut self, ctx: &mut impl Ctx, _symbol: SymbolId, bar: &Bar<'_>) {
         if bar.interval == b"1" && bar.high.0 >= bar.low.0 {
             self.bars += 1;
         }
         self.check(ctx);
     }
 
-    fn on_idle(&mut self, ctx: &mut Ctx<'_, '_>) {
+    fn on_idle(&mut self, ctx: &mut impl Ctx) {
         self.check(ctx);
     }
 }

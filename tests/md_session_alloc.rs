@@ -39,7 +39,7 @@ struct Counter {
 }
 
 impl Strategy for Counter {
-    fn on_book(&mut self, ctx: &mut Ctx<'_, '_>, _s: SymbolId, book: &Book, u: &BookUpdate) {
+    fn on_book(&mut self, ctx: &mut impl Ctx, _s: SymbolId, book: &Book, u: &BookUpdate) {
         // `stop` takes effect after the loop iteration: the rest of the burst still arrives.
         if u.snapshot || !self.live.iter().all(|&l| l) || self.allocs_during.is_some() {
             return;
@@ -63,7 +63,7 @@ impl Strategy for Counter {
         }
     }
 
-    fn on_book_status(&mut self, _ctx: &mut Ctx<'_, '_>, s: SymbolId, status: BookStatus) {
+    fn on_book_status(&mut self, _ctx: &mut impl Ctx, s: SymbolId, status: BookStatus) {
         if let Some(l) = self.live.get_mut(s.0 as usize) {
             *l = status == BookStatus::Live;
         }

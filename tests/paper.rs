@@ -255,13 +255,13 @@ struct Rec {
 }
 
 impl Strategy for Rec {
-    fn on_order(&mut self, _c: &mut Ctx<'_, '_>, e: &OrderEvent<'_>) {
+    fn on_order(&mut self, _c: &mut impl Ctx, e: &OrderEvent<'_>) {
         self.statuses.push(e.status);
     }
-    fn on_fill(&mut self, _c: &mut Ctx<'_, '_>, f: &Fill) {
+    fn on_fill(&mut self, _c: &mut impl Ctx, f: &Fill) {
         self.fills.push(*f);
     }
-    fn on_balance(&mut self, _c: &mut Ctx<'_, '_>, a: AssetId, t: i64, av: i64) {
+    fn on_balance(&mut self, _c: &mut impl Ctx, a: AssetId, t: i64, av: i64) {
         self.balances.push((a, t, av));
     }
 }

@@ -88,7 +88,7 @@ impl MarketMaker {
         (bid.min(best_ask - tick), ask.max(best_bid + tick))
     }
 
-    fn requote(&mut self, ctx: &mut Ctx<'_, '_>, side: Side, target: Option<i64>) {
+    fn requote(&mut self, ctx: &mut impl Ctx, side: Side, target: Option<i64>) {
         let slot = match side {
             Side::Buy => &mut self.bid,
             Side::Sell => &mut self.ask,
@@ -126,7 +126,7 @@ impl MarketMaker {
 }
 
 impl Strategy for MarketMaker {
-    fn on_book(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, book: &Book, u: &BookUpdate) {
+    fn on_book(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, book: &Book, u: &BookUpdate) {
         if symbol != self.p.symbol {
             return;
         }
@@ -152,7 +152,7 @@ impl Strategy for MarketMaker {
         self.requote(ctx, Side::Sell, (self.position > -m).then_some(ask));
     }
 
-    fn on_order(&mut self, _ctx: &mut Ctx<'_, '_>, ev: &OrderEvent<'_>) {
+    fn on_order(&mut self, _ctx: &mut impl Ctx, ev: &OrderEvent<'_>) {
         match ev.kind {
             OrderEventKind::Canceled => self.forget(ev.handle),
             OrderEventKind::Rejected => {
@@ -166,7 +166,7 @@ impl Strategy for MarketMaker {
         }
     }
 
-    fn on_fill(&mut self, _ctx: &mut Ctx<'_, '_>, f: &Fill) {
+    fn on_fill(&mut self, _ctx: &mut impl Ctx, f: &Fill) {
         self.stats.fills += 1;
         self.position += match f.side {
             Side::Buy => f.qty,

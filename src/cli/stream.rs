@@ -240,7 +240,7 @@ impl BookPrinter {
 }
 
 impl Strategy for BookPrinter {
-    fn on_book(&mut self, ctx: &mut Ctx<'_, '_>, _s: SymbolId, book: &Book, u: &BookUpdate) {
+    fn on_book(&mut self, ctx: &mut impl Ctx, _s: SymbolId, book: &Book, u: &BookUpdate) {
         // More updates can arrive in the loop iteration that `stop` ends: they are not printed.
         if self.done() {
             return;
@@ -287,7 +287,7 @@ impl Strategy for BookPrinter {
         }
     }
 
-    fn on_book_status(&mut self, _ctx: &mut Ctx<'_, '_>, _s: SymbolId, status: BookStatus) {
+    fn on_book_status(&mut self, _ctx: &mut impl Ctx, _s: SymbolId, status: BookStatus) {
         if self.done() {
             return;
         }
@@ -402,7 +402,7 @@ struct TradePrinter {
 }
 
 impl Strategy for TradePrinter {
-    fn on_trade(&mut self, _ctx: &mut Ctx<'_, '_>, _s: SymbolId, t: &Trade) {
+    fn on_trade(&mut self, _ctx: &mut impl Ctx, _s: SymbolId, t: &Trade) {
         self.count += 1;
         let line = TradeLine {
             kind: "trade",

@@ -17,8 +17,8 @@ use crate::orders::types::{
     AssetId, ClientId, Fill, MAX_ID_LEN, OrderKind, OrderStatus, Side, SymbolId,
 };
 use crate::strategy::{BookStatus, BookUpdate, Ctx, OrderEvent, OrderEventKind, Strategy};
+use crate::strategy::{Trade, TradeSide};
 use crate::venue::ascendex::rules::SymbolRules;
-use crate::venue::ascendex::stream::market::{Trade, TradeSide};
 
 /// A registered callback and its user pointer.
 #[derive(Clone, Copy)]
@@ -152,15 +152,15 @@ impl Handles {
 }
 
 /// What `axh_ctx *` points at during a callback.
-pub struct CtxCell<'x, 'a, 'c> {
-    pub ctx: &'x mut Ctx<'a, 'c>,
+pub struct CtxCell<'x> {
+    pub ctx: &'x mut dyn Ctx,
     pub syms: &'x [SymInfo],
     /// Index = asset id; names and scales, figures zero.
     pub assets: &'x [AxhBalance],
     pub handles: &'x mut Handles,
 }
 
-impl CtxCell<'_, '_, '_> {
+impl CtxCell<'_> {
     /// The asset's record with its current figures; `None` when no figures are known yet (no credentials, or before
     /// the balance snapshot).
     pub fn balance(&self, asset: u16) -> Option<AxhBalance> {
@@ -236,7 +236,7 @@ pub struct Bridge {
 
 impl Bridge {
     /// Runs `f` with a live context handle (and book handle, when given).
-    fn call(&mut self, ctx: &mut Ctx<'_, '_>, book: Option<&Book>, f: impl FnOnce(*mut AxhCtx)) {
+    fn call(&mut self, ctx: &mut dyn Ctx, book: Option<&Book>, f: impl FnOnce(*mut AxhCtx)) {
         let mut cell = CtxCell {
             ctx,
             syms: &self.syms,
@@ -296,14 +296,14 @@ fn kind_code(k: OrderKind) -> u8 {
 }
 
 impl Strategy for Bridge {
-    fn on_start(&mut self, ctx: &mut Ctx<'_, '_>) {
+    fn on_start(&mut self, ctx: &mut impl Ctx) {
         if let Some(cb) = self.cbs.start {
             // SAFETY: a C function pointer registered for this signature; `ctx` is live for the call.
             self.call(ctx, None, |c| unsafe { (cb.f)(cb.user, c) });
         }
     }
 
-    fn on_book(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, book: &Book, u: &BookUpdate) {
+    fn on_book(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, book: &Book, u: &BookUpdate) {
         let Some(cb) = self.cbs.book else { return };
         let (ps, _, bqs) = self.scales(symbol);
         let (bid, ask) = (book.best_bid(), book.best_ask());
@@ -328,7 +328,7 @@ impl Strategy for Bridge {
         self.call(ctx, Some(book), |c| unsafe { (cb.f)(cb.user, c, &upd, bp) });
     }
 
-    fn on_book_status(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, status: BookStatus) {
+    fn on_book_status(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, status: BookStatus) {
         let Some(cb) = self.cbs.book_status else {
             return;
         };
@@ -342,7 +342,7 @@ impl Strategy for Bridge {
         });
     }
 
-    fn on_trade(&mut self, ctx: &mut Ctx<'_, '_>, symbol: SymbolId, t: &Trade) {
+    fn on_trade(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, t: &Trade) {
         let Some(cb) = self.cbs.trade else { return };
         let (ps, _, bqs) = self.scales(symbol);
         let tr = AxhTrade {
@@ -363,7 +363,7 @@ impl Strategy for Bridge {
         self.call(ctx, None, |c| unsafe { (cb.f)(cb.user, c, &tr) });
     }
 
-    fn on_order(&mut self, ctx: &mut Ctx<'_, '_>, e: &OrderEvent<'_>) {
+    fn on_order(&mut self, ctx: &mut impl Ctx, e: &OrderEvent<'_>) {
         let Some(cb) = self.cbs.order else { return };
         let o = e.order;
         let (ps, qs, _) = self.scales(o.symbol);
@@ -396,7 +396,7 @@ impl Strategy for Bridge {
         self.call(ctx, None, |c| unsafe { (cb.f)(cb.user, c, &ev) });
     }
 
-    fn on_fill(&mut self, ctx: &mut Ctx<'_, '_>, f: &Fill) {
+    fn on_fill(&mut self, ctx: &mut impl Ctx, f: &Fill) {
         let Some(cb) = self.cbs.fill else { return };
         let (ps, qs, _) = self.scales(f.symbol);
         let (handle, order) = match self.handles.by_client(&f.client_id) {
@@ -426,7 +426,7 @@ impl Strategy for Bridge {
         self.call(ctx, None, |c| unsafe { (cb.f)(cb.user, c, &fl) });
     }
 
-    fn on_balance(&mut self, ctx: &mut Ctx<'_, '_>, asset: AssetId, total: i64, available: i64) {
+    fn on_balance(&mut self, ctx: &mut impl Ctx, asset: AssetId, total: i64, available: i64) {
         let Some(cb) = self.cbs.balance else { return };
         // Every id the session reports is in the table built from the same session at start; an id outside it
         // would have no name to report, so it is not forwarded.
@@ -442,7 +442,7 @@ impl Strategy for Bridge {
         self.call(ctx, None, |c| unsafe { (cb.f)(cb.user, c, &b) });
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, '_>, id: usize) {
+    fn on_timer(&mut self, ctx: &mut impl Ctx, id: usize) {
         if let Some(cb) = self.cbs.timer {
             // SAFETY: registered C callback.
             self.call(ctx, None, |c| unsafe { (cb.f)(cb.user, c, id as u32) });
@@ -450,7 +450,7 @@ impl Strategy for Bridge {
     }
 
     #[inline]
-    fn on_idle(&mut self, ctx: &mut Ctx<'_, '_>) {
+    fn on_idle(&mut self, ctx: &mut impl Ctx) {
         // `axh_engine_stop` from any thread lands here within one loop iteration (at most ~100 ms when blocking).
         if self.stop.load(Ordering::Relaxed) {
             ctx.stop();

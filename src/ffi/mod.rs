@@ -755,7 +755,7 @@ pub unsafe extern "C" fn axh_engine_stop(engine: *mut AxhEngine) -> c_int {
 /// `ctx` is any pointer; it is only dereferenced when it is the live context of this thread's current callback.
 unsafe fn with_ctx<T>(
     ctx: *mut AxhCtx,
-    f: impl FnOnce(&mut CtxCell<'_, '_, '_>) -> Result<T, FfiError>,
+    f: impl FnOnce(&mut CtxCell<'_>) -> Result<T, FfiError>,
 ) -> Result<T, FfiError> {
     if ctx.is_null() {
         return Err(FfiError::new(AXH_E_NULL, "ctx is NULL"));
@@ -768,7 +768,7 @@ unsafe fn with_ctx<T>(
     }
     // SAFETY: the live context of this thread: `Bridge::call` made it from a `CtxCell` on its stack that outlives
     // the callback now running, and nothing else uses that cell until the callback returns.
-    let cell = unsafe { &mut *ctx.cast::<CtxCell<'_, '_, '_>>() };
+    let cell = unsafe { &mut *ctx.cast::<CtxCell<'_>>() };
     f(cell)
 }
 
@@ -1043,7 +1043,7 @@ pub unsafe extern "C" fn axh_ctx_asset_count(ctx: *mut AxhCtx) -> c_int {
     })
 }
 
-fn balance_of(cell: &CtxCell<'_, '_, '_>, asset: u16) -> Result<AxhBalance, FfiError> {
+fn balance_of(cell: &CtxCell<'_>, asset: u16) -> Result<AxhBalance, FfiError> {
     // `recorded`: a strategy may ask on every update, so the refusal must not allocate either.
     cell.balance(asset).ok_or_else(|| {
         FfiError::recorded(

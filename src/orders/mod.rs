@@ -22,6 +22,7 @@ pub mod balances;
 pub mod clock;
 pub mod reconcile;
 pub mod risk;
+pub mod rules;
 pub mod scaled;
 pub mod tracker;
 pub mod types;

@@ -48,19 +48,19 @@ impl Rec {
 }
 
 impl Strategy for Rec {
-    fn on_order(&mut self, _ctx: &mut Ctx<'_, '_>, e: &OrderEvent<'_>) {
+    fn on_order(&mut self, _ctx: &mut impl Ctx, e: &OrderEvent<'_>) {
         if self.quiet {
             return;
         }
         self.orders
             .push((e.kind, e.handle, e.status, e.code, e.reason.to_string()));
     }
-    fn on_fill(&mut self, _ctx: &mut Ctx<'_, '_>, f: &Fill) {
+    fn on_fill(&mut self, _ctx: &mut impl Ctx, f: &Fill) {
         if !self.quiet {
             self.fills.push(*f);
         }
     }
-    fn on_balance(&mut self, _ctx: &mut Ctx<'_, '_>, a: AssetId, total: i64, avail: i64) {
+    fn on_balance(&mut self, _ctx: &mut impl Ctx, a: AssetId, total: i64, avail: i64) {
         if !self.quiet {
             self.balances.push((a, total, avail));
         }

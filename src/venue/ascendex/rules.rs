@@ -18,33 +18,23 @@
 //! The products response is read by `rest::market` (one parser for market data and trading); the rules are built
 //! from its [`Product`] rows.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use crate::num::NumError;
-use crate::orders::scaled::{Dec, Round, ScaledError, div_round, pow10};
-use crate::orders::{Side, SymbolId};
+use crate::orders::scaled::{Dec, Round, ScaledError};
 use crate::venue::ascendex::rest::market::{self as rest_market, Product, RestMarketError};
 
-/// The symbol's trading status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MarketStatus {
-    Normal,
-    /// Anything else the exchange reports (`NoTrading`, `InternalTrading`, ...), kept verbatim.
-    Other(String),
-}
+use crate::orders::rules::rescale_i128;
+pub use crate::orders::rules::{
+    MarketStatus, PriceSpec, Quantized, RuleError, RulesTable, SymbolRules,
+};
 
-impl MarketStatus {
-    fn parse(s: Option<&str>) -> MarketStatus {
-        match s {
-            Some("Normal") => MarketStatus::Normal,
-            Some(other) => MarketStatus::Other(other.to_string()),
-            None => MarketStatus::Other(String::new()),
-        }
-    }
-
-    pub fn is_tradable(&self) -> bool {
-        *self == MarketStatus::Normal
+/// The exchange's `status` field: only `Normal` trades.
+fn market_status(s: Option<&str>) -> MarketStatus {
+    match s {
+        Some("Normal") => MarketStatus::Normal,
+        Some(other) => MarketStatus::Other(other.to_string()),
+        None => MarketStatus::Other(String::new()),
     }
 }
 
@@ -85,114 +75,6 @@ impl fmt::Display for RulesError {
 }
 
 impl std::error::Error for RulesError {}
-
-/// Why an order was refused before sending. Quantities at the symbol's quantity scale, prices at its price scale,
-/// notionals at `price_scale + qty_scale`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RuleError {
-    UnknownSymbol,
-    NotTradable {
-        status: String,
-    },
-    BelowMinQty {
-        min: i64,
-        got: i64,
-    },
-    AboveMaxQty {
-        max: i64,
-        got: i64,
-    },
-    BelowMinNotional {
-        min: i128,
-        got: i128,
-    },
-    AboveMaxNotional {
-        max: i128,
-        got: i128,
-    },
-    /// A limit order without a price, or a market order without a reference price.
-    MissingPrice,
-    /// Zero or negative price after rounding.
-    NonPositivePrice,
-    /// Negative quantity.
-    NegativeQty,
-    /// A value does not fit the symbol's scale in 64 bits.
-    Overflow,
-}
-
-impl fmt::Display for RuleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RuleError::UnknownSymbol => f.write_str("unknown symbol"),
-            RuleError::NotTradable { status } => {
-                write!(f, "symbol not tradable (status {status:?})")
-            }
-            RuleError::BelowMinQty { min, got } => {
-                write!(f, "quantity {got} below the minimum {min} (lots)")
-            }
-            RuleError::AboveMaxQty { max, got } => {
-                write!(f, "quantity {got} above the maximum {max}")
-            }
-            RuleError::BelowMinNotional { min, got } => {
-                write!(f, "notional {got} below the minimum {min}")
-            }
-            RuleError::AboveMaxNotional { max, got } => {
-                write!(f, "notional {got} above the maximum {max}")
-            }
-            RuleError::MissingPrice => {
-                f.write_str("price required (limit price, or a reference price for market)")
-            }
-            RuleError::NonPositivePrice => f.write_str("price must be positive"),
-            RuleError::NegativeQty => f.write_str("quantity must not be negative"),
-            RuleError::Overflow => f.write_str("value too large for the symbol's scale"),
-        }
-    }
-}
-
-impl std::error::Error for RuleError {}
-
-/// What kind of order is being quantized.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PriceSpec {
-    /// A limit price (maker or taker: the rounding is the same, see the module docs).
-    Limit(Dec),
-    /// A market order; the reference price serves the notional checks only.
-    Market { reference: Dec },
-}
-
-/// An order after quantization, ready to be encoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quantized {
-    /// Limit price at the price scale; 0 for market orders.
-    pub price: i64,
-    pub qty: i64,
-    /// The price moved to reach a tick.
-    pub price_adjusted: bool,
-    /// The quantity moved down to reach a lot.
-    pub qty_adjusted: bool,
-    pub notional: i128,
-}
-
-/// One symbol's rules, all at the symbol's own scales.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SymbolRules {
-    pub symbol: String,
-    pub base: String,
-    pub quote: String,
-    pub price_scale: u8,
-    pub qty_scale: u8,
-    /// Tick at `price_scale`.
-    pub tick: i64,
-    /// Lot at `qty_scale`.
-    pub lot: i64,
-    /// Smallest quantity at `qty_scale` (a finer `minQty` rounds up: no order below it is possible anyway).
-    pub min_qty: i64,
-    pub max_qty: i64,
-    /// At `notional_scale()`.
-    pub min_notional: i128,
-    pub max_notional: i128,
-    pub status: MarketStatus,
-}
 
 /// A products-response failure in the rules' terms, naming the symbol when a row is at fault.
 fn rules_error(symbol: Option<&str>, e: RestMarketError) -> RulesError {
@@ -288,7 +170,7 @@ impl SymbolRules {
             max_qty: i64::try_from(max_qty.min(i64::MAX as i128)).unwrap_or(i64::MAX),
             min_notional,
             max_notional,
-            status: MarketStatus::parse(Some(p.status.as_str())),
+            status: market_status(Some(p.status.as_str())),
         })
     }
 
@@ -300,128 +182,6 @@ impl SymbolRules {
             Err(e) => Err(rules_error(None, e)),
         }
     }
-
-    pub fn notional_scale(&self) -> u8 {
-        self.price_scale + self.qty_scale
-    }
-
-    /// Quantizes and checks an order (see the module docs for the rounding rules).
-    pub fn quantize(&self, side: Side, price: PriceSpec, qty: Dec) -> Result<Quantized, RuleError> {
-        if !self.status.is_tradable() {
-            let status = match &self.status {
-                MarketStatus::Other(s) => s.clone(),
-                MarketStatus::Normal => String::new(),
-            };
-            return Err(RuleError::NotTradable { status });
-        }
-        if qty.mantissa < 0 {
-            return Err(RuleError::NegativeQty);
-        }
-        // Quantity: floor to the scale, then to the lot.
-        let q_scaled =
-            rescale_i128(qty, self.qty_scale, Round::Floor).ok_or(RuleError::Overflow)?;
-        let q = i64::try_from(q_scaled).map_err(|_| RuleError::Overflow)?;
-        let q_lots = q - q.rem_euclid(self.lot);
-        let qty_adjusted = q_lots as i128 != q_scaled
-            || (qty.scale > self.qty_scale && !exact(qty, self.qty_scale));
-        let (px, price_adjusted, ref_px) = match price {
-            PriceSpec::Limit(p) => {
-                let round = match side {
-                    Side::Buy => Round::Floor,
-                    Side::Sell => Round::Ceil,
-                };
-                let at_scale =
-                    rescale_i128(p, self.price_scale, round).ok_or(RuleError::Overflow)?;
-                let at_scale = i64::try_from(at_scale).map_err(|_| RuleError::Overflow)?;
-                let snapped = div_round(at_scale as i128, self.tick as i128, round)
-                    .and_then(|t| t.checked_mul(self.tick))
-                    .ok_or(RuleError::Overflow)?;
-                let adjusted = snapped != at_scale || !exact(p, self.price_scale);
-                if snapped <= 0 {
-                    return Err(RuleError::NonPositivePrice);
-                }
-                (snapped, adjusted, snapped)
-            }
-            PriceSpec::Market { reference } => {
-                if reference.mantissa <= 0 {
-                    return Err(RuleError::MissingPrice);
-                }
-                (0, false, 0)
-            }
-        };
-        if q_lots < self.min_qty.max(self.lot) {
-            return Err(RuleError::BelowMinQty {
-                min: self.min_qty.max(self.lot),
-                got: q_lots,
-            });
-        }
-        if q_lots > self.max_qty {
-            return Err(RuleError::AboveMaxQty {
-                max: self.max_qty,
-                got: q_lots,
-            });
-        }
-        // Notional compared exactly: at the notional scale plus whatever extra decimals a reference price has.
-        let (px_m, extra) = match price {
-            PriceSpec::Limit(_) => (ref_px as i128, 0u8),
-            PriceSpec::Market { reference } => (
-                reference.mantissa as i128,
-                reference.scale.saturating_sub(self.price_scale),
-            ),
-        };
-        let px_m = match price {
-            PriceSpec::Market { reference } if reference.scale < self.price_scale => {
-                px_m * pow10(self.price_scale - reference.scale).ok_or(RuleError::Overflow)? as i128
-            }
-            _ => px_m,
-        };
-        let f = pow10(extra).ok_or(RuleError::Overflow)? as i128;
-        let exact_notional = px_m
-            .checked_mul(q_lots as i128)
-            .ok_or(RuleError::Overflow)?;
-        let notional = exact_notional / f;
-        if exact_notional < self.min_notional.saturating_mul(f) {
-            return Err(RuleError::BelowMinNotional {
-                min: self.min_notional,
-                got: notional,
-            });
-        }
-        if exact_notional > self.max_notional.saturating_mul(f) {
-            return Err(RuleError::AboveMaxNotional {
-                max: self.max_notional,
-                got: notional,
-            });
-        }
-        Ok(Quantized {
-            price: px,
-            qty: q_lots,
-            price_adjusted,
-            qty_adjusted,
-            notional,
-        })
-    }
-}
-
-fn exact(d: Dec, scale: u8) -> bool {
-    d.at_scale(scale).is_ok()
-}
-
-/// `d` at `scale`, rounding as asked when digits are dropped; `None` on overflow.
-fn rescale_i128(d: Dec, scale: u8, round: Round) -> Option<i128> {
-    if scale >= d.scale {
-        let f = pow10(scale - d.scale)? as i128;
-        (d.mantissa as i128).checked_mul(f)
-    } else {
-        let f = pow10(d.scale - scale)? as i128;
-        div_round(d.mantissa as i128, f, round).map(|v| v as i128)
-    }
-}
-
-/// All symbols' rules, indexed by [`SymbolId`] (the row order) and by name.
-#[derive(Debug, Clone, Default)]
-pub struct RulesTable {
-    rules: Vec<SymbolRules>,
-    by_name: HashMap<String, SymbolId>,
 }
 
 impl RulesTable {
@@ -451,63 +211,12 @@ impl RulesTable {
         }
         Ok(t)
     }
-
-    /// Adds (or replaces, keeping its id) one symbol's rules.
-    pub fn insert(&mut self, r: SymbolRules) -> SymbolId {
-        if let Some(&id) = self.by_name.get(&r.symbol) {
-            self.rules[id.0 as usize] = r;
-            return id;
-        }
-        let id = SymbolId(self.rules.len() as u16);
-        self.by_name.insert(r.symbol.clone(), id);
-        self.rules.push(r);
-        id
-    }
-
-    pub fn id(&self, symbol: &str) -> Option<SymbolId> {
-        self.by_name.get(symbol).copied()
-    }
-
-    pub fn get(&self, id: SymbolId) -> Option<&SymbolRules> {
-        self.rules.get(id.0 as usize)
-    }
-
-    pub fn by_name(&self, symbol: &str) -> Option<&SymbolRules> {
-        self.id(symbol).and_then(|id| self.get(id))
-    }
-
-    /// Quantizes an order for `symbol` by name ([`RuleError::UnknownSymbol`] when absent).
-    pub fn quantize(
-        &self,
-        symbol: &str,
-        side: Side,
-        price: PriceSpec,
-        qty: Dec,
-    ) -> Result<Quantized, RuleError> {
-        self.by_name(symbol)
-            .ok_or(RuleError::UnknownSymbol)?
-            .quantize(side, price, qty)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (SymbolId, &SymbolRules)> {
-        self.rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (SymbolId(i as u16), r))
-    }
-
-    pub fn len(&self) -> usize {
-        self.rules.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::orders::{Side, SymbolId};
 
     fn d(s: &str) -> Dec {
         Dec::parse(s.as_bytes()).unwrap()

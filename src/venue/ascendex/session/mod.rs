@@ -7,6 +7,7 @@
 //! trading half (`trading`) owns orders, balances, limits and signing. This file only routes.
 
 pub mod bootstrap;
+pub mod ctx;
 pub mod market;
 pub mod trading;
 
@@ -19,11 +20,13 @@ use crate::engine::{
 use crate::metrics::Latency;
 use crate::net::http::{HttpError, Response};
 use crate::orders::types::SymbolId;
-use crate::strategy::{Ctx, STRATEGY_TIMERS, Strategy};
+use crate::strategy::{STRATEGY_TIMERS, Strategy};
 use crate::venue::ascendex::auth::{Credentials, KeyDerivation};
+pub use ctx::SessionCtx;
 
+pub use crate::strategy::PlaceError;
 pub use market::{MarketConfig, MarketState, MdEvent};
-pub use trading::{PlaceError, TradeAuthError, TradingConfig, TradingState, WsAuthMode};
+pub use trading::{TradeAuthError, TradingConfig, TradingState, WsAuthMode};
 
 /// Engine timer ids: the market half's, then the trading half's, then the strategy's.
 pub const MARKET_TIMERS: usize = 8;
@@ -89,7 +92,7 @@ impl<S: Strategy> Session<S> {
     /// against the live book and trades).
     fn dispatch_md(strategy: &mut S, trading: &mut TradingState, cx: &mut Cx<'_>, ev: MdEvent<'_>) {
         trading.on_market_event(cx, &ev, strategy);
-        let mut ctx = Ctx::new(cx, trading, STRATEGY_TIMER_BASE);
+        let mut ctx = SessionCtx::new(cx, trading, STRATEGY_TIMER_BASE);
         match ev {
             MdEvent::Book {
                 symbol,
@@ -106,7 +109,7 @@ impl<S: Strategy> Session<S> {
     fn maybe_start(&mut self, cx: &mut Cx<'_>) {
         if !self.started && self.market.is_ready() && self.trading.is_ready() {
             self.started = true;
-            let mut ctx = Ctx::new(cx, &mut self.trading, STRATEGY_TIMER_BASE);
+            let mut ctx = SessionCtx::new(cx, &mut self.trading, STRATEGY_TIMER_BASE);
             self.strategy.on_start(&mut ctx);
         }
     }
@@ -246,14 +249,14 @@ impl<S: Strategy> Handler for Session<S> {
         } else if id < STRATEGY_TIMER_BASE {
             trading.on_timer(cx, conns, id - MARKET_TIMERS, strategy);
         } else {
-            let mut ctx = Ctx::new(cx, trading, STRATEGY_TIMER_BASE);
+            let mut ctx = SessionCtx::new(cx, trading, STRATEGY_TIMER_BASE);
             strategy.on_timer(&mut ctx, id - STRATEGY_TIMER_BASE);
         }
     }
 
     #[inline]
     fn on_idle(&mut self, cx: &mut Cx<'_>) {
-        let mut ctx = Ctx::new(cx, &mut self.trading, STRATEGY_TIMER_BASE);
+        let mut ctx = SessionCtx::new(cx, &mut self.trading, STRATEGY_TIMER_BASE);
         self.strategy.on_idle(&mut ctx);
     }
 }

@@ -32,11 +32,11 @@ use crate::orders::{
     reconcile,
 };
 use crate::paper::{PaperConfig, PaperEvent, PaperExchange, PaperOrder, PaperSymbol};
-use crate::strategy::{Ctx, OrderEvent, OrderEventKind, OrderType, PlaceRequest, Strategy};
+use crate::strategy::{OrderEvent, OrderEventKind, OrderType, PlaceError, PlaceRequest, Strategy};
 use crate::venue::ascendex::auth::{ApiPath, Signer, UpgradeSigner};
 use crate::venue::ascendex::ids::{ClientIdGen, Via};
 use crate::venue::ascendex::rest::trading as rest;
-use crate::venue::ascendex::rules::{PriceSpec, RuleError, RulesTable};
+use crate::venue::ascendex::rules::{PriceSpec, RulesTable};
 use crate::venue::ascendex::stream::trading::{
     self as wire, Account, EntryError, Inbound, OrderEntry, OrderSpec, PING, PONG, ReplyStatus,
     RespInst, ScaleTable, Scales, Stamp,
@@ -164,75 +164,6 @@ impl Default for TradingConfig {
             order_via_rest: false,
             ws_auth: WsAuthMode::Header,
         }
-    }
-}
-
-/// Why an action was refused before anything was sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlaceError {
-    /// No credentials: the session is market-data only.
-    NoTrading,
-    /// Neither the trade socket (authenticated) nor the REST connection is usable right now.
-    NotConnected,
-    /// `kill()` was called or the session is shutting down.
-    Killed,
-    /// The symbol id is not one of the session's symbols.
-    UnknownSymbol,
-    /// The order breaks the symbol's trading rules after quantization.
-    Rule(RuleError),
-    /// Our own risk limits or request budgets.
-    Risk(RiskError),
-    /// The order tracker refused (full, stale handle).
-    Track(TrackError),
-    /// The order is already done (filled, canceled, rejected).
-    NotOpen,
-    /// A market order needs a reference price for the notional checks and no book top is known yet.
-    NoReferencePrice,
-    /// The paper exchange refused it.
-    Paper(crate::paper::PaperReject),
-    /// The order could not be encoded (a symbol with characters JSON cannot carry).
-    Encode,
-}
-
-impl std::fmt::Display for PlaceError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PlaceError::NoTrading => {
-                write!(f, "this session has no API credentials: it cannot trade")
-            }
-            PlaceError::NotConnected => f.write_str(
-                "the trade connection is not authenticated and REST is busy or down: retry shortly",
-            ),
-            PlaceError::Killed => f.write_str("trading stopped (kill switch or shutdown)"),
-            PlaceError::UnknownSymbol => f.write_str("symbol is not configured in this session"),
-            PlaceError::Rule(e) => write!(f, "order breaks the trading rules: {e}"),
-            PlaceError::Risk(e) => write!(f, "order refused by risk/rate limits: {e}"),
-            PlaceError::Track(e) => write!(f, "{e}"),
-            PlaceError::NotOpen => f.write_str("the order is no longer open"),
-            PlaceError::NoReferencePrice => {
-                f.write_str("market order: no book price known yet to check the notional")
-            }
-            PlaceError::Paper(e) => write!(f, "{e}"),
-            PlaceError::Encode => f.write_str("order could not be encoded"),
-        }
-    }
-}
-
-impl std::error::Error for PlaceError {}
-
-impl From<RuleError> for PlaceError {
-    fn from(e: RuleError) -> Self {
-        PlaceError::Rule(e)
-    }
-}
-impl From<RiskError> for PlaceError {
-    fn from(e: RiskError) -> Self {
-        PlaceError::Risk(e)
-    }
-}
-impl From<TrackError> for PlaceError {
-    fn from(e: TrackError) -> Self {
-        PlaceError::Track(e)
     }
 }
 
@@ -748,7 +679,7 @@ impl TradingState {
         while !self.notes.is_empty() {
             let mut batch = std::mem::replace(&mut self.notes, std::mem::take(&mut self.spare));
             for n in batch.drain(..) {
-                let mut ctx = Ctx::new(cx, self, STRATEGY_TIMER_BASE);
+                let mut ctx = super::SessionCtx::new(cx, self, STRATEGY_TIMER_BASE);
                 match n {
                     Note::Order {
                         kind,

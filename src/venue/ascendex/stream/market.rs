@@ -31,6 +31,8 @@ use std::fmt;
 
 /// Index of a symbol in the caller's `SymbolTable` (the same id the order side uses).
 pub use crate::orders::types::SymbolId;
+/// The market-data events this stream decodes into are the core's.
+pub use crate::strategy::events::{Bar, Bbo, Trade, TradeSide};
 
 #[derive(Debug, Clone)]
 struct SymbolEntry {
@@ -169,76 +171,11 @@ pub struct Depth<'a> {
     pub asks: &'a [Level],
 }
 
-/// Best bid and offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bbo {
-    pub symbol: SymbolId,
-    pub ts: u64,
-    /// `None` when the exchange sent an empty pair.
-    pub bid: Option<Level>,
-    pub ask: Option<Level>,
-}
-
-/// The taker's side of a trade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TradeSide {
-    Buy,
-    Sell,
-}
-
-impl TradeSide {
-    /// From the exchange's `bm` (buyer is maker): a maker buyer means the taker sold.
-    #[inline]
-    pub fn from_buyer_is_maker(bm: bool) -> TradeSide {
-        if bm { TradeSide::Sell } else { TradeSide::Buy }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TradeSide::Buy => "buy",
-            TradeSide::Sell => "sell",
-        }
-    }
-}
-
-/// One (possibly aggregated) market trade.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Trade {
-    pub price: Price,
-    pub qty: Qty,
-    pub ts: u64,
-    pub seqnum: u64,
-    /// True when the buyer was the maker (`bm`); see `side()`.
-    pub buyer_is_maker: bool,
-}
-
-impl Trade {
-    /// The aggressor (taker) side.
-    #[inline]
-    pub fn side(&self) -> TradeSide {
-        TradeSide::from_buyer_is_maker(self.buyer_is_maker)
-    }
-}
-
 /// Market trades of one symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Trades<'a> {
     pub symbol: SymbolId,
     pub trades: &'a [Trade],
-}
-
-/// One bar (candle).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Bar<'a> {
-    pub symbol: SymbolId,
-    /// Interval name as sent (`1`, `5`, ..., `1d`, `1w`, `1m`), raw.
-    pub interval: &'a [u8],
-    pub ts: u64,
-    pub open: Price,
-    pub high: Price,
-    pub low: Price,
-    pub close: Price,
-    pub volume: Qty,
 }
 
 /// A `sub`/`unsub` acknowledgement. Strings are raw JSON string contents.

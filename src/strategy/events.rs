@@ -1,0 +1,138 @@
+//! The events a strategy sees, whatever the venue: book updates and their status, top of book, trades, bars,
+//! positions, and an order's life events. A venue decodes its messages into these; nothing here knows an exchange.
+//!
+//! Prices and quantities are scaled integers at the symbol's scales (see `num`), never floats.
+
+use crate::book::Level;
+use crate::book::sync::ResyncReason;
+use crate::num::{Price, Qty};
+use crate::orders::types::{OrderStatus, SymbolId};
+use crate::orders::{Order, OrderHandle};
+
+/// What changed in a book update.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BookUpdate {
+    pub seqnum: u64,
+    /// Exchange timestamp of the update, ms.
+    pub ts_ms: u64,
+    /// True for a snapshot (the book was rebuilt), false for a diff.
+    pub snapshot: bool,
+    /// Levels changed in this update (bids, asks).
+    pub bid_levels: u16,
+    pub ask_levels: u16,
+    /// The best bid or ask moved.
+    pub top_changed: bool,
+    /// When the loop saw the bytes arrive (engine clock, ns): for wire-to-callback latency.
+    pub rx_ns: u64,
+}
+
+/// Best bid and offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bbo {
+    pub symbol: SymbolId,
+    pub ts: u64,
+    /// `None` when the exchange sent an empty pair.
+    pub bid: Option<Level>,
+    pub ask: Option<Level>,
+}
+
+/// The taker's side of a trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TradeSide {
+    Buy,
+    Sell,
+}
+
+impl TradeSide {
+    /// From the exchange's `bm` (buyer is maker): a maker buyer means the taker sold.
+    #[inline]
+    pub fn from_buyer_is_maker(bm: bool) -> TradeSide {
+        if bm { TradeSide::Sell } else { TradeSide::Buy }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TradeSide::Buy => "buy",
+            TradeSide::Sell => "sell",
+        }
+    }
+}
+
+/// One (possibly aggregated) market trade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Trade {
+    pub price: Price,
+    pub qty: Qty,
+    pub ts: u64,
+    pub seqnum: u64,
+    /// True when the buyer was the maker (`bm`); see `side()`.
+    pub buyer_is_maker: bool,
+}
+
+impl Trade {
+    /// The aggressor (taker) side.
+    #[inline]
+    pub fn side(&self) -> TradeSide {
+        TradeSide::from_buyer_is_maker(self.buyer_is_maker)
+    }
+}
+
+/// One bar (candle).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bar<'a> {
+    pub symbol: SymbolId,
+    /// Interval name as sent (`1`, `5`, ..., `1d`, `1w`, `1m`), raw.
+    pub interval: &'a [u8],
+    pub ts: u64,
+    pub open: Price,
+    pub high: Price,
+    pub low: Price,
+    pub close: Price,
+    pub volume: Qty,
+}
+
+/// An order's life event, with the order as the tracker now has it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderEventKind {
+    /// The exchange received the request (ACK).
+    Acknowledged,
+    /// Resting on the book.
+    New,
+    Canceled,
+    /// Refused by the exchange (`code`, `reason` in `OrderEvent`) or by our own checks before sending.
+    Rejected,
+    /// No answer within the timeout: being resolved with an order-status query.
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct OrderEvent<'a> {
+    pub kind: OrderEventKind,
+    pub handle: OrderHandle,
+    pub order: &'a Order,
+    pub status: OrderStatus,
+    /// The exchange's error code, when it gave one.
+    pub code: i64,
+    /// The exchange's reason text (e.g. `PostOnlyWouldTake`), empty otherwise.
+    pub reason: &'a str,
+}
+
+/// A market-data connection or the book of a symbol went stale and is being rebuilt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BookStatus {
+    Stale(ResyncReason),
+    Live,
+}
+
+/// A futures position as the venue reports it (spot sessions have none). `qty` is signed: above zero long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Position {
+    pub symbol: SymbolId,
+    /// Signed size at the symbol's quantity scale.
+    pub qty: i64,
+    /// Average open price at the symbol's price scale (0 when flat).
+    pub avg_open_price: i64,
+    /// Realized and unrealized PnL at the settlement asset's scale.
+    pub realized_pnl: i64,
+    pub unrealized_pnl: i64,
+}
