@@ -21,6 +21,7 @@
 pub mod balances;
 pub mod clock;
 pub mod reconcile;
+pub mod rest_queue;
 pub mod risk;
 pub mod rules;
 pub mod scaled;

@@ -13,7 +13,6 @@
 //! into a reused buffer, queue on the socket. No allocation, no syscall (exchange time comes from the engine clock plus
 //! a measured offset).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::bootstrap::{Bootstrap, SessionError, wall_ms};
@@ -23,6 +22,7 @@ use crate::metrics::{Latency, Probe};
 use crate::net::http::{HttpError, Response};
 use crate::net::timer::Clock;
 use crate::net::ws::WsError;
+use crate::orders::rest_queue::{Queued, RestQueue};
 use crate::orders::scaled::{Dec, parse_scaled};
 use crate::orders::types::{AssetId, SymbolId};
 use crate::orders::{
@@ -280,14 +280,6 @@ enum Job {
     Products,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Queued {
-    job: Job,
-    first_ns: u64,
-    not_before_ns: u64,
-    tries: u32,
-}
-
 /// What `prepare` did with an order.
 enum Prepared {
     /// Tracked and ready to go (WebSocket: the frame is in `buf`; REST: queued; paper: submitted).
@@ -326,10 +318,8 @@ pub struct TradingState {
     entry: OrderEntry,
     buf: Vec<u8>,
     rb: rest::RestBuffers,
-    jobs: VecDeque<Queued>,
-    inflight: Option<Queued>,
-    rest_hold_ns: u64,
-    rest_backoff: crate::orders::Backoff,
+    /// The trade REST connection's queue, in-flight request and hold-off.
+    rest: RestQueue<Job>,
     trade: Option<ConnId>,
     trade_rest: Option<ConnId>,
     ws_open: bool,
@@ -484,10 +474,7 @@ impl TradingState {
             ),
             buf: Vec::with_capacity(4096),
             rb: rest::RestBuffers::with_capacity(4096),
-            jobs: VecDeque::with_capacity(256),
-            inflight: None,
-            rest_hold_ns: 0,
-            rest_backoff: crate::orders::Backoff::new(),
+            rest: RestQueue::with_capacity(256),
             trade: None,
             trade_rest: None,
             ws_open: false,
@@ -999,10 +986,10 @@ impl TradingState {
                     return Err(e.into());
                 }
             }
-            Some(Via::Rest) if now < self.rest_hold_ns => {
+            Some(Via::Rest) if self.rest.is_held(now) => {
                 self.stats.throttled += 1;
                 return Err(PlaceError::Risk(RiskError::Banned {
-                    until_ms: self.rest_backoff.until_ms(),
+                    until_ms: self.rest.backoff().until_ms(),
                 }));
             }
             Some(Via::Rest) | None => {}
@@ -1044,7 +1031,7 @@ impl TradingState {
             Some(Via::Rest) => {
                 let (h, _) = self.entry.track(&mut self.tracker, &spec, via, at)?;
                 if queue_rest {
-                    self.enqueue_front(Job::Place(h), now);
+                    self.rest.push_front(Job::Place(h), now);
                 }
                 h
             }
@@ -1112,8 +1099,10 @@ impl TradingState {
         }
         match (n, hs[0]) {
             (0, _) | (_, None) => return out,
-            (1, Some(h)) => self.enqueue_front(Job::Place(h), now),
-            _ => self.enqueue_front(Job::PlaceBatch { hs, n: n as u8 }, now),
+            (1, Some(h)) => self.rest.push_front(Job::Place(h), now),
+            _ => self
+                .rest
+                .push_front(Job::PlaceBatch { hs, n: n as u8 }, now),
         }
         self.pump(cx);
         self.latency.record(
@@ -1125,12 +1114,12 @@ impl TradingState {
 
     /// Asks REST for a fresh balance snapshot (also done after every trade-socket (re)connect).
     pub fn request_balances(&mut self) {
-        self.enqueue_back(Job::Balance, 0);
+        self.rest.push_back(Job::Balance, 0);
     }
 
     /// A REST request is queued or in flight.
     pub fn has_rest_work(&self) -> bool {
-        self.inflight.is_some() || !self.jobs.is_empty()
+        self.rest.is_busy()
     }
 
     /// REST orders need signed requests: only with credentials.
@@ -1188,7 +1177,7 @@ impl TradingState {
             .is_some_and(|r| cx.state(r) == ConnState::Open)
         {
             let req = self.entry.next_client_id();
-            self.enqueue_front(Job::Cancel { handle: h, req }, now);
+            self.rest.push_front(Job::Cancel { handle: h, req }, now);
             self.pump(cx);
         } else {
             return Err(PlaceError::NotConnected);
@@ -1256,7 +1245,7 @@ impl TradingState {
             }
             self.cancel_all_pending += 1;
         } else if self.trade_rest.is_some() {
-            self.enqueue_front(Job::CancelAll(symbol), now);
+            self.rest.push_front(Job::CancelAll(symbol), now);
             self.pump(cx);
         } else {
             return Err(PlaceError::NotConnected);
@@ -1348,13 +1337,13 @@ impl TradingState {
         } else if Some(conn) == self.trade_rest {
             if state == ConnState::Open && !self.started_rest {
                 self.started_rest = true;
-                self.enqueue_back(Job::ExchangeInfo, now);
-                self.enqueue_back(Job::RiskLimits, now);
+                self.rest.push_back(Job::ExchangeInfo, now);
+                self.rest.push_back(Job::RiskLimits, now);
                 self.next_clock_ns = now + self.cfg.clock_refresh_ms * MS;
                 self.next_products_ns = now + self.cfg.products_refresh_ms * MS;
             }
             if state != ConnState::Open
-                && let Some(j) = self.inflight.take()
+                && let Some(j) = self.rest.take_inflight()
             {
                 // The request's fate is unknown; queries and reconciliation resolve it, others are simply retried.
                 self.retry_or_drop(j, now);
@@ -1532,7 +1521,7 @@ impl TradingState {
                             let _ = cx.send_text(t, &self.buf);
                         }
                     }
-                    self.enqueue_back(Job::Balance, now);
+                    self.rest.push_back(Job::Balance, now);
                     self.pump(cx);
                 }
             }
@@ -1743,14 +1732,14 @@ impl TradingState {
     ) {
         self.conns(conns);
         let now = cx.now_ns();
-        let Some(job) = self.inflight.take() else {
+        let Some(job) = self.rest.take_inflight() else {
             self.pump(cx);
             self.flush(cx, strategy);
             return;
         };
         match result {
             Ok(resp) => {
-                self.rest_backoff.succeeded();
+                self.rest.succeeded();
                 self.on_rest_body(job, resp.body, now);
             }
             Err(HttpError::Status {
@@ -1759,11 +1748,9 @@ impl TradingState {
             }) => {
                 self.stats.rest_429 += 1;
                 let now_ms = self.local_ms(now);
-                self.rest_backoff
-                    .throttled(now_ms, retry_after_s.map(|s| s as i64 * 1000));
-                let wait = (self.rest_backoff.until_ms() - now_ms).max(0) as u64;
-                self.rest_hold_ns = now + wait * MS;
-                self.jobs.push_front(job);
+                let ra = retry_after_s.map(|s| s.min(u64::from(u32::MAX)) as u32);
+                self.rest.throttled(now, now_ms, ra);
+                self.rest.requeue_front(job);
             }
             Err(HttpError::Status {
                 code,
@@ -1771,10 +1758,8 @@ impl TradingState {
             }) if *code >= 500 => {
                 self.stats.rest_5xx += 1;
                 let now_ms = self.local_ms(now);
-                self.rest_backoff
-                    .throttled(now_ms, retry_after_s.map(|s| s as i64 * 1000));
-                let wait = (self.rest_backoff.until_ms() - now_ms).max(0) as u64;
-                self.rest_hold_ns = now + wait * MS;
+                let ra = retry_after_s.map(|s| s.min(u64::from(u32::MAX)) as u32);
+                self.rest.throttled(now, now_ms, ra);
                 self.retry_or_drop(job, now);
             }
             Err(_) => {
@@ -1788,21 +1773,18 @@ impl TradingState {
 
     /// Retries a failed request within the bounded retry time. A new order is not resent (it may have reached
     /// the exchange): its timeout and a status query settle it.
-    fn retry_or_drop(&mut self, mut j: Queued, now: u64) {
+    fn retry_or_drop(&mut self, j: Queued<Job>, now: u64) {
         if matches!(j.job, Job::Place(_) | Job::PlaceBatch { .. }) {
             return;
         }
-        if now.saturating_sub(j.first_ns) < self.cfg.rest_retry_ms * MS {
+        if self.rest.retry(j, now, self.cfg.rest_retry_ms * MS) {
             self.stats.rest_retries += 1;
-            j.tries += 1;
-            j.not_before_ns = now + ((250 * MS) << j.tries.min(6));
-            self.jobs.push_front(j);
         } else if let Job::Cancel { handle, .. } = j.job {
             self.cancel_refused(handle);
         }
     }
 
-    fn on_rest_body(&mut self, j: Queued, body: &[u8], now: u64) {
+    fn on_rest_body(&mut self, j: Queued<Job>, body: &[u8], now: u64) {
         match j.job {
             Job::ExchangeInfo => {
                 if let Ok(info) = rest::parse_exchange_info(body) {
@@ -1820,7 +1802,7 @@ impl TradingState {
                 }
                 // A second sample a moment later: the first crossed a cold connection.
                 if self.stats.clock_samples == 1 {
-                    self.enqueue_front(Job::ExchangeInfo, now);
+                    self.rest.push_front(Job::ExchangeInfo, now);
                 }
             }
             Job::RiskLimits => self.on_risk_limits(body),
@@ -1920,7 +1902,13 @@ impl TradingState {
     /// The answer to a batch place. On success each order gets its own acknowledgement. The exchange refuses a whole
     /// batch when one order fails its basic checks (README §5, `order/batch`): that order is rejected with its own
     /// error; the others, marked `INVALID_BATCH_ORDER`, were not placed and go again once, without it.
-    fn on_batch_answer(&mut self, j: &Queued, sent: &[Option<OrderHandle>], body: &[u8], now: u64) {
+    fn on_batch_answer(
+        &mut self,
+        j: &Queued<Job>,
+        sent: &[Option<OrderHandle>],
+        body: &[u8],
+        now: u64,
+    ) {
         match rest::parse_batch_ack(body, &self.scales) {
             Ok(acks) => {
                 for (i, ack) in acks.iter().enumerate() {
@@ -1974,7 +1962,7 @@ impl TradingState {
                         n: k as u8,
                     },
                 };
-                self.jobs.push_front(Queued {
+                self.rest.requeue_front(Queued {
                     job,
                     first_ns: j.first_ns,
                     not_before_ns: 0,
@@ -2050,7 +2038,7 @@ impl TradingState {
         if ws["status"]["isBanned"].as_bool() == Some(true)
             && let Some(until) = ws["status"]["bannedUntil"].as_i64()
         {
-            self.rest_backoff.banned_until(until);
+            self.rest.banned_until(until);
         }
     }
 
@@ -2070,7 +2058,7 @@ impl TradingState {
         // Orders still waiting in the REST queue (e.g. through a 429 hold) have not left: their answer cannot be
         // late yet, so their wait restarts until they are sent (and again when they are).
         let wait = self.cfg.ack_timeout_ms * MS;
-        for q in &self.jobs {
+        for q in self.rest.waiting() {
             match &q.job {
                 Job::Place(h) => self.tracker.request_sent(*h, now, wait),
                 Job::PlaceBatch { hs, n } => {
@@ -2117,22 +2105,23 @@ impl TradingState {
             }
             if self.started_rest && now >= self.next_clock_ns {
                 self.next_clock_ns = now + self.cfg.clock_refresh_ms * MS;
-                self.enqueue_back(Job::ExchangeInfo, now);
+                self.rest.push_back(Job::ExchangeInfo, now);
             }
             if self.started_rest && now >= self.next_products_ns {
                 self.next_products_ns = now + self.cfg.products_refresh_ms * MS;
-                self.enqueue_back(Job::Products, now);
+                self.rest.push_back(Job::Products, now);
             }
             // The socket stays down: reconcile over REST so the strategy's orders are not left in doubt.
             if !self.ws_open
                 && self.started_rest
                 && !self.open_synced
-                && !self.has_job(|j| matches!(j, Job::OpenOrders { .. }))
+                && !self.rest.has(|j| matches!(j, Job::OpenOrders { .. }))
             {
-                self.enqueue_back(Job::OpenOrders { requested_ns: now }, now);
-                self.enqueue_back(Job::Balance, now);
+                self.rest
+                    .push_back(Job::OpenOrders { requested_ns: now }, now);
+                self.rest.push_back(Job::Balance, now);
             }
-            if now >= self.next_status_ns && !self.has_job(|j| matches!(j, Job::Status { .. })) {
+            if now >= self.next_status_ns && !self.rest.has(|j| matches!(j, Job::Status { .. })) {
                 let mut ids = [OrderId::EMPTY; 10];
                 let mut n = 0;
                 for (_, o) in self.tracker.iter_live() {
@@ -2143,14 +2132,14 @@ impl TradingState {
                 }
                 if n > 0 {
                     self.stats.status_queries += 1;
-                    self.enqueue_back(Job::Status { ids, n: n as u8 }, now);
+                    self.rest.push_back(Job::Status { ids, n: n as u8 }, now);
                     self.next_status_ns = now + 500 * MS;
                 }
             }
             if (self.shutting_down || self.killed)
                 && !self.shutdown_acked
                 && self.cancel_all_pending == 0
-                && !self.has_job(|j| matches!(j, Job::CancelAll(_)))
+                && !self.rest.has(|j| matches!(j, Job::CancelAll(_)))
             {
                 let _ = self.send_cancel_all(cx, None);
             }
@@ -2162,39 +2151,14 @@ impl TradingState {
     // -----------------------------------------------------------------------------------------------------------
     // REST queue
 
-    fn has_job(&self, f: impl Fn(&Job) -> bool) -> bool {
-        self.inflight.as_ref().is_some_and(|q| f(&q.job)) || self.jobs.iter().any(|q| f(&q.job))
-    }
-
-    fn enqueue_back(&mut self, job: Job, now: u64) {
-        self.jobs.push_back(Queued {
-            job,
-            first_ns: now,
-            not_before_ns: 0,
-            tries: 0,
-        });
-    }
-
-    fn enqueue_front(&mut self, job: Job, now: u64) {
-        self.jobs.push_front(Queued {
-            job,
-            first_ns: now,
-            not_before_ns: 0,
-            tries: 0,
-        });
-    }
-
     /// Sends the next queued REST request when the connection is free.
     fn pump(&mut self, cx: &mut Cx<'_>) {
         let Some(rc) = self.trade_rest else { return };
         let now = cx.now_ns();
-        if self.inflight.is_some() || !cx.http_ready(rc) || now < self.rest_hold_ns {
+        if !cx.http_ready(rc) {
             return;
         }
-        let Some(i) = self.jobs.iter().position(|q| q.not_before_ns <= now) else {
-            return;
-        };
-        let Some(mut q) = self.jobs.remove(i) else {
+        let Some(mut q) = self.rest.take_due(now) else {
             return;
         };
         let t = self.exch_ms(now);
@@ -2346,7 +2310,7 @@ impl TradingState {
             }
         };
         if ok {
-            self.inflight = Some(q);
+            self.rest.sent(q);
         } else {
             self.stats.rest_errors += 1;
         }
