@@ -1,0 +1,112 @@
+//! The trading half's periodic tick: timeouts, status queries, clock and products refresh, pings, open-order
+//! reconciliation.
+
+use super::*;
+
+impl TradingState {
+    pub fn on_timer<S: Strategy>(
+        &mut self,
+        cx: &mut Cx<'_>,
+        conns: &Conns,
+        id: usize,
+        strategy: &mut S,
+    ) {
+        self.conns(conns);
+        if id != T_TICK {
+            return;
+        }
+        let now = cx.now_ns();
+        self.arm_timer(cx);
+        // Orders still waiting in the REST queue (e.g. through a 429 hold) have not left: their answer cannot be
+        // late yet, so their wait restarts until they are sent (and again when they are).
+        let wait = self.cfg.ack_timeout_ms * MS;
+        for q in self.rest.waiting() {
+            match &q.job {
+                Job::Place(h) => self.tracker.request_sent(*h, now, wait),
+                Job::PlaceBatch { hs, n } => {
+                    for h in hs.iter().take(*n as usize).flatten() {
+                        self.tracker.request_sent(*h, now, wait);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Requests whose answer never came: Unknown, then a status query.
+        let mut expired = 0;
+        {
+            let notes = &mut self.notes;
+            self.tracker.expire(now, |h, o| {
+                expired += 1;
+                notes.push(Note::Order {
+                    kind: OrderEventKind::Unknown,
+                    handle: h,
+                    order: *o,
+                    code: 0,
+                    reason: Reason::new("no answer within the timeout"),
+                });
+            });
+        }
+        self.stats.timeouts += expired;
+        if self.live {
+            if self.ws_open
+                && !self.authed
+                && !self.auth_sent
+                && self.message_auth()
+                && (self.clock_sampled || now > self.ws_open_ns + 2_000 * MS)
+            {
+                self.send_auth(cx);
+            }
+            if self.authed && now >= self.next_ping_ns {
+                if self.next_ping_ns != 0
+                    && let Some(t) = self.trade
+                    && self.budget.try_acquire(OpClass::Admin, now).is_ok()
+                {
+                    let _ = cx.send_text(t, PING);
+                }
+                self.next_ping_ns = now + self.cfg.ping_ms * MS;
+            }
+            if self.started_rest && now >= self.next_clock_ns {
+                self.next_clock_ns = now + self.cfg.clock_refresh_ms * MS;
+                self.rest.push_back(Job::ExchangeInfo, now);
+            }
+            if self.started_rest && now >= self.next_products_ns {
+                self.next_products_ns = now + self.cfg.products_refresh_ms * MS;
+                self.rest.push_back(Job::Products, now);
+            }
+            // The socket stays down: reconcile over REST so the strategy's orders are not left in doubt.
+            if !self.ws_open
+                && self.started_rest
+                && !self.open_synced
+                && !self.rest.has(|j| matches!(j, Job::OpenOrders { .. }))
+            {
+                self.rest
+                    .push_back(Job::OpenOrders { requested_ns: now }, now);
+                self.rest.push_back(Job::Balance, now);
+            }
+            if now >= self.next_status_ns && !self.rest.has(|j| matches!(j, Job::Status { .. })) {
+                let mut ids = [OrderId::EMPTY; 10];
+                let mut n = 0;
+                for (_, o) in self.tracker.iter_live() {
+                    if o.status == OrderStatus::Unknown && !o.order_id.is_empty() && n < ids.len() {
+                        ids[n] = o.order_id;
+                        n += 1;
+                    }
+                }
+                if n > 0 {
+                    self.stats.status_queries += 1;
+                    self.rest.push_back(Job::Status { ids, n: n as u8 }, now);
+                    self.next_status_ns = now + 500 * MS;
+                }
+            }
+            if (self.shutting_down || self.killed)
+                && !self.shutdown_acked
+                && self.cancel_all_pending == 0
+                && !self.rest.has(|j| matches!(j, Job::CancelAll(_)))
+            {
+                let _ = self.send_cancel_all(cx, None);
+            }
+            self.pump(cx);
+        }
+        self.flush(cx, strategy);
+    }
+}
