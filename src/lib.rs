@@ -4,6 +4,7 @@
 //! The core (`net`, `engine`, `book`, `orders`, `num`) knows nothing of AscendEX; `venue::ascendex` translates.
 
 pub mod book;
+pub mod builder;
 pub mod cli;
 pub mod engine;
 pub mod ffi;
@@ -12,5 +13,7 @@ pub mod net;
 pub mod num;
 pub mod orders;
 pub mod paper;
+pub mod prelude;
+pub mod strategies;
 pub mod strategy;
 pub mod venue;

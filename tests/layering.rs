@@ -101,3 +101,61 @@ fn the_scanner_sees_every_spelling() {
     let src = "use crate::venue::ascendex::X;\nlet a = crate::cli::run();\nuse crate::{num, ffi::abi};\n// crate::venue in a comment\n";
     assert_eq!(crate_refs(src), ["venue", "cli", "num", "ffi"]);
 }
+
+/// Every `ascendex_hft::…` (examples) or `crate::…` (strategies) path a file names, besides the prelude.
+fn beyond_prelude(src: &str, root: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in src.lines() {
+        let code = line.split("//").next().unwrap_or("");
+        let mut rest = code;
+        while let Some(i) = rest.find(root) {
+            let after = &rest[i + root.len()..];
+            let name: String = after
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if name != "prelude" {
+                out.push(format!("{root}{name}"));
+            }
+            rest = after;
+        }
+    }
+    out
+}
+
+#[test]
+fn examples_and_sample_strategies_use_only_the_prelude() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&dir.join("examples"), &mut files);
+    let mut strategies = Vec::new();
+    rust_files(&dir.join("src/strategies"), &mut strategies);
+    assert!(!files.is_empty() && !strategies.is_empty());
+    let mut bad = Vec::new();
+    for (f, root) in files
+        .iter()
+        .map(|f| (f, "ascendex_hft::"))
+        .chain(strategies.iter().map(|f| (f, "crate::")))
+    {
+        let src = std::fs::read_to_string(f).expect("read source");
+        // A module file may name its own children (`pub use market_maker::…`) and nothing else of the crate.
+        for p in beyond_prelude(&src, root) {
+            bad.push(format!("{}: {p}", f.display()));
+        }
+        if root == "ascendex_hft::" {
+            for dep in ["ascendex_sim::", "extern crate"] {
+                if src.contains(dep) {
+                    bad.push(format!("{}: {dep}", f.display()));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "beyond the prelude:\n{}", bad.join("\n"));
+    assert_eq!(
+        beyond_prelude(
+            "use ascendex_hft::prelude::*;\nuse ascendex_hft::venue::X;",
+            "ascendex_hft::"
+        ),
+        ["ascendex_hft::venue"]
+    );
+}

@@ -1,4 +1,4 @@
-//! `mm`: runs the sample market maker (`super::market_maker`) on a session, prints its fills as they happen, and
+//! `mm`: runs the sample market maker (`crate::strategies::market_maker`) on a session, prints its fills as they happen, and
 //! on exit its final balances and the latency report. Also the pieces `demo` shares: sizing from the trading
 //! rules, fill lines, the run-and-shut-down loop.
 
@@ -7,13 +7,14 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::args::{Global, MmArgs};
-pub use super::market_maker::{MarketMaker, MmParams, MmStats};
 use super::out::{CliError, CliResult, Out};
+use crate::builder::{Run, Trader, TraderError};
 use crate::engine::Engine;
 use crate::metrics::Latency;
 use crate::orders::scaled::format_scaled;
 use crate::orders::types::{Fill, SymbolId};
-use crate::venue::ascendex::session::{MarketConfig, SESSION_TIMERS, Session, TradingConfig};
+pub use crate::strategies::{MarketMaker, MmParams, MmStats};
+use crate::venue::ascendex::session::{MarketConfig, Session, TradingConfig};
 
 fn fmt(m: i64, scale: u8) -> String {
     let mut b = [0u8; 48];
@@ -112,30 +113,12 @@ pub fn params_for(
                     fmt(rules.min_qty.max(rules.lot), rules.qty_scale)
                 )));
             }
-            q
+            Some(q)
         }
-        None => {
-            let mut q = rules.min_qty.max(rules.lot);
-            if ref_price > 0 {
-                // minNotional (at price+qty scale) / price → quantity; 10 % margin; up to a whole lot.
-                let need = rules.min_notional * 11 / 10 / ref_price as i128;
-                let need = i64::try_from(need).unwrap_or(i64::MAX);
-                q = q.max(need.saturating_add(rules.lot - 1) / rules.lot * rules.lot);
-            }
-            q
-        }
+        None => None,
     };
-    if spread_bps == 0 || spread_bps > 10_000 {
-        return Err(CliError::usage("--spread-bps must be between 1 and 10000"));
-    }
-    Ok(MmParams {
-        symbol,
-        spread_bps: spread_bps as i64,
-        size,
-        max_position: size.saturating_mul(5),
-        tick: rules.tick,
-        min_quote_life_ns: 50_000_000,
-    })
+    MmParams::for_rules(rules, symbol, spread_bps, size, ref_price)
+        .map_err(|e| CliError::usage(format!("--spread-bps: {e}")))
 }
 
 /// Runs the market maker on a started session for `seconds` (or until Ctrl-C), printing fills as they happen
@@ -213,16 +196,30 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
         MarketConfig::default(),
         trading,
     )?;
-    let tls = crate::net::tls::client_config(g.ca_file.as_deref())
-        .map_err(|e| CliError::usage(format!("--ca-file: {e}")))?;
-    let mut engine =
-        Engine::new(tls, SESSION_TIMERS).map_err(|e| CliError::network(e.to_string()))?;
-    let mut session = crate::venue::ascendex::session::bootstrap::start(
-        &mut engine,
-        cfg,
-        MarketMaker::new(params),
-    )
-    .map_err(super::stream::session_error)?;
+    // The same builder a user's program runs a strategy through.
+    let mut t = Trader::ascendex()
+        .rest_url(cfg.rest_url)
+        .ws_url(cfg.ws_url)
+        .symbol(&a.symbol)
+        .market_config(cfg.market)
+        .trading_config(cfg.trading);
+    if let Some(ca) = cfg.ca_file {
+        t = t.ca_file(ca);
+    }
+    if let Some(group) = cfg.account_group {
+        t = t.account_group(group);
+    }
+    t = match cfg.credentials {
+        Some(c) => t.credentials(c),
+        None => t.market_data_only(),
+    };
+    t = match super::stream::mode_for(g.core) {
+        crate::engine::RunMode::Spin { core } => t.spin(core),
+        crate::engine::RunMode::Block => t.block(),
+    };
+    if let Some(s) = a.seconds {
+        t = t.run_for(Duration::from_secs(s));
+    }
     let ff = FillFormat {
         symbol: a.symbol.clone(),
         price_scale: r.price_scale,
@@ -241,16 +238,33 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
             if a.paper { " (paper)" } else { "" }
         ));
     }
-    drive(
-        &mut engine,
-        &mut session,
-        super::stream::mode_for(g.core),
-        a.seconds,
-        out,
-        &ff,
-        |_, _| {},
-    )?;
-    summary(&mut api, out, &session, &ff, &r)
+    let mut run = t
+        .run_observed(
+            |_| Ok::<_, String>(MarketMaker::new(params)),
+            |mm, _| {
+                print_fills(out, &ff, &mut mm.fills);
+                true
+            },
+        )
+        .map_err(trader_error)?;
+    print_fills(out, &ff, &mut run.strategy.fills);
+    if let Some(core) = run.pin_failed {
+        out.note(&format!(
+            "could not pin the event loop to core {core}: ran in blocking mode instead"
+        ));
+    }
+    summary(&mut api, out, &run, &r)
+}
+
+/// A run's failure as the user sees it (exit codes of DESIGN §4).
+pub fn trader_error(e: TraderError) -> CliError {
+    match e {
+        TraderError::Session(e) => super::stream::session_error(e),
+        TraderError::NoSymbols | TraderError::Strategy(_) | TraderError::Credentials(_) => {
+            CliError::usage(e.to_string())
+        }
+        TraderError::Simulator(_) | TraderError::Engine(_) => CliError::network(e.to_string()),
+    }
 }
 
 /// Scale of fee amounts in fills (the session's asset scale for balances and commissions).
@@ -262,11 +276,10 @@ pub fn fee_scale() -> u8 {
 fn summary(
     api: &mut super::api::Api,
     out: Out,
-    s: &Session<MarketMaker>,
-    _ff: &FillFormat,
+    run: &Run<MarketMaker>,
     r: &crate::venue::ascendex::rules::SymbolRules,
 ) -> CliResult {
-    let st = s.strategy.stats;
+    let st = run.strategy.stats;
     if out.json {
         #[derive(Serialize)]
         struct Summary {
@@ -286,7 +299,7 @@ fn summary(
             cancels: st.cancels,
             fills: st.fills,
             rejects: st.rejects,
-            position: fmt(s.strategy.position, r.qty_scale),
+            position: fmt(run.strategy.position, r.qty_scale),
         });
     } else {
         out.text(&format!(
@@ -296,18 +309,18 @@ fn summary(
             st.cancels,
             st.fills,
             st.rejects,
-            fmt(s.strategy.position, r.qty_scale),
+            fmt(run.strategy.position, r.qty_scale),
             r.base
         ));
         out.text("\nfinal balances:");
     }
-    if s.trading.is_paper() {
-        let scale = fee_scale();
+    if run.paper {
+        let scale = run.asset_scale;
         let rows: Vec<[String; 3]> = [&r.base, &r.quote]
             .into_iter()
             .filter_map(|name| {
-                let (t, a) = s.trading.balance(s.trading.asset(name)?)?;
-                Some([name.clone(), fmt(t, scale), fmt(a, scale)])
+                let b = run.balances.iter().find(|b| &b.asset == name)?;
+                Some([name.clone(), fmt(b.total, scale), fmt(b.available, scale)])
             })
             .collect();
         super::account::print_balances(out, &rows);
@@ -315,10 +328,10 @@ fn summary(
         super::account::balance(api, out)?;
     }
     if out.json {
-        latency_json(out, &s.latency());
+        latency_json(out, &run.latency);
     } else {
         out.text("\nlatency:");
-        out.text(&latency_table(&s.latency()));
+        out.text(&latency_table(&run.latency));
     }
     Ok(())
 }

@@ -6,7 +6,6 @@ pub mod api;
 pub mod args;
 pub mod demo;
 pub mod market;
-pub mod market_maker;
 pub mod mm;
 pub mod out;
 pub mod stream;

@@ -350,6 +350,11 @@ impl Engine {
     }
 
     /// Runs until a handler calls `Cx::stop` or `limit` elapses.
+    /// The last [`Engine::run`] ended because a handler called `Cx::stop` (not its time limit).
+    pub fn stop_requested(&self) -> bool {
+        self.stop
+    }
+
     pub fn run<H: Handler>(
         &mut self,
         h: &mut H,

@@ -102,11 +102,11 @@ fn measure_offset(tls: &std::sync::Arc<rustls::ClientConfig>, rest_url: &str) ->
 
 /// Fetches what the session needs before the loop starts.
 pub fn fetch(cfg: &SessionConfig) -> Result<Bootstrap, SessionError> {
-    fetch_timed(cfg).map(|(boot, _)| boot)
+    fetch_with_clock(cfg).map(|(boot, _)| boot)
 }
 
 /// [`fetch`], plus the exchange clock offset measured on the way (with credentials), which signs the first upgrade.
-fn fetch_timed(cfg: &SessionConfig) -> Result<(Bootstrap, Option<i64>), SessionError> {
+pub fn fetch_with_clock(cfg: &SessionConfig) -> Result<(Bootstrap, Option<i64>), SessionError> {
     let tls = client_config(cfg.ca_file.as_deref()).map_err(SessionError::Tls)?;
     let timeout = Duration::from_secs(10);
     let r = oneshot::request(
@@ -194,9 +194,21 @@ pub fn start<S: Strategy>(
     cfg: SessionConfig,
     strategy: S,
 ) -> Result<Session<S>, SessionError> {
-    let (boot, offset) = fetch_timed(&cfg)?;
-    let market = MarketState::new(&cfg, &boot)?;
-    let mut trading = TradingState::new(&cfg, &boot)?;
+    let (boot, offset) = fetch_with_clock(&cfg)?;
+    start_with(engine, cfg, &boot, offset, strategy)
+}
+
+/// [`start`] from what [`fetch_with_clock`] already learned (a caller that read the rules first, such as the
+/// builder, does not fetch them twice).
+pub fn start_with<S: Strategy>(
+    engine: &mut Engine,
+    cfg: SessionConfig,
+    boot: &Bootstrap,
+    offset: Option<i64>,
+    strategy: S,
+) -> Result<Session<S>, SessionError> {
+    let market = MarketState::new(&cfg, boot)?;
+    let mut trading = TradingState::new(&cfg, boot)?;
     if let Some(o) = offset {
         trading.seed_clock_offset(o);
     }

@@ -1,5 +1,5 @@
 //! The sample market maker: the strategy users copy. `ascendex mm`, `ascendex demo` and
-//! `examples/market_maker.rs` all run this one.
+//! `examples/market_maker.rs` all run this one, through the same builder a user's strategy runs through.
 //!
 //! It quotes one bid and one ask around the mid, `spread_bps` apart, shifted against its inventory (long: both
 //! quotes move down, so the ask is likelier to fill). On a change of the best prices it requotes, but never sooner
@@ -9,10 +9,8 @@
 //!
 //! Everything here runs inline on the event-loop thread: no allocation, no formatting, no blocking.
 
-use crate::book::Book;
-use crate::orders::OrderHandle;
-use crate::orders::types::{Fill, Side, SymbolId};
-use crate::strategy::{BookUpdate, Ctx, OrderEvent, OrderEventKind, PlaceRequest, Strategy};
+// Written only against the prelude, as a user's strategy would be (`tests/layering.rs` checks it).
+use crate::prelude::*;
 
 /// What the market maker is told. Prices at the symbol's price scale, quantities at its quantity scale.
 #[derive(Clone, Copy, Debug)]
@@ -58,6 +56,44 @@ pub struct MarketMaker {
     pub stats: MmStats,
     /// Fills since the caller last drained them (capacity reserved up front; the callback never grows it past that).
     pub fills: Vec<Fill>,
+}
+
+impl MmParams {
+    /// Parameters from a symbol's trading rules: quotes of `size` (default: the smallest order the exchange takes
+    /// — the minimum quantity and, given a reference price, the minimum notional with 10 % margin, up to a whole
+    /// lot), `spread_bps` apart, at most five quotes' worth of inventory, requoting no sooner than 50 ms.
+    pub fn for_rules(
+        rules: &SymbolRules,
+        symbol: SymbolId,
+        spread_bps: u32,
+        size: Option<i64>,
+        ref_price: i64,
+    ) -> Result<MmParams, &'static str> {
+        if spread_bps == 0 || spread_bps > 10_000 {
+            return Err("the spread must be between 1 and 10000 basis points");
+        }
+        let size = match size {
+            Some(q) => q,
+            None => {
+                let mut q = rules.min_qty.max(rules.lot);
+                if ref_price > 0 {
+                    // minNotional (at price+qty scale) / price → quantity; 10 % margin; up to a whole lot.
+                    let need = rules.min_notional * 11 / 10 / ref_price as i128;
+                    let need = i64::try_from(need).unwrap_or(i64::MAX);
+                    q = q.max(need.saturating_add(rules.lot - 1) / rules.lot * rules.lot);
+                }
+                q
+            }
+        };
+        Ok(MmParams {
+            symbol,
+            spread_bps: i64::from(spread_bps),
+            size,
+            max_position: size.saturating_mul(5),
+            tick: rules.tick,
+            min_quote_life_ns: 50_000_000,
+        })
+    }
 }
 
 impl MarketMaker {
