@@ -143,6 +143,21 @@ pub struct Run<S> {
     pub pin_failed: Option<usize>,
 }
 
+/// What an observer learns between loop slices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Since the loop started.
+    pub elapsed: Duration,
+    /// The strategy's `on_start` ran (connected, authenticated, reconciled, leftovers settled).
+    pub started: bool,
+    /// Open orders an earlier run left, cancelled at start (`Leftovers::Cancel`).
+    pub leftovers_cancelled: u64,
+    /// Open orders recognised as the session's own and adopted (at start, or after a lost acknowledgement).
+    pub adopted: u64,
+    /// Open orders of other programs seen on the account (left alone).
+    pub foreign_orders: u64,
+}
+
 /// One asset's balance at the end of a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunBalance {
@@ -342,18 +357,18 @@ impl Trader {
         E: std::fmt::Display,
         F: FnOnce(&[SymbolRules]) -> Result<S, E>,
     {
-        self.run_observed(make, |_, _| true)
+        self.run_observed(make, |_, _: &Progress| true)
     }
 
     /// [`Trader::run_with`], calling `observe` off the hot path between loop slices (about every 50 ms) with the
-    /// strategy and the time since the start: to print what the strategy collected, or to end the run by
-    /// returning `false`.
+    /// strategy and the run's [`Progress`]: to print what the strategy collected, or to end the run by returning
+    /// `false`.
     pub fn run_observed<S, E, F, O>(self, make: F, mut observe: O) -> Result<Run<S>, TraderError>
     where
         S: Strategy,
         E: std::fmt::Display,
         F: FnOnce(&[SymbolRules]) -> Result<S, E>,
-        O: FnMut(&mut S, Duration) -> bool,
+        O: FnMut(&mut S, &Progress) -> bool,
     {
         let Product::Spot = self.product;
         if self.symbols.is_empty() {
@@ -488,7 +503,7 @@ fn drive<S: Strategy>(
     mode: Mode,
     limit: Option<Duration>,
     pin_failed: &mut Option<usize>,
-    observe: &mut impl FnMut(&mut S, Duration) -> bool,
+    observe: &mut impl FnMut(&mut S, &Progress) -> bool,
 ) -> Result<Ended, TraderError> {
     catch_signals();
     let mut mode = match mode {
@@ -514,7 +529,15 @@ fn drive<S: Strategy>(
             }
             Err(e) => return Err(e.into()),
         }
-        if engine.stop_requested() || !observe(&mut session.strategy, start.elapsed()) {
+        let st = &session.trading.stats;
+        let progress = Progress {
+            elapsed: start.elapsed(),
+            started: session.is_started(),
+            leftovers_cancelled: st.leftovers_cancelled,
+            adopted: st.adopted,
+            foreign_orders: st.foreign_orders,
+        };
+        if engine.stop_requested() || !observe(&mut session.strategy, &progress) {
             return Ok(Ended::Stopped);
         }
     }

@@ -6,7 +6,7 @@
 //! may move between versions.
 
 pub use crate::book::{Book, Level};
-pub use crate::builder::{Ended, Mode, Product, Run, Trader, TraderError};
+pub use crate::builder::{Ended, Mode, Product, Progress, Run, Trader, TraderError};
 pub use crate::metrics::Latency;
 pub use crate::num::{Price, Qty, Scale};
 pub use crate::orders::rules::SymbolRules;

@@ -229,4 +229,7 @@ pub struct MmArgs {
     /// Simulated fills against the live book; nothing is sent to the exchange.
     #[arg(long)]
     pub paper: bool,
+    /// Keep (adopt) the open orders an earlier `mm` run left, instead of cancelling them before quoting.
+    #[arg(long)]
+    pub adopt: bool,
 }

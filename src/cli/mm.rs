@@ -14,7 +14,7 @@ use crate::metrics::Latency;
 use crate::orders::scaled::format_scaled;
 use crate::orders::types::{Fill, SymbolId};
 pub use crate::strategies::{MarketMaker, MmParams, MmStats};
-use crate::venue::ascendex::session::{MarketConfig, Session, TradingConfig};
+use crate::venue::ascendex::session::{Leftovers, MarketConfig, Session, TradingConfig};
 
 fn fmt(m: i64, scale: u8) -> String {
     let mut b = [0u8; 48];
@@ -86,6 +86,11 @@ pub fn latency_json(out: Out, l: &Latency) {
         out.raw_line(&line);
     }
 }
+
+/// The client-id prefix of `mm`'s orders, and the tag that marks them inside the exchange's order ids (what
+/// ownership rests on: `mm` cancels, at start and on exit, only open orders whose id ends in this tag).
+pub const MM_CLIENT_ID_PREFIX: &str = "mm";
+pub const MM_CLIENT_ID_TAG: u8 = b'm';
 
 /// Parameters from the command line and the symbol's rules. The default size is the smallest order the
 /// exchange takes at the current price (minimum quantity and minimum notional, with 10 % margin).
@@ -184,9 +189,17 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
         ],
         ..crate::paper::PaperConfig::default()
     });
+    // mm's orders carry its own client-id prefix and tag: it cancels only those, on exit and at start.
     let trading = TradingConfig {
         cancel_on_shutdown: true,
         paper,
+        client_id_prefix: MM_CLIENT_ID_PREFIX.into(),
+        client_id_tag: MM_CLIENT_ID_TAG,
+        leftovers: if a.adopt {
+            Leftovers::Adopt
+        } else {
+            Leftovers::Cancel
+        },
         ..TradingConfig::default()
     };
     let cfg = super::stream::session_config(
@@ -238,10 +251,15 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
             if a.paper { " (paper)" } else { "" }
         ));
     }
+    let mut said_start = false;
     let mut run = t
         .run_observed(
             |_| Ok::<_, String>(MarketMaker::new(params)),
-            |mm, _| {
+            |mm, p| {
+                if p.started && !said_start {
+                    said_start = true;
+                    start_note(out, p);
+                }
                 print_fills(out, &ff, &mut mm.fills);
                 true
             },
@@ -254,6 +272,27 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
         ));
     }
     summary(&mut api, out, &run, &r)
+}
+
+/// What `mm` found on the account before its first quote.
+fn start_note(out: Out, p: &crate::builder::Progress) {
+    if p.leftovers_cancelled > 0 {
+        out.note(&format!(
+            "cancelled {} open order(s) an earlier run left (client-id tag '{}') before quoting",
+            p.leftovers_cancelled, MM_CLIENT_ID_TAG as char
+        ));
+    } else if p.adopted > 0 {
+        out.note(&format!(
+            "adopted {} open order(s) an earlier run left (--adopt): they are cancelled on exit",
+            p.adopted
+        ));
+    }
+    if p.foreign_orders > 0 {
+        out.note(&format!(
+            "{} open order(s) of other programs on the account: left alone",
+            p.foreign_orders
+        ));
+    }
 }
 
 /// A run's failure as the user sees it (exit codes of DESIGN §4).

@@ -810,6 +810,18 @@ impl OrderTracker {
             .map(|i| (self.handle(i as u32), &self.orders[i]))
     }
 
+    /// Slots in the tracker (its capacity): the range of [`OrderTracker::live_at`].
+    pub fn slot_count(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// The live order in `slot`, if any: lets a caller walk the live orders and act on each (cancel) without
+    /// holding a borrow of the tracker or collecting handles.
+    pub fn live_at(&self, slot: usize) -> Option<OrderHandle> {
+        (self.used.get(slot).copied()? && self.orders[slot].status.is_live())
+            .then(|| self.handle(slot as u32))
+    }
+
     /// Live orders only.
     pub fn iter_live(&self) -> impl Iterator<Item = (OrderHandle, &Order)> {
         self.iter().filter(|(_, o)| o.status.is_live())

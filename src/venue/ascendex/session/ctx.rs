@@ -46,7 +46,7 @@ impl Ctx for SessionCtx<'_, '_> {
     }
 
     fn cancel_all(&mut self, symbol: Option<SymbolId>) -> Result<(), PlaceError> {
-        self.trading.cancel_all(self.cx, symbol)
+        self.trading.cancel_owned(self.cx, symbol)
     }
 
     fn order(&self, handle: OrderHandle) -> Option<&Order> {

@@ -26,7 +26,7 @@ pub use ctx::SessionCtx;
 
 pub use crate::strategy::PlaceError;
 pub use market::{MarketConfig, MarketState, MdEvent};
-pub use trading::{TradeAuthError, TradingConfig, TradingState, WsAuthMode};
+pub use trading::{Leftovers, TradeAuthError, TradingConfig, TradingState, WsAuthMode};
 
 /// Engine timer ids: the market half's, then the trading half's, then the strategy's.
 pub const MARKET_TIMERS: usize = 8;
@@ -112,6 +112,11 @@ impl<S: Strategy> Session<S> {
             let mut ctx = SessionCtx::new(cx, &mut self.trading, STRATEGY_TIMER_BASE);
             self.strategy.on_start(&mut ctx);
         }
+    }
+
+    /// The strategy's `on_start` has run.
+    pub fn is_started(&self) -> bool {
+        self.started
     }
 
     /// Latency histograms of both halves, merged.

@@ -8,7 +8,9 @@ impl TradingState {
     pub fn begin_shutdown<S: Strategy>(&mut self, cx: &mut Cx<'_>, strategy: &mut S) {
         self.shutting_down = true;
         if self.cfg.cancel_on_shutdown {
-            let _ = self.send_cancel_all(cx, None);
+            // Only what this session owns, by id: other programs' orders on the account are left alone.
+            let _ = self.cancel_owned(cx, None);
+            self.shutdown_acked = true;
         } else {
             self.shutdown_acked = true;
         }
@@ -28,7 +30,11 @@ impl TradingState {
         if !self.live {
             return true;
         }
-        self.authed && self.subscribed && self.open_synced && self.balance_synced
+        self.authed
+            && self.subscribed
+            && self.open_synced
+            && self.balance_synced
+            && self.leftovers.is_empty()
     }
 
     // -----------------------------------------------------------------------------------------------------------
@@ -373,7 +379,66 @@ impl TradingState {
         Ok(())
     }
 
-    /// Cancels every open order, of one symbol or all.
+    /// Sends the cancels of an earlier run's leftovers (those the budget refuses now go next tick) and forgets each
+    /// once it is done; the strategy starts when none is left, or after three cancel timeouts whatever happened
+    /// (the rest stay tracked, and shutdown cancels them).
+    pub(super) fn cancel_leftovers(&mut self, cx: &mut Cx<'_>) {
+        if self.leftovers.is_empty() {
+            return;
+        }
+        let now = cx.now_ns();
+        if self.leftovers_deadline_ns == 0 {
+            self.leftovers_deadline_ns = now + 3 * self.cfg.cancel_timeout_ms * MS;
+        }
+        let mut leftovers = std::mem::take(&mut self.leftovers);
+        for (h, sent) in leftovers.iter_mut() {
+            if !*sent && matches!(self.cancel(cx, *h), Ok(()) | Err(PlaceError::NotOpen)) {
+                *sent = true;
+                self.stats.leftovers_cancelled += 1;
+            }
+        }
+        let tracker = &self.tracker;
+        leftovers.retain(|(h, _)| tracker.get(*h).is_some_and(|o| o.status.is_live()));
+        if now >= self.leftovers_deadline_ns {
+            leftovers.clear();
+        }
+        self.leftovers = leftovers;
+    }
+
+    /// Cancels, by id, every open order this session owns (placed or adopted), of one symbol or all. An order the
+    /// rate budget refuses now is left for the next call (the shutdown loop and the tick call again); the first
+    /// refusal is returned.
+    pub fn cancel_owned(
+        &mut self,
+        cx: &mut Cx<'_>,
+        symbol: Option<SymbolId>,
+    ) -> Result<(), PlaceError> {
+        let mut first_err = Ok(());
+        // Walks the tracker by slot without holding a borrow across `cancel` (no allocation).
+        for slot in 0..self.tracker.slot_count() {
+            let Some(h) = self.tracker.live_at(slot) else {
+                continue;
+            };
+            let Some(o) = self.tracker.get(h) else {
+                continue;
+            };
+            if symbol.is_some_and(|s| s != o.symbol) || o.status == OrderStatus::PendingCancel {
+                continue;
+            }
+            match self.cancel(cx, h) {
+                Ok(()) | Err(PlaceError::NotOpen) => {}
+                Err(e) => {
+                    if first_err.is_ok() {
+                        first_err = Err(e);
+                    }
+                }
+            }
+        }
+        first_err
+    }
+
+    /// Cancels the account's open orders, of one symbol or all, whoever placed them (the exchange's cancel-all):
+    /// for a user who asks for exactly that. Strategies use `Ctx::cancel_all`, which cancels only their own.
     pub fn cancel_all(
         &mut self,
         cx: &mut Cx<'_>,
@@ -465,6 +530,8 @@ impl TradingState {
     /// Cancels everything and refuses new orders until the session restarts.
     pub fn kill(&mut self, cx: &mut Cx<'_>) {
         self.killed = true;
-        let _ = self.send_cancel_all(cx, None);
+        // Own orders only, by id; the tick resends what the rate budget refuses now.
+        self.shutdown_acked = true;
+        let _ = self.cancel_owned(cx, None);
     }
 }

@@ -76,7 +76,13 @@ pub struct TradingConfig {
     pub max_orders_per_sec: u64,
     /// Decimal places for balances and fees.
     pub asset_scale: u8,
-    /// Client-id prefix (letters and digits) and the tag character marking this engine's orders.
+    /// What to do at start with open orders an earlier run left (same tag): adopt them (the strategy sees them
+    /// in `open_orders()`) or cancel them and wait for the exchange to confirm before the strategy starts.
+    pub leftovers: Leftovers,
+    /// Client-id prefix (letters and digits) and the tag character marking this engine's orders. The tag is what
+    /// ownership rests on: the exchange's order id carries the client id's last 9 characters (tag + counter), so
+    /// an open order is ours when its id ends in our tag, whoever placed it. Programs sharing an account must use
+    /// different tags; `mm` uses `m`, `order place` `c`, sessions `h` by default.
     pub client_id_prefix: String,
     pub client_id_tag: u8,
     /// Ready-ack mode on the order channel (`"ack":"ready"` in the auth message).
@@ -162,6 +168,7 @@ impl Default for TradingConfig {
             max_open_orders: 1_000,
             max_orders_per_sec: 1_000,
             asset_scale: 9,
+            leftovers: Leftovers::Adopt,
             client_id_prefix: String::new(),
             client_id_tag: b'h',
             ready_ack: false,
@@ -173,6 +180,16 @@ impl Default for TradingConfig {
             ws_auth: WsAuthMode::Header,
         }
     }
+}
+
+/// Open orders of an earlier run (same client-id tag) found at start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Leftovers {
+    /// Track them as the session's own: the strategy sees them and shutdown cancels them.
+    #[default]
+    Adopt,
+    /// Cancel them, by id, before the strategy starts.
+    Cancel,
 }
 
 /// Counters, read after a run.
@@ -204,6 +221,8 @@ pub struct TradingStats {
     pub header_auth_fallbacks: u64,
     /// REST batch place requests sent (each carries up to 10 orders).
     pub rest_batches: u64,
+    /// Orders an earlier run left open that were cancelled at start (`Leftovers::Cancel`).
+    pub leftovers_cancelled: u64,
 }
 
 const T_TICK: usize = 0;
@@ -336,6 +355,9 @@ pub struct TradingState {
     authed: bool,
     subscribed: bool,
     open_synced: bool,
+    /// Leftovers of an earlier run being cancelled (handle, cancel sent), until each is terminal.
+    leftovers: Vec<(OrderHandle, bool)>,
+    leftovers_deadline_ns: u64,
     balance_synced: bool,
     auth_error: Option<TradeAuthError>,
     cancel_all_pending: u32,
@@ -491,6 +513,8 @@ impl TradingState {
             authed: false,
             subscribed: false,
             open_synced: false,
+            leftovers: Vec::with_capacity(64),
+            leftovers_deadline_ns: 0,
             balance_synced: false,
             auth_error: None,
             cancel_all_pending: 0,

@@ -17,6 +17,11 @@ impl TradingState {
         }
         let now = cx.now_ns();
         self.arm_timer(cx);
+        self.cancel_leftovers(cx);
+        // Stopping: cancels the budget refused earlier go now (own orders only, by id).
+        if self.shutting_down || self.killed {
+            let _ = self.cancel_owned(cx, None);
+        }
         // Orders still waiting in the REST queue (e.g. through a 429 hold) have not left: their answer cannot be
         // late yet, so their wait restarts until they are sent (and again when they are).
         let wait = self.cfg.ack_timeout_ms * MS;
@@ -97,13 +102,6 @@ impl TradingState {
                     self.rest.push_back(Job::Status { ids, n: n as u8 }, now);
                     self.next_status_ns = now + 500 * MS;
                 }
-            }
-            if (self.shutting_down || self.killed)
-                && !self.shutdown_acked
-                && self.cancel_all_pending == 0
-                && !self.rest.has(|j| matches!(j, Job::CancelAll(_)))
-            {
-                let _ = self.send_cancel_all(cx, None);
             }
             self.pump(cx);
         }

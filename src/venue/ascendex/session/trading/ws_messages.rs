@@ -266,6 +266,7 @@ impl TradingState {
     }
 
     pub(super) fn reconcile_rows(&mut self, rows: &[OpenOrderReport], requested_ns: u64, now: u64) {
+        let at_start = self.stats.reconciles == 0;
         self.stats.reconciles += 1;
         let before: Vec<(OrderHandle, OrderStatus)> = self
             .tracker
@@ -291,7 +292,12 @@ impl TradingState {
                         .map_or(OrderStatus::PendingNew, |x| x.1);
                     self.applied(prev, &ap, 0, "");
                 }
-                ReconcileAction::Adopted(_) => self.stats.adopted += 1,
+                ReconcileAction::Adopted(h) => {
+                    self.stats.adopted += 1;
+                    if at_start && self.cfg.leftovers == Leftovers::Cancel {
+                        self.leftovers.push((h, false));
+                    }
+                }
                 ReconcileAction::Foreign(_) => self.stats.foreign_orders += 1,
                 ReconcileAction::QueryStatus(h) => {
                     self.note_order(
