@@ -141,6 +141,8 @@ pub struct Run<S> {
     pub paper: bool,
     /// The core the loop could not be pinned to (it ran blocking instead).
     pub pin_failed: Option<usize>,
+    /// A sentence per symbol whose book was not in sync at the end, saying why (for a run that could not trade).
+    pub book_notes: Vec<String>,
 }
 
 /// What an observer learns between loop slices.
@@ -471,6 +473,7 @@ impl Trader {
                 })
             })
             .collect();
+        let book_notes = book_notes(&session, &self.symbols, self.market.book_depth);
         let latency = session.latency();
         Ok(Run {
             strategy: session.strategy,
@@ -481,8 +484,47 @@ impl Trader {
             asset_scale: self.trading.asset_scale,
             paper,
             pin_failed,
+            book_notes,
         })
     }
+}
+
+/// Why each book that is not in sync is not, from its synchronizer's counters.
+fn book_notes<S>(session: &Session<S>, symbols: &[String], depth: usize) -> Vec<String> {
+    let m = &session.market;
+    let mut out = Vec::new();
+    for (i, name) in symbols.iter().enumerate() {
+        let id = crate::orders::types::SymbolId(i as u16);
+        if m.is_live(id) {
+            continue;
+        }
+        let Some(c) = m.sync_counters(id) else {
+            continue;
+        };
+        let why = if c.snapshots == 0 {
+            "no depth snapshot arrived".to_string()
+        } else if c.out_of_window > 0 {
+            format!(
+                "{} snapshot(s) refused: the best {depth} levels do not fit the book's price window (a sparse \
+                 book); lower MarketConfig::book_depth or raise book_window",
+                c.out_of_window
+            )
+        } else if c.gaps + c.buffer_evictions > 0 {
+            format!(
+                "{} gap(s), {} diff(s) evicted while waiting for a snapshot",
+                c.gaps, c.buffer_evictions
+            )
+        } else if c.crossed > 0 {
+            format!("{} crossed book(s)", c.crossed)
+        } else {
+            format!(
+                "{} snapshot(s), still waiting for one that bridges the diffs",
+                c.snapshots
+            )
+        };
+        out.push(format!("{name}: book not in sync: {why}"));
+    }
+    out
 }
 
 /// `https://HOST[:PORT][/...]` → `wss://HOST[:PORT]/api/pro/v1/stream`.

@@ -54,6 +54,11 @@ pub struct MarketMaker {
     /// Signed inventory from our fills (base asset, quantity scale).
     pub position: i64,
     pub stats: MmStats,
+    /// Why the last order was refused before sending (rules, limits, not connected), kept for a run that never
+    /// quoted to say why.
+    pub last_refusal: Option<PlaceError>,
+    /// The book is in doubt (stale, resyncing): quotes were pulled and none is placed until it is live again.
+    pub stale: bool,
     /// Fills since the caller last drained them (capacity reserved up front; the callback never grows it past that).
     pub fills: Vec<Fill>,
 }
@@ -85,6 +90,14 @@ impl MmParams {
                 q
             }
         };
+        if ref_price > 0 {
+            let notional = i128::from(size) * i128::from(ref_price);
+            if notional > rules.max_notional {
+                return Err(
+                    "the quote size times the price is above the symbol's maximum notional",
+                );
+            }
+        }
         Ok(MmParams {
             symbol,
             spread_bps: i64::from(spread_bps),
@@ -106,6 +119,8 @@ impl MarketMaker {
             position: 0,
             stats: MmStats::default(),
             fills: Vec::with_capacity(4096),
+            last_refusal: None,
+            stale: false,
         }
     }
 
@@ -147,7 +162,13 @@ impl MarketMaker {
                 self.stats.orders += 1;
                 *slot = Some(Quote { handle, price });
             }
-            Err(_) => self.stats.refused += 1,
+            Err(e) => {
+                self.stats.refused += 1;
+                // Only the first refusal of a kind is kept, so the hot path does not copy strings repeatedly.
+                if self.last_refusal.is_none() {
+                    self.last_refusal = Some(e);
+                }
+            }
         }
     }
 
@@ -173,6 +194,9 @@ impl Strategy for MarketMaker {
                 *slot = None;
             }
         }
+        if self.stale {
+            return;
+        }
         let (Some(bb), Some(ba)) = (book.best_bid(), book.best_ask()) else {
             return;
         };
@@ -186,6 +210,22 @@ impl Strategy for MarketMaker {
         let m = self.p.max_position;
         self.requote(ctx, Side::Buy, (self.position < m).then_some(bid));
         self.requote(ctx, Side::Sell, (self.position > -m).then_some(ask));
+    }
+
+    /// A book in doubt is never quoted on: both quotes are pulled at once (the session cancels over whichever
+    /// connection is up), and quoting resumes with the first update after the book is live again.
+    fn on_book_status(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, status: BookStatus) {
+        if symbol != self.p.symbol {
+            return;
+        }
+        match status {
+            BookStatus::Stale(_) => {
+                self.stale = true;
+                self.requote(ctx, Side::Buy, None);
+                self.requote(ctx, Side::Sell, None);
+            }
+            BookStatus::Live => self.stale = false,
+        }
     }
 
     fn on_order(&mut self, _ctx: &mut impl Ctx, ev: &OrderEvent<'_>) {
