@@ -219,7 +219,7 @@ impl Strategy for MarketMaker {
             return;
         }
         match status {
-            BookStatus::Stale(_) => {
+            BookStatus::Stale(_) | BookStatus::Silent { .. } => {
                 self.stale = true;
                 self.requote(ctx, Side::Buy, None);
                 self.requote(ctx, Side::Sell, None);

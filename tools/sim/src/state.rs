@@ -28,6 +28,8 @@ pub enum Out {
     Abort,
     /// Send a close frame and shut the connection down.
     Close,
+    /// Stop writing (and drop everything queued from now on) without closing: a peer gone silent.
+    Blackhole,
 }
 
 /// A session's outbound queue, drained by its writer task.
@@ -520,6 +522,34 @@ impl State {
                         sy,
                         Some(seqnum),
                         format!("{} session(s) cut without a close frame", subs.len()),
+                    );
+                }
+                Kind::Blackhole => {
+                    send = false;
+                    let subs = self.depth_subscribers(sym);
+                    for q in &subs {
+                        q.push(Out::Blackhole);
+                    }
+                    self.faults.record(
+                        now,
+                        "blackhole",
+                        sy,
+                        Some(seqnum),
+                        format!("{} session(s) silenced, connections left open", subs.len()),
+                    );
+                }
+                Kind::BlackholePrivate => {
+                    let mut n = 0;
+                    for s in self.sessions.values().filter(|s| s.authed) {
+                        s.q.push(Out::Blackhole);
+                        n += 1;
+                    }
+                    self.faults.record(
+                        now,
+                        "blackhole_private",
+                        sy,
+                        Some(seqnum),
+                        format!("{n} authenticated session(s) silenced, connections left open"),
                     );
                 }
                 Kind::MissPong => {

@@ -60,8 +60,7 @@ impl Core {
             Msg::Pong { .. } => {
                 self.counters.pongs += 1;
                 self.ping_outstanding = false;
-                cx.cancel_timer(T_PONG);
-            }
+                    }
             Msg::Sub(a) => {
                 if a.code != 0 {
                     self.counters.sub_errors += 1;
