@@ -60,7 +60,7 @@ impl Core {
             Msg::Pong { .. } => {
                 self.counters.pongs += 1;
                 self.ping_outstanding = false;
-                    }
+            }
             Msg::Sub(a) => {
                 if a.code != 0 {
                     self.counters.sub_errors += 1;
