@@ -143,6 +143,10 @@ pub struct Run<S> {
     pub pin_failed: Option<usize>,
     /// A sentence per symbol whose book was not in sync at the end, saying why (for a run that could not trade).
     pub book_notes: Vec<String>,
+    /// The status of each order still tracked as open after shutdown (in doubt, refused cancels, ...).
+    pub open_statuses: Vec<crate::orders::types::OrderStatus>,
+    /// The trading half's counters (orders placed, acknowledged, throttled, timed out, ...).
+    pub trading_stats: crate::venue::ascendex::session::trading::TradingStats,
 }
 
 /// What an observer learns between loop slices.
@@ -461,6 +465,7 @@ impl Trader {
         shut?;
         let t = &session.trading;
         let open_after_shutdown = t.open_orders().count();
+        let open_statuses: Vec<_> = t.open_orders().map(|(_, o)| o.status).collect();
         let balances = (0..t.asset_count())
             .filter_map(|i| {
                 let a = crate::orders::types::AssetId(i as u16);
@@ -475,6 +480,7 @@ impl Trader {
             .collect();
         let book_notes = book_notes(&session, &self.symbols, self.market.book_depth);
         let latency = session.latency();
+        let trading_stats = session.trading.stats;
         Ok(Run {
             strategy: session.strategy,
             latency,
@@ -485,6 +491,8 @@ impl Trader {
             paper,
             pin_failed,
             book_notes,
+            open_statuses,
+            trading_stats,
         })
     }
 }
