@@ -19,7 +19,9 @@ use mio::{Events, Interest, Poll, Token};
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 
-pub use conn::{ConnId, ConnKind, ConnSpec, ConnState, DisconnectReason, Endpoint, EngineError};
+pub use conn::{
+    ConnId, ConnKind, ConnSpec, ConnState, DisconnectReason, Endpoint, EndpointError, EngineError,
+};
 
 use crate::net::backoff::Backoff;
 use crate::net::http::{HttpConn, HttpError, Response, write_request};
@@ -453,7 +455,9 @@ impl Engine {
         let slot = &mut self.slots[id];
         let addr = match slot.spec.endpoint.resolve() {
             Ok(a) => a,
-            Err(e) => return self.fail(id, DisconnectReason::Resolve(e.to_string()), h, now),
+            Err(EndpointError::Resolve(e) | EndpointError::BadUrl(e)) => {
+                return self.fail(id, DisconnectReason::Resolve(e), h, now);
+            }
         };
         let mut sock = match TcpStream::connect(addr) {
             Ok(s) => s,

@@ -1,6 +1,7 @@
 //! Transports: TLS over mio, HTTP/1.1, WebSocket, timers, backoff.
 
 pub mod backoff;
+pub mod endpoint;
 pub mod http;
 pub mod oneshot;
 pub mod timer;

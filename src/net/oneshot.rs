@@ -12,7 +12,7 @@ use rustls_pki_types::ServerName;
 
 use super::http::{HttpConn, HttpError};
 use super::tls::{TlsBuffers, TlsError, TlsStream};
-use crate::engine::Endpoint;
+use super::endpoint::Endpoint;
 
 /// Status and body of a completed request (any status; the caller decides what is an error).
 #[derive(Debug)]
