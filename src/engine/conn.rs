@@ -5,6 +5,8 @@ use std::io;
 use crate::net::backoff::BackoffPolicy;
 pub use crate::net::endpoint::{Endpoint, EndpointError};
 use crate::net::http::HttpError;
+use crate::net::oneshot::MAX_REST_BODY;
+pub use crate::net::sockopt::{KeepAlive, TcpOptions};
 use crate::net::tls::TlsError;
 use crate::net::ws::{HeaderSource, UpgradeHeader, WsError};
 
@@ -44,6 +46,8 @@ pub struct ConnSpec {
     /// SO_SNDBUF / SO_RCVBUF in bytes; `None` keeps the kernel's autotuning.
     pub send_buffer: Option<usize>,
     pub recv_buffer: Option<usize>,
+    /// TCP keep-alive and `TCP_USER_TIMEOUT`, set on every socket of this connection.
+    pub tcp: TcpOptions,
 }
 
 impl ConnSpec {
@@ -71,6 +75,9 @@ impl ConnSpec {
         let (endpoint, _) = Endpoint::parse_url(base_url)?;
         Ok(ConnSpec {
             kind: ConnKind::Http,
+            // REST answers the session reads (snapshots, order lists) are far below this; a larger answer is a
+            // misbehaving server, and parsing it would cost memory in proportion.
+            max_message: MAX_REST_BODY,
             ..Self::base(endpoint)
         })
     }
@@ -88,6 +95,7 @@ impl ConnSpec {
             max_message: 8 * 1024 * 1024,
             send_buffer: None,
             recv_buffer: None,
+            tcp: TcpOptions::default(),
         }
     }
 }
@@ -126,6 +134,10 @@ pub enum DisconnectReason {
     Requested,
     /// Resolving the host failed.
     Resolve(String),
+    /// The server's answer to the WebSocket upgrade did not end its head within `limit` bytes.
+    HeadTooLarge {
+        limit: usize,
+    },
 }
 
 impl std::fmt::Display for DisconnectReason {
@@ -140,6 +152,9 @@ impl std::fmt::Display for DisconnectReason {
             DisconnectReason::Timeout(what) => write!(f, "timed out: {what}"),
             DisconnectReason::Requested => write!(f, "reconnect requested"),
             DisconnectReason::Resolve(e) => write!(f, "cannot resolve {e}"),
+            DisconnectReason::HeadTooLarge { limit } => {
+                write!(f, "WebSocket upgrade response head over {limit} bytes")
+            }
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod backoff;
 pub mod endpoint;
 pub mod http;
 pub mod oneshot;
+pub mod sockopt;
 pub mod timer;
 pub mod tls;
 pub mod ws;
