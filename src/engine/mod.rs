@@ -27,7 +27,7 @@ pub use conn::{
 use crate::net::backoff::Backoff;
 use crate::net::http::{HttpConn, HttpError, MAX_RESPONSE_HEAD, Response, write_request};
 use crate::net::timer::{Clock, Timers};
-use crate::net::tls::{TlsBuffers, TlsStream};
+use crate::net::tls::{TlsBuffers, TlsState, TlsStream};
 use crate::net::ws::{WsEncoder, WsEvent, WsOptions, WsState, WsStream};
 
 /// How the loop waits for events.
@@ -777,6 +777,11 @@ impl Engine {
                     Some(WsEvent::Close(code)) => return Err(DisconnectReason::ClosedByPeer(code)),
                     Some(WsEvent::Ping(_) | WsEvent::Pong(_)) => {}
                 }
+            }
+            if ws.tls.state() == TlsState::PeerClosed {
+                // close_notify came with the last frames: they are delivered, and what is left is a frame the
+                // peer will never finish. No further event will come for this socket, so end it now.
+                return Err(DisconnectReason::ClosedByPeer(None));
             }
             if !ws.tls.read_blocked() && !ws.tls.eof_pending() {
                 return Ok(());
