@@ -752,8 +752,8 @@ impl Engine {
             let ws_state = ws.state();
             if ws_state == WsState::Upgrading {
                 // The 101 head is parsed in place; one that fills the buffer can never complete.
-                let limit = MAX_RESPONSE_HEAD.min(ws.tls.plaintext_capacity());
-                if ws.tls.plaintext().len() >= limit || ws.tls.read_blocked() {
+                let limit = MAX_RESPONSE_HEAD.min(ws.tls.max_pending_plaintext());
+                if ws.tls.plaintext().len() >= limit {
                     return Err(DisconnectReason::HeadTooLarge { limit });
                 }
             }

@@ -299,8 +299,8 @@ impl<S: Read + Write> HttpConn<S> {
                         Ok(httparse::Status::Complete(n)) => n,
                         Ok(httparse::Status::Partial) => {
                             // A head that fills the buffer (or the cap) can never complete: fail, do not spin.
-                            let limit = MAX_RESPONSE_HEAD.min(self.tls.plaintext_capacity());
-                            if input.len() >= limit || self.tls.read_blocked() {
+                            let limit = MAX_RESPONSE_HEAD.min(self.tls.max_pending_plaintext());
+                            if input.len() >= limit {
                                 return Err(HttpError::HeadTooLarge { limit });
                             }
                             return Ok(false);
@@ -381,7 +381,6 @@ impl<S: Read + Write> HttpConn<S> {
     /// One step of chunked decoding.
     fn chunk_step(&mut self, c: Chunk) -> Result<ChunkStep, HttpError> {
         let input = self.tls.plaintext();
-        let stuck = self.tls.read_blocked();
         match c {
             Chunk::Size => match httparse::parse_chunk_size(input) {
                 Ok(httparse::Status::Complete((n, size))) => {
@@ -398,7 +397,7 @@ impl<S: Read + Write> HttpConn<S> {
                     }))
                 }
                 Ok(httparse::Status::Partial) => {
-                    if input.len() >= MAX_CHUNK_LINE || stuck {
+                    if input.len() >= MAX_CHUNK_LINE.min(self.tls.max_pending_plaintext()) {
                         return Err(HttpError::Malformed("chunk size line too long"));
                     }
                     Ok(ChunkStep::NeedInput)
@@ -430,7 +429,7 @@ impl<S: Read + Write> HttpConn<S> {
             }
             Chunk::Trailers(seen) => {
                 // Trailer fields end with an empty line; we do not use them, but they count like a head.
-                let limit = MAX_RESPONSE_HEAD.min(self.tls.plaintext_capacity());
+                let limit = MAX_RESPONSE_HEAD.min(self.tls.max_pending_plaintext());
                 match input.windows(2).position(|w| w == b"\r\n") {
                     Some(0) => {
                         self.tls.consume(2);
@@ -441,9 +440,7 @@ impl<S: Read + Write> HttpConn<S> {
                         Ok(ChunkStep::Next(Chunk::Trailers(seen + i + 2)))
                     }
                     Some(_) => Err(HttpError::HeadTooLarge { limit }),
-                    None if seen + input.len() >= limit || stuck => {
-                        Err(HttpError::HeadTooLarge { limit })
-                    }
+                    None if seen + input.len() >= limit => Err(HttpError::HeadTooLarge { limit }),
                     None => Ok(ChunkStep::NeedInput),
                 }
             }

@@ -286,7 +286,8 @@ impl<S: Read + Write> TlsStream<S> {
             rx: vec![0; bufs.rx.max(2 * (MAX_CIPHERTEXT + HEADER_LEN))].into_boxed_slice(),
             rx_start: 0,
             rx_end: 0,
-            plain: vec![0; bufs.plain.max(MAX_FRAGMENT)].into_boxed_slice(), // one full record always fits
+            // Room for a partial message plus one more full record (see `max_pending_plaintext`).
+            plain: vec![0; bufs.plain.max(2 * MAX_CIPHERTEXT)].into_boxed_slice(),
             p_start: 0,
             p_end: 0,
             tx: vec![0; bufs.tx.max(2 * (MAX_CIPHERTEXT + HEADER_LEN))].into_boxed_slice(),
@@ -337,6 +338,14 @@ impl<S: Read + Write> TlsStream<S> {
     /// Room for more plaintext; when it is zero the protocol above must consume before more can be decrypted.
     pub fn plaintext_capacity(&self) -> usize {
         self.plain.len()
+    }
+
+    /// While fewer unconsumed plaintext bytes than this are buffered, another record of any size can still be
+    /// decrypted, so a protocol waiting for more of an incomplete element makes progress. An element that needs
+    /// more than this can never complete in this buffer: the protocol above must fail it rather than wait.
+    #[inline]
+    pub fn max_pending_plaintext(&self) -> usize {
+        self.plain.len() - MAX_CIPHERTEXT
     }
 
     /// True when the last `read_tls` stopped because the buffers were full: consume, then call it again.
@@ -919,7 +928,7 @@ mod tests {
         let mut got = Vec::new();
         for _ in 0..10_000 {
             cli.read_tls().unwrap();
-            assert!(cli.plaintext().len() <= 16 * 1024);
+            assert!(cli.plaintext().len() <= cli.plaintext_capacity());
             got.extend_from_slice(cli.plaintext());
             let n = cli.plaintext().len();
             cli.consume(n);
