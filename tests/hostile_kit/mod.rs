@@ -192,9 +192,12 @@ impl Drop for RawServer {
 
 /// A TLS-terminating proxy to `upstream` (trusting `upstream_ca_pem`), presenting the test PKI's leaf, recording
 /// the bytes each client connection sent, in accept order.
+/// One connection's recorded client bytes, shared with its proxy task.
+type Recording = Arc<Mutex<Vec<u8>>>;
+
 pub struct CaptureProxy {
     pub addr: SocketAddr,
-    streams: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>,
+    streams: Arc<Mutex<Vec<Recording>>>,
 }
 
 impl CaptureProxy {
@@ -217,7 +220,7 @@ impl CaptureProxy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         listener.set_nonblocking(true).unwrap();
-        let streams: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>> = Arc::default();
+        let streams: Arc<Mutex<Vec<Recording>>> = Arc::default();
         let st = streams.clone();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -264,7 +267,7 @@ async fn proxy_one(
     acceptor: tokio_rustls::TlsAcceptor,
     connector: tokio_rustls::TlsConnector,
     upstream: SocketAddr,
-    rec: Arc<Mutex<Vec<u8>>>,
+    rec: Recording,
 ) -> io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let down = acceptor.accept(sock).await?;
