@@ -22,6 +22,7 @@ use rustls_pki_types::ServerName;
 
 pub use conn::{
     ConnId, ConnKind, ConnSpec, ConnState, DisconnectReason, Endpoint, EndpointError, EngineError,
+    KeepAlive, TcpOptions,
 };
 
 use crate::net::backoff::Backoff;
@@ -364,6 +365,16 @@ impl Engine {
 
     pub fn state(&self, conn: ConnId) -> ConnState {
         self.states.get(conn).copied().unwrap_or(ConnState::Stopped)
+    }
+
+    /// The socket of `conn` while it has one (to read its options or `TCP_INFO`); `None` between connections.
+    pub fn raw_fd(&self, conn: ConnId) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        match &self.slots.get(conn)?.t {
+            Transport::Ws(w) => Some(w.tls.get_ref().as_raw_fd()),
+            Transport::Http(h) => Some(h.tls.get_ref().as_raw_fd()),
+            Transport::None => None,
+        }
     }
 
     /// Writes that hit `WouldBlock` on the live connections (the rest was flushed on a writable event).

@@ -662,3 +662,134 @@ fn itoa_buf(mut v: u64) -> NumBuf {
     }
     NumBuf { buf, start: i }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<String, HttpError> {
+        let mut r = b"keep".to_vec();
+        write_request(&mut r, "h:1", method, "/p?q=1", headers, body)?;
+        Ok(String::from_utf8(r).unwrap())
+    }
+
+    #[test]
+    fn a_callers_content_type_replaces_the_default_instead_of_repeating_it() {
+        let r = req(
+            "POST",
+            &[("Content-Type", "application/json"), ("x-auth-key", "k")],
+            b"{}",
+        )
+        .unwrap();
+        assert_eq!(r.matches("Content-Type").count(), 1, "{r}");
+        assert_eq!(r.matches("Content-Length: 2\r\n").count(), 1, "{r}");
+        assert!(
+            r.starts_with("keepPOST /p?q=1 HTTP/1.1\r\nHost: h:1\r\n"),
+            "{r}"
+        );
+        assert!(r.ends_with("\r\n\r\n{}"), "{r}");
+        let r = req(
+            "POST",
+            &[("content-type", "text/plain"), ("User-Agent", "me")],
+            b"x",
+        )
+        .unwrap();
+        assert!(!r.contains("application/json\r\nContent-Length"), "{r}");
+        assert_eq!(
+            r.to_ascii_lowercase().matches("user-agent").count(),
+            1,
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn bodies_and_lengths_follow_the_method() {
+        let get = req("GET", &[], b"").unwrap();
+        assert!(
+            !get.contains("Content-Length") && !get.contains("Content-Type"),
+            "{get}"
+        );
+        let post = req("POST", &[], b"").unwrap();
+        assert!(
+            post.contains("Content-Length: 0\r\n") && !post.contains("Content-Type"),
+            "{post}"
+        );
+        let del = req("DELETE", &[], b"{\"a\":1}").unwrap();
+        assert!(
+            del.contains("Content-Type: application/json\r\nContent-Length: 7\r\n"),
+            "{del}"
+        );
+    }
+
+    #[test]
+    fn requests_that_cannot_be_clean_are_refused_and_leave_the_buffer_alone() {
+        let bad: [(&str, &[(&str, &str)]); 7] = [
+            ("GET", &[("Host", "evil")]),
+            ("GET", &[("content-length", "5")]),
+            ("GET", &[("Transfer-Encoding", "chunked")]),
+            ("GET", &[("x-a", "1\r\nX-Injected: 1")]),
+            ("GET", &[("x a", "1")]),
+            ("GET", &[("x-a", "1"), ("X-A", "2")]),
+            ("GE T", &[]),
+        ];
+        for (m, h) in bad {
+            let mut r = b"keep".to_vec();
+            let e = write_request(&mut r, "h", m, "/", h, b"").unwrap_err();
+            assert!(matches!(e, HttpError::BadRequest(_)), "{m} {h:?}: {e}");
+            assert_eq!(r, b"keep", "{m} {h:?}");
+        }
+        let mut r = Vec::new();
+        assert!(write_request(&mut r, "h", "GET", "/a b", &[], b"").is_err());
+        assert!(write_request(&mut r, "h", "GET", "a", &[], b"").is_err());
+        assert!(write_request(&mut r, "h\r\nX: 1", "GET", "/", &[], b"").is_err());
+        assert!(r.is_empty());
+    }
+
+    #[test]
+    fn head_fields_combine_where_lists_are_legal() {
+        let h = |pairs: &[(&'static str, &'static [u8])]| -> Vec<httparse::Header<'static>> {
+            pairs
+                .iter()
+                .map(|(n, v)| httparse::Header { name: n, value: v })
+                .collect()
+        };
+        let i = parse_head(
+            false,
+            &h(&[("Content-Length", b"5"), ("content-length", b"5, 5")]),
+        )
+        .unwrap();
+        assert_eq!(i.length, Some(5));
+        assert!(
+            parse_head(
+                false,
+                &h(&[("Content-Length", b"5"), ("Content-Length", b"6")])
+            )
+            .is_err()
+        );
+        let i = parse_head(
+            false,
+            &h(&[
+                ("Transfer-Encoding", b"gzip"),
+                ("Transfer-Encoding", b"chunked"),
+            ]),
+        )
+        .unwrap();
+        assert!(i.chunked && i.transfer_encoding);
+        let i = parse_head(false, &h(&[("Transfer-Encoding", b"chunked, gzip")]));
+        assert!(i.is_err());
+        let i = parse_head(
+            false,
+            &h(&[("Connection", b"keep-alive"), ("Connection", b"Close")]),
+        )
+        .unwrap();
+        assert!(i.close);
+        assert!(parse_head(true, &h(&[])).unwrap().close);
+        assert!(
+            !parse_head(true, &h(&[("Connection", b"Keep-Alive")]))
+                .unwrap()
+                .close
+        );
+        let i = parse_head(false, &h(&[("Retry-After", b"7"), ("Retry-After", b"9")])).unwrap();
+        assert_eq!(i.retry_after_s, Some(7));
+    }
+}
