@@ -250,3 +250,62 @@ fn ca_file_dev_zero_fails_fast_with_a_clear_error() {
     assert!(r.peak_kib < PEAK_LIMIT_KIB, "peak RSS {} KiB", r.peak_kib);
     assert!(r.took < Duration::from_secs(2), "took {:?}", r.took);
 }
+
+#[test]
+fn key_file_that_is_not_a_small_regular_file_is_refused_before_reading() {
+    let dir = std::env::temp_dir().join(format!("axh-keyfile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("keys.fifo");
+    let big = dir.join("keys.big");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    std::fs::write(&big, vec![b'#'; 8 << 20]).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&big, std::fs::Permissions::from_mode(0o600)).unwrap();
+    for path in [&fifo, &big] {
+        let bin =
+            std::env::var("AXH_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_ascendex").to_string());
+        let mut child = Command::new(bin)
+            .args(["--rest-url", "https://127.0.0.1:9", "--key-file"])
+            .arg(path)
+            .arg("balance")
+            .env_remove("ASCENDEX_API_KEY")
+            .env_remove("ASCENDEX_API_SECRET")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if t.elapsed() > Duration::from_secs(5) {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let mut err = String::new();
+        let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+        eprintln!(
+            "--key-file {}: {status:?} in {:?}: {}",
+            path.display(),
+            t.elapsed(),
+            err.trim()
+        );
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(2),
+            "{}: {err}",
+            path.display()
+        );
+        assert!(
+            err.contains("not a regular file of at most 64 KiB"),
+            "{err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
