@@ -386,6 +386,15 @@ impl<S: Read + Write> TlsStream<S> {
         let p_before = self.p_end - self.p_start;
         self.blocked = false;
         if self.eof_pending {
+            // Records that waited for plaintext room still came before the EOF: hand them over first.
+            self.process()?;
+            let grew = self.p_end - self.p_start > p_before;
+            if self.peer_closed || grew {
+                self.eof_pending = !self.peer_closed;
+                out.plaintext_added = (self.p_end - self.p_start).saturating_sub(p_before);
+                out.peer_closed = self.peer_closed;
+                return Ok(out);
+            }
             self.eof_pending = false;
             self.phase = Phase::Failed;
             return Err(TlsError::UnexpectedEof);
@@ -414,8 +423,8 @@ impl<S: Read + Write> TlsStream<S> {
                 Ok(0) => {
                     self.process()?;
                     if !self.peer_closed {
-                        if self.p_end - self.p_start > p_before {
-                            // Hand over what arrived with the FIN first; the error comes on the next call.
+                        if self.p_end - self.p_start > p_before || self.rx_start < self.rx_end {
+                            // Hand over what arrived with the FIN first; the error comes on a later call.
                             self.eof_pending = true;
                             break;
                         }
@@ -870,6 +879,22 @@ mod tests {
         let (srv2, mut cli2) = connect(None, usize::MAX);
         *srv2.eof.borrow_mut() = true;
         assert!(matches!(cli2.read_tls(), Err(TlsError::UnexpectedEof)));
+    }
+
+    #[test]
+    fn data_that_came_with_a_bare_eof_is_delivered_before_the_error() {
+        let (mut srv, mut cli) = connect(None, usize::MAX);
+        srv.send(b"last words");
+        *srv.eof.borrow_mut() = true;
+        // The poller saw EPOLLRDHUP with the data: read on to the EOF in this same call.
+        cli.note_read_closed();
+        let r = cli.read_tls().unwrap();
+        assert_eq!(r.plaintext_added, 10);
+        assert_eq!(cli.plaintext(), b"last words");
+        assert!(cli.eof_pending());
+        cli.consume(10);
+        assert!(matches!(cli.read_tls(), Err(TlsError::UnexpectedEof)));
+        assert_eq!(cli.state(), TlsState::Failed);
     }
 
     #[test]
