@@ -120,6 +120,7 @@ pub fn run_slices<S: Strategy>(
     mut tick: impl FnMut(&mut Session<S>, Duration) -> bool,
 ) -> CliResult {
     catch_ctrl_c();
+    engine.stop_on(&INTERRUPTED);
     let start = Instant::now();
     loop {
         let left = total.map(|t| t.saturating_sub(start.elapsed()));
