@@ -71,7 +71,12 @@ fn parse_args() -> Result<Args, String> {
 type Outcome = Result<(), String>;
 
 /// One connection to `path`: echoes data messages when `echo`; returns the first text message received.
-fn ours(cfg: &Arc<ClientConfig>, addr: SocketAddr, path: &str, echo: bool) -> (Option<String>, Outcome) {
+fn ours(
+    cfg: &Arc<ClientConfig>,
+    addr: SocketAddr,
+    path: &str,
+    echo: bool,
+) -> (Option<String>, Outcome) {
     let mut first = None;
     let r = (|| -> Result<(), String> {
         let mut poll = Poll::new().map_err(|e| e.to_string())?;
@@ -147,14 +152,20 @@ fn ours(cfg: &Arc<ClientConfig>, addr: SocketAddr, path: &str, echo: bool) -> (O
 }
 
 /// The reference: tungstenite 0.30 over a blocking rustls stream, the same echo.
-fn reference(cfg: &Arc<ClientConfig>, addr: SocketAddr, path: &str, echo: bool) -> (Option<String>, Outcome) {
+fn reference(
+    cfg: &Arc<ClientConfig>,
+    addr: SocketAddr,
+    path: &str,
+    echo: bool,
+) -> (Option<String>, Outcome) {
     use tungstenite::Message;
     use tungstenite::protocol::WebSocketConfig;
     let mut first = None;
     let r = (|| -> Result<(), String> {
         let sock = std::net::TcpStream::connect(addr).map_err(|e| e.to_string())?;
         sock.set_nodelay(true).map_err(|e| e.to_string())?;
-        sock.set_read_timeout(Some(CASE_TIMEOUT)).map_err(|e| e.to_string())?;
+        sock.set_read_timeout(Some(CASE_TIMEOUT))
+            .map_err(|e| e.to_string())?;
         let name = ServerName::IpAddress(addr.ip().into());
         let conn = rustls::ClientConnection::new(cfg.clone(), name).map_err(|e| e.to_string())?;
         let stream = rustls::StreamOwned::new(conn, sock);
@@ -217,10 +228,18 @@ fn main() -> ExitCode {
         let t = Instant::now();
         let (_, r) = connect(&cfg, args.addr, &path, true);
         if let Err(e) = r {
-            eprintln!("  case {case}: connection ended with: {e} ({:?})", t.elapsed());
+            eprintln!(
+                "  case {case}: connection ended with: {e} ({:?})",
+                t.elapsed()
+            );
         }
     }
-    let _ = connect(&cfg, args.addr, &format!("/updateReports?agent={}", args.agent), false);
+    let _ = connect(
+        &cfg,
+        args.addr,
+        &format!("/updateReports?agent={}", args.agent),
+        false,
+    );
 
     let index = args.reports.join("index.json");
     let text = match std::fs::read_to_string(&index) {
@@ -238,7 +257,11 @@ fn main() -> ExitCode {
         }
     };
     let Some(cases) = v.get(&args.agent).and_then(|c| c.as_object()) else {
-        eprintln!("autobahn_client: no results for agent {} in {}", args.agent, index.display());
+        eprintln!(
+            "autobahn_client: no results for agent {} in {}",
+            args.agent,
+            index.display()
+        );
         return ExitCode::from(4);
     };
     let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
@@ -247,16 +270,33 @@ fn main() -> ExitCode {
         let b = r.get("behavior").and_then(|b| b.as_str()).unwrap_or("?");
         *counts.entry(b).or_default() += 1;
         if b == "FAILED" {
-            let close = r.get("behaviorClose").and_then(|b| b.as_str()).unwrap_or("?");
+            let close = r
+                .get("behaviorClose")
+                .and_then(|b| b.as_str())
+                .unwrap_or("?");
             failed.push(format!("{id} (close: {close})"));
         }
     }
     println!("agent {}: {} cases", args.agent, cases.len());
-    for b in ["OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"] {
+    for b in [
+        "OK",
+        "NON-STRICT",
+        "INFORMATIONAL",
+        "UNIMPLEMENTED",
+        "FAILED",
+    ] {
         println!("  {b:<14} {}", counts.get(b).copied().unwrap_or(0));
     }
     for (b, n) in &counts {
-        if !["OK", "NON-STRICT", "INFORMATIONAL", "UNIMPLEMENTED", "FAILED"].contains(b) {
+        if ![
+            "OK",
+            "NON-STRICT",
+            "INFORMATIONAL",
+            "UNIMPLEMENTED",
+            "FAILED",
+        ]
+        .contains(b)
+        {
             println!("  {b:<14} {n}");
         }
     }
