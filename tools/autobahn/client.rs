@@ -99,15 +99,22 @@ fn ours(
             },
         );
         let mut msg: Vec<u8> = Vec::new();
+        // After the close handshake the server drops TCP; a reset then is the end, not an error.
+        let mut closed = false;
         let deadline = Instant::now() + CASE_TIMEOUT;
         while Instant::now() < deadline {
             poll.poll(&mut events, Some(Duration::from_millis(100)))
                 .map_err(|e| e.to_string())?;
-            ws.flush().map_err(|e| e.to_string())?;
+            match ws.flush() {
+                Ok(_) => {}
+                Err(_) if closed => return Ok(()),
+                Err(e) => return Err(e.to_string()),
+            }
             loop {
                 match ws.read() {
                     Ok(_) => {}
                     Err(WsError::Closed(_)) => return Ok(()),
+                    Err(_) if closed => return Ok(()),
                     Err(e) => return Err(e.to_string()),
                 }
                 loop {
@@ -126,6 +133,10 @@ fn ours(
                             msg.clear();
                             msg.extend_from_slice(m);
                             2
+                        }
+                        Ok(Some(WsEvent::Close(_))) => {
+                            closed = true;
+                            0
                         }
                         Ok(Some(_)) => 0,
                         Err(e) => return Err(e.to_string()),

@@ -148,6 +148,9 @@ pub struct WsDecoder {
     /// point (at most 3 bytes) that the next fragment must complete: fragments are checked as they arrive, so an
     /// invalid message fails at its first bad byte, not at its end.
     utf8_ok: usize,
+    /// Payload bytes already checked of a text frame that is waited for in place (at the start of the input,
+    /// not complete yet), so bad UTF-8 fails when it arrives, not when the frame is whole.
+    inline_utf8_ok: usize,
     check_utf8: bool,
 }
 
@@ -161,6 +164,7 @@ impl WsDecoder {
             streaming: None,
             assembled_out: false,
             utf8_ok: 0,
+            inline_utf8_ok: 0,
             check_utf8: true,
         }
     }
@@ -315,10 +319,13 @@ impl WsDecoder {
         if starts_message && fin && complete {
             let (start, end) = (hlen, total as usize);
             let loc = Loc::Input { start, end };
+            let checked = std::mem::take(&mut self.inline_utf8_ok);
             let frame = if op == OP_BINARY {
                 Frame::Binary(loc)
             } else {
-                if self.check_utf8 && simdutf8::basic::from_utf8(&input[start..end]).is_err() {
+                if self.check_utf8
+                    && simdutf8::basic::from_utf8(&input[start + checked..end]).is_err()
+                {
                     return Err(WsError::InvalidPayload("text message is not valid UTF-8"));
                 }
                 Frame::Text(loc)
@@ -329,8 +336,21 @@ impl WsDecoder {
             });
         }
         if !complete && total <= self.inline_limit as u64 {
+            if self.check_utf8 && starts_message && op == OP_TEXT {
+                // What has arrived is a prefix of the message: check it now (`inline_utf8_ok` always ends on a
+                // code point boundary, so checking from there is exact).
+                let have = &input[hlen + self.inline_utf8_ok..];
+                match simdutf8::compat::from_utf8(have) {
+                    Ok(_) => self.inline_utf8_ok += have.len(),
+                    Err(e) if e.error_len().is_none() => self.inline_utf8_ok += e.valid_up_to(),
+                    Err(_) => {
+                        return Err(WsError::InvalidPayload("text message is not valid UTF-8"));
+                    }
+                }
+            }
             return Ok(NEED_MORE);
         }
+        self.inline_utf8_ok = 0;
         if starts_message {
             self.fragmented = Some(op);
             self.assembly.clear();
@@ -626,6 +646,33 @@ mod tests {
         wire.extend_from_slice(b"\xff");
         let r = run(&mut dec, &wire, 50);
         assert!(matches!(r, Err(WsError::InvalidPayload(_))), "{r:?}");
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_frame_still_arriving_fails_before_the_frame_is_whole() {
+        // Autobahn 6.4.3: one text frame sent in chunks; the chunk with the bad byte must fail it. E2 82 is the
+        // start of "€"; the 'A' after it cannot continue it.
+        let bad = [
+            b"\xce\xba\xe1\xbd\xb9".as_slice(),
+            b"\xe2\x82A",
+            &[b'x'; 200],
+        ]
+        .concat();
+        let mut wire = frame(true, OP_TEXT, &bad);
+        let mut dec = WsDecoder::new(1 << 20, 1 << 16);
+        let first = 4 + 5 + 2; // header, a valid prefix, the start of a code point
+        for n in [3, 4 + 3, first] {
+            assert_eq!(dec.decode(&wire[..n]).unwrap(), NEED_MORE, "{n} bytes");
+        }
+        let r = dec.decode(&wire[..first + 1]);
+        assert!(matches!(r, Err(WsError::InvalidPayload(_))), "{r:?}");
+        // The same frame made valid goes through in place, however it arrives.
+        wire[4 + 5..4 + 8].copy_from_slice("€".as_bytes());
+        for chunk in [1, 2, 5, 64, 1000] {
+            let mut dec = WsDecoder::new(1 << 20, 1 << 16);
+            let got = run(&mut dec, &wire, chunk).unwrap();
+            assert_eq!(got, vec![('T', wire[4..].to_vec())], "chunk {chunk}");
+        }
     }
 
     #[test]
