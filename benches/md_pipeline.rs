@@ -433,7 +433,7 @@ fn throughput_section() {
     let (diffs, rounds) = if quick() { (20_000, 1) } else { (400_000, 5) };
     let feed = feed(diffs);
     let bytes: usize = feed.iter().map(Vec::len).sum();
-    let mut rows: [(&str, Vec<f64>); 4] = [
+    let mut rows: [(&str, Vec<f64>); 5] = [
         (
             "ours: TLS + frames + decode + BookSync + callback",
             Vec::new(),
