@@ -262,9 +262,11 @@ fn ours_no_tls(feed: &[Vec<u8>], diffs: usize) -> f64 {
     diffs as f64 / secs
 }
 
-/// The frame decoder alone over the feed's frames in one buffer (no TLS, no parse): ns per message, with and
-/// without the UTF-8 check, so the check's own cost is not lost in the whole path's noise.
-fn decoder_only(feed: &[Vec<u8>], check_utf8: bool) -> f64 {
+/// The frame decoder alone over the feed's frames in one buffer (no TLS, no parse), with and without the UTF-8
+/// check, so the check's own cost is not lost in the whole path's noise. Passes alternate between the two and the
+/// fastest pass of each counts (a pass is a few ms: the minimum is the one the scheduler did not interrupt).
+/// Returns ns per message (with, without).
+fn decoder_pair(feed: &[Vec<u8>]) -> (f64, f64) {
     let mut wire = Vec::new();
     for m in feed {
         wire.push(0x81);
@@ -276,14 +278,15 @@ fn decoder_only(feed: &[Vec<u8>], check_utf8: bool) -> f64 {
         }
         wire.extend_from_slice(m);
     }
-    let mut dec = WsDecoder::new(1 << 20, 1 << 20);
-    dec.set_check_utf8(check_utf8);
-    let reps = 5;
-    let mut n = 0usize;
+    let mut best = [f64::MAX; 2];
     let mut bytes = 0usize;
-    let start = Instant::now();
-    for _ in 0..reps {
+    for pass in 0..40 {
+        let check = pass % 2 == 0;
+        let mut dec = WsDecoder::new(1 << 20, 1 << 20);
+        dec.set_check_utf8(check);
+        let mut n = 0usize;
         let mut at = 0;
+        let start = Instant::now();
         while at < wire.len() {
             let step = dec.decode(&wire[at..]).unwrap();
             if let Some(WsEvent::Text(m)) = dec.event(&wire[at..], step.frame) {
@@ -292,11 +295,13 @@ fn decoder_only(feed: &[Vec<u8>], check_utf8: bool) -> f64 {
             }
             at += step.consumed;
         }
+        let ns = start.elapsed().as_nanos() as f64 / n as f64;
+        assert_eq!(n, feed.len());
+        let k = usize::from(!check);
+        best[k] = best[k].min(ns);
     }
-    let ns = start.elapsed().as_nanos() as f64 / n as f64;
-    assert_eq!(n, feed.len() * reps);
     std::hint::black_box(bytes);
-    ns
+    (best[0], best[1])
 }
 
 // ---- the baseline: owned structs, f64, BTreeMap ----------------------------------------------------------------
@@ -455,15 +460,12 @@ fn throughput_section() {
             Vec::new(),
         ),
     ];
-    let (mut dec_on, mut dec_off) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
         rows[0].1.push(ours(&feed, diffs, true));
         rows[1].1.push(baseline(&feed, diffs));
         rows[2].1.push(naive_on_our_transport(&feed, diffs));
         rows[3].1.push(ours_no_tls(&feed, diffs));
         rows[4].1.push(ours(&feed, diffs, false));
-        dec_on.push(decoder_only(&feed, true));
-        dec_off.push(decoder_only(&feed, false));
     }
     println!(
         "\n== depth diffs through the market-data path on one core, fed from memory ({diffs} diffs over 4 symbols, avg {} B, 1-3 levels; {rounds} rounds, median)",
@@ -485,9 +487,10 @@ fn throughput_section() {
         1e9 / med[4],
         1e9 / med[0] - 1e9 / med[4]
     );
-    let (on, off) = (median(&mut dec_on), median(&mut dec_off));
+    let (on, off) = decoder_pair(&feed);
     println!(
-        "UTF-8 check in the frame decoder alone: {on:.1} ns/message with, {off:.1} without ({:+.1} ns)",
+        "UTF-8 check in the frame decoder alone (fastest of 20 alternating passes each): {on:.1} ns/message \
+         with, {off:.1} without ({:+.1} ns)",
         on - off
     );
 }
