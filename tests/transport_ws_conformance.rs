@@ -189,6 +189,8 @@ fn echo_engine(srv: &TestServer, max_message: usize) -> (Engine, usize) {
     let mut spec = fast(ConnSpec::websocket(&srv.ws_url(), vec![]).unwrap());
     spec.max_message = max_message;
     spec.send_buffer = Some(16 * 1024);
+    // No keepalive ping: its pong would wake a stalled connection and hide the stall.
+    spec.idle_ping_ms = None;
     let id = e.add(spec).unwrap();
     (e, id)
 }
