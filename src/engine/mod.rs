@@ -897,11 +897,12 @@ impl Engine {
                 }
                 if !ob.buf.is_empty() {
                     let res = match (&mut current, &mut self.slots[id].t) {
+                        // `send_raw` keeps what the TLS send buffer cannot take and writes it on writable.
                         (Some((c, ws)), _) if *c == id => {
-                            ws.tls.send(&ob.buf).map_err(DisconnectReason::Tls)
+                            ws.send_raw(&ob.buf).map_err(DisconnectReason::Ws)
                         }
                         (_, Transport::Ws(ws)) => {
-                            ws.tls.send(&ob.buf).map_err(DisconnectReason::Tls)
+                            ws.send_raw(&ob.buf).map_err(DisconnectReason::Ws)
                         }
                         (_, Transport::Http(hc)) => {
                             let r = hc.send_raw(&ob.buf).map_err(DisconnectReason::Http);

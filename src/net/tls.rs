@@ -571,7 +571,10 @@ impl<S: Read + Write> TlsStream<S> {
                     self.p_start = 0;
                 }
                 if self.plain.len() - self.p_end < max_plain {
-                    return Ok(()); // backpressure
+                    // Backpressure. Whole records wait in `rx` and the socket may already be drained, so no
+                    // readable edge is coming for them: `read_blocked` tells the caller to consume and call again.
+                    self.blocked = true;
+                    return Ok(());
                 }
             }
             let Phase::Open { rx, .. } = &mut self.phase else {
