@@ -106,6 +106,8 @@ pub struct State {
     /// A depth diff held back by a `reorder` fault, per symbol.
     pub held: Vec<Option<Ev>>,
     pub keys: Vec<SymKeys>,
+    /// Scripted answers and the REST request log (tests).
+    pub script: crate::script::Script,
 }
 
 /// Channel names per symbol, built once.
