@@ -361,7 +361,9 @@ async fn upgrade_ws<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
 ) {
     let refuse = shared.lock().script.ws_refuse.clone();
     if let Some((status, body)) = refuse {
-        let _ = s.write_all(&render(&Response::status(status, body), false)).await;
+        let _ = s
+            .write_all(&render(&Response::status(status, body), false))
+            .await;
         return;
     }
     let path = req.path.trim_end_matches('/');

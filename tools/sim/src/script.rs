@@ -133,7 +133,10 @@ mod tests {
         let mut s = Script::default();
         s.add(Scripted::status("/api/pro/v1/barhist", 429, "{}").times(1));
         s.add(Scripted::ok("/api/pro/v1/spot/*", "x"));
-        assert_eq!(s.take("GET", "/api/pro/v1/barhist").map(|x| x.status), Some(429));
+        assert_eq!(
+            s.take("GET", "/api/pro/v1/barhist").map(|x| x.status),
+            Some(429)
+        );
         assert_eq!(s.take("GET", "/api/pro/v1/barhist"), None);
         assert!(s.take("GET", "/api/pro/v1/spot/ticker").is_some());
         assert!(s.take("GET", "/api/pro/v1/cash/ticker").is_none());
