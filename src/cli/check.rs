@@ -43,20 +43,20 @@ pub enum DecimalFault {
 impl fmt::Display for DecimalFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            DecimalFault::Empty => f.write_str("an empty string"),
+            DecimalFault::Empty => f.write_str("is an empty string"),
             DecimalFault::TooLong(n) => {
-                write!(f, "{n} characters long (at most {MAX_DECIMAL_LEN})")
+                write!(f, "is {n} characters long (at most {MAX_DECIMAL_LEN})")
             }
-            DecimalFault::Sign => f.write_str("a sign where none is allowed"),
-            DecimalFault::Exponent => f.write_str("an exponent"),
-            DecimalFault::MissingDigits => f.write_str("a point without digits on both sides"),
-            DecimalFault::TwoPoints => f.write_str("more than one point"),
-            DecimalFault::BadChar(c) => write!(f, "the character {c:?}"),
+            DecimalFault::Sign => f.write_str("has a sign where none is allowed"),
+            DecimalFault::Exponent => f.write_str("has an exponent"),
+            DecimalFault::MissingDigits => f.write_str("has a point without digits on both sides"),
+            DecimalFault::TwoPoints => f.write_str("has more than one point"),
+            DecimalFault::BadChar(c) => write!(f, "has the character {c:?}"),
             DecimalFault::BeyondScale(s) => {
-                write!(f, "more than the symbol's {s} decimal places")
+                write!(f, "has more than the symbol's {s} decimal places")
             }
-            DecimalFault::NotAString => f.write_str("not a string"),
-            DecimalFault::Missing => f.write_str("missing"),
+            DecimalFault::NotAString => f.write_str("is not a string"),
+            DecimalFault::Missing => f.write_str("is missing"),
         }
     }
 }
@@ -116,8 +116,7 @@ impl Source<'_> {
             shown.push('…');
         }
         CliError::network(format!(
-            "{}: the answer's `{field}` is {shown:?}, {why}; nothing printed (decimals must be digits with at \
-             most one '.', no exponent)",
+            "{}: the answer's `{field}` is {shown:?}, {why}; nothing printed",
             self.request
         ))
     }
@@ -132,7 +131,15 @@ impl Source<'_> {
     ) -> CliResult<String> {
         match decimal_fault(s, sign, scale) {
             None => Ok(s.to_string()),
-            Some(f) => Err(self.bad(field, s, format!("which has {f}"))),
+            Some(f) => {
+                let grammar = match sign {
+                    Sign::Unsigned => "digits with at most one '.', no sign or exponent",
+                    Sign::Signed => {
+                        "digits with at most one '.', an optional leading '-', no exponent"
+                    }
+                };
+                Err(self.bad(field, s, format!("which {f} (expected {grammar})")))
+            }
         }
     }
 
@@ -146,8 +153,12 @@ impl Source<'_> {
     ) -> CliResult<String> {
         match obj.get(key) {
             Some(Value::String(s)) => self.decimal(key, s, sign, scale),
-            Some(v) => Err(self.bad(key, &v.to_string(), DecimalFault::NotAString)),
-            None => Err(self.bad(key, "", DecimalFault::Missing)),
+            Some(v) => Err(self.bad(
+                key,
+                &v.to_string(),
+                format!("which {}", DecimalFault::NotAString),
+            )),
+            None => Err(self.bad(key, "", format!("which {}", DecimalFault::Missing))),
         }
     }
 
