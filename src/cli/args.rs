@@ -197,9 +197,12 @@ pub struct PlaceArgs {
     pub symbol: String,
     pub side: SideArg,
     /// Quantity in the base asset (rounded down to the lot, with a note on stderr).
+    // Hyphen values reach our own check, which says what a quantity may be, instead of clap's "unexpected
+    // argument".
+    #[arg(allow_hyphen_values = true)]
     pub qty: String,
     /// Limit price (rounded to the tick: a buy down, a sell up).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
     pub price: Option<String>,
     #[arg(long = "type", value_enum, default_value = "limit")]
     pub order_type: TypeArg,
