@@ -410,7 +410,7 @@ impl<S: Strategy> Watch<'_, S> {
     /// Exit 4 naming the stream and its first failure.
     fn failed(&self, what: &str) -> CliError {
         CliError::network(format!(
-            "market stream {}: {}{what} ({} failed attempts): check --ws-url and the network",
+            "market stream {}: {}{what} ({} failed connection attempts): check --ws-url and the network",
             self.url,
             self.first_failure
                 .as_deref()
@@ -444,6 +444,7 @@ fn run_watched<S: Strategy>(
     };
     let mut mode = mode_for(g.core);
     let slice = Duration::from_millis(200);
+    let disconnects0 = engine.stats.disconnects;
     loop {
         let left = total.map(|t| t.saturating_sub(start.elapsed()));
         if left == Some(Duration::ZERO) || interrupted() {
@@ -466,6 +467,11 @@ fn run_watched<S: Strategy>(
             None if !w.ever_open => start.elapsed(),
             None => Duration::ZERO,
         };
+        // A retry that fails inside the engine's connect leaves the state at Backoff, so no callback sees it:
+        // count attempts from the engine's disconnect counter instead.
+        w.failures = w
+            .failures
+            .max(u32::try_from(engine.stats.disconnects - disconnects0).unwrap_or(u32::MAX));
         if down_for > STREAM_GIVE_UP {
             return Err(w.failed(&format!("; down for {} s", down_for.as_secs())));
         }
