@@ -69,7 +69,8 @@ pub enum Command {
     Book(BookArgs),
     /// Live market trades of a symbol.
     Trades(TradesArgs),
-    /// Historical candles, oldest first, including the bar in progress.
+    /// Historical candles, oldest first, including the bar in progress; printed page by page as they arrive
+    /// (paced within the CLI's request budget, progress on stderr when it takes over a second).
     Candles(CandlesArgs),
     /// Best bid and ask and last price of a symbol.
     Ticker {
@@ -138,7 +139,8 @@ pub struct CandlesArgs {
     /// Bar interval: 1 5 15 30 60 120 240 360 720 (minutes), 1d, 1w, 1m (month).
     #[arg(long, value_name = "I")]
     pub interval: String,
-    /// The last N bars (paged past 500).
+    /// The last N bars: up to 500, as the exchange counts them; past 500, the bars starting in the last N
+    /// intervals (fewer where the exchange's history is shorter).
     #[arg(long, value_name = "N", conflicts_with_all = ["from", "to"])]
     pub limit: Option<u32>,
     /// First bar start, ms since the epoch.

@@ -235,9 +235,10 @@ mod tests {
 
     #[test]
     fn the_grammar_accepts_plain_decimals_only() {
-        for ok in ["0", "60000.1", "0.00001", "007", "60000.10"] {
+        for ok in ["0", "60000.1", "007", "60000.10", "60000.1000"] {
             assert_eq!(decimal_fault(ok, Sign::Unsigned, Some(2)), None, "{ok}");
         }
+        assert_eq!(decimal_fault("0.00001", Sign::Unsigned, None), None);
         let bad = [
             ("", DecimalFault::Empty),
             ("1e5", DecimalFault::Exponent),

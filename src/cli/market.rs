@@ -479,3 +479,32 @@ pub fn utc(ms: u64) -> String {
     let y = yoe + era * 400 + i64::from(mo <= 2);
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_from_covers_the_last_n_intervals() {
+        // 2026-12-04 20:30 UTC.
+        let now = 1_796_416_200_000;
+        let m = BarInterval::Minutes(1);
+        assert_eq!(limit_from(m, now, 1), now - 60_000 + 1);
+        assert_eq!(limit_from(m, now, u64::from(u32::MAX)), 1);
+        // Months: the month in progress and the two before it.
+        assert_eq!(
+            utc(limit_from(BarInterval::Month, now, 3)),
+            "2026-10-01 00:00"
+        );
+        assert_eq!(
+            utc(limit_from(BarInterval::Month, now, 12)),
+            "2026-01-01 00:00"
+        );
+        assert_eq!(
+            utc(limit_from(BarInterval::Month, now, 13)),
+            "2025-12-01 00:00"
+        );
+        assert_eq!(limit_from(BarInterval::Month, now, 100_000), 0);
+        assert_eq!(month_start(1970, 1), 0);
+    }
+}

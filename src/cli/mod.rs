@@ -69,6 +69,7 @@ where
     }
 }
 
+#[cfg(feature = "sim")]
 const SIM_USAGE: &str = "Run the exchange simulator until stopped; prints its URLs, the CA file and demo credentials.
 
 Usage: ascendex sim [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N]
