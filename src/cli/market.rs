@@ -380,7 +380,7 @@ pub fn candles(api: &Api, out: Out, a: &CandlesArgs) -> CliResult {
         last_ts: None,
     };
     let mut p = Vec::new();
-    let mut fetch = |from: Option<u64>, to: u64, n: u32, lo: u64| -> CliResult<Vec<CandleLine>> {
+    let mut fetch = |from: Option<u64>, to: u64, n: u32| -> CliResult<Vec<CandleLine>> {
         barhist_path(&mut p, &a.symbol, interval, from, Some(to), Some(n));
         let path = String::from_utf8_lossy(&p).into_owned();
         let data = api.public(&path)?;
@@ -391,7 +391,7 @@ pub fn candles(api: &Api, out: Out, a: &CandlesArgs) -> CliResult {
             &a.symbol,
             iname,
             scale,
-            (from.unwrap_or(lo), to),
+            (from.unwrap_or(0), to),
         )
     };
     let now = wall_ms();
@@ -401,7 +401,7 @@ pub fn candles(api: &Api, out: Out, a: &CandlesArgs) -> CliResult {
         (Some(f), Some(t), _) => (f, t.min(horizon)),
         (_, _, n) if n <= MAX_BARS => {
             // One page: the last n bars, as the exchange counts them.
-            let bars = fetch(None, horizon, n, 0)?;
+            let bars = fetch(None, horizon, n)?;
             printer.page(&bars);
             return Ok(());
         }
@@ -416,7 +416,7 @@ pub fn candles(api: &Api, out: Out, a: &CandlesArgs) -> CliResult {
     };
     // Where the history starts: the newest page below `to`; a short one holds everything there is.
     let page_span = (u64::from(MAX_BARS) - 1).saturating_mul(approx_ms(interval));
-    let newest = fetch(None, to, MAX_BARS, 0)?;
+    let newest = fetch(None, to, MAX_BARS)?;
     let Some(oldest) = newest.first().map(|b| b.ts) else {
         return Ok(());
     };
@@ -435,7 +435,7 @@ pub fn candles(api: &Api, out: Out, a: &CandlesArgs) -> CliResult {
             utc(lo),
             utc(hi)
         ));
-        let probe = fetch(None, mid, MAX_BARS, 0)?;
+        let probe = fetch(None, mid, MAX_BARS)?;
         match probe.first().map(|b| b.ts) {
             None => lo = mid + 1,
             Some(first) if probe.len() < MAX_BARS as usize => {
@@ -457,7 +457,7 @@ pub fn candles(api: &Api, out: Out, a: &CandlesArgs) -> CliResult {
                 utc(f)
             ));
         }
-        let bars = fetch(Some(f), t, MAX_BARS, 0)?;
+        let bars = fetch(Some(f), t, MAX_BARS)?;
         printer.page(&bars);
     }
     Ok(())
