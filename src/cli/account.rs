@@ -280,7 +280,10 @@ pub fn status(api: &mut Api, out: Out, order_id: &str) -> CliResult {
         }
         None => Err(CliError::rejected(
             0,
-            format!("the exchange does not know order {order_id}"),
+            format!(
+                "GET {}/{g}/api/pro/v1/cash/order/status: the exchange does not know order {order_id}",
+                api.base()
+            ),
         )),
     }
 }
@@ -645,7 +648,10 @@ pub fn cancel(api: &mut Api, out: Out, symbol: &str, order_id: &str) -> CliResul
         )),
         (None, None) => Err(CliError::rejected(
             0,
-            format!("the exchange does not know order {order_id}"),
+            format!(
+                "GET {}/{g}/api/pro/v1/cash/order/status: the exchange does not know order {order_id}",
+                api.base()
+            ),
         )),
     }
 }
@@ -680,7 +686,12 @@ pub fn cancel_all_cmd(api: &mut Api, out: Out, symbol: Option<&str>) -> CliResul
         if Instant::now() > deadline {
             return Err(CliError::rejected(
                 0,
-                format!("{} orders still open after cancel-all", open.len()),
+                format!(
+                    "DELETE {}/{g}/api/pro/v1/cash/order/all: {} orders still open {} s after cancel-all",
+                    api.base(),
+                    open.len(),
+                    SETTLE.as_secs()
+                ),
             ));
         }
         std::thread::sleep(POLL);

@@ -114,6 +114,11 @@ impl Api {
         }
     }
 
+    /// The REST base URL (no trailing `/`).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// `METHOD URL` of a request, as error messages name it.
     pub fn request_name(&self, method: &str, path: &str) -> String {
         format!("{method} {}{path}", self.base)
