@@ -153,8 +153,9 @@ fn a_huge_limit_or_a_range_from_zero_finds_the_history_quickly() {
         let n = lines(&o).len();
         assert!((1200..=1201).contains(&n), "{n} bars");
         let requests = sim.rest_log().len() - before;
-        // Probing for the first bar is logarithmic in the range: no walk through decades of empty pages.
-        assert!(requests < 40, "{requests} requests");
+        // Probing for the first bar grows with the log of the history's length (here 1200 bars, 3 pages), not
+        // of the 56 years asked for: a few probes and the pages, no walk through decades of empty pages.
+        assert!(requests <= 10, "{requests} requests");
         assert!(
             started.elapsed() < Duration::from_secs(25),
             "{:?}",

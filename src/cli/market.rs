@@ -232,6 +232,8 @@ fn candle_row(b: &CandleLine) -> Vec<String> {
 /// the first page (later wider cells push their row out, never hold output back).
 struct CandlePrinter {
     out: Out,
+    /// More than one page: the table is printed page by page with widths fixed by the first.
+    paging: bool,
     header_done: bool,
     widths: Vec<usize>,
     printed: u64,
@@ -256,41 +258,51 @@ impl CandlePrinter {
             return;
         }
         let rows: Vec<Vec<String>> = fresh.iter().map(|b| candle_row(b)).collect();
+        if !self.paging {
+            self.out.text(&table(&CANDLE_HEADERS, &CANDLE_RIGHT, &rows));
+            return;
+        }
+        let mut s = String::new();
         if !self.header_done {
             self.header_done = true;
-            let t = table(&CANDLE_HEADERS, &CANDLE_RIGHT, &rows);
-            // Widths of the first page's widest cells, headers included.
+            // Widths from the first page, with room for a few more digits: later pages keep them, so columns
+            // stay aligned unless a value grows by more than that (then its row is pushed out, never held back).
             self.widths = (0..CANDLE_HEADERS.len())
                 .map(|i| {
-                    rows.iter()
+                    let w = rows
+                        .iter()
                         .map(|r| r[i].len())
                         .chain([CANDLE_HEADERS[i].len()])
                         .max()
-                        .unwrap_or(0)
+                        .unwrap_or(0);
+                    if CANDLE_RIGHT[i] { w + 3 } else { w }
                 })
                 .collect();
-            self.out.text(&t);
-        } else {
-            let mut s = String::new();
-            for r in &rows {
-                let mut line = String::new();
-                for (i, c) in r.iter().enumerate() {
-                    let w = self.widths.get(i).copied().unwrap_or(0);
-                    if i > 0 {
-                        line.push_str("  ");
-                    }
-                    if CANDLE_RIGHT[i] {
-                        line.push_str(&format!("{c:>w$}"));
-                    } else {
-                        line.push_str(&format!("{c:<w$}"));
-                    }
-                }
-                s.push_str(line.trim_end());
-                s.push('\n');
-            }
-            s.pop();
-            self.out.text(&s);
+            let header: Vec<String> = CANDLE_HEADERS.iter().map(|h| h.to_string()).collect();
+            self.line(&mut s, &header);
         }
+        for r in &rows {
+            self.line(&mut s, r);
+        }
+        s.pop();
+        self.out.text(&s);
+    }
+
+    fn line(&self, s: &mut String, cells: &[String]) {
+        let mut line = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let w = self.widths.get(i).copied().unwrap_or(0);
+            if i > 0 {
+                line.push_str("  ");
+            }
+            if CANDLE_RIGHT[i] {
+                line.push_str(&format!("{c:>w$}"));
+            } else {
+                line.push_str(&format!("{c:<w$}"));
+            }
+        }
+        s.push_str(line.trim_end());
+        s.push('\n');
     }
 }
 
@@ -374,6 +386,7 @@ pub fn candles(api: &Api, out: Out, a: &CandlesArgs) -> CliResult {
     let iname = interval.name();
     let mut printer = CandlePrinter {
         out,
+        paging: false,
         header_done: false,
         widths: Vec::new(),
         printed: 0,
@@ -425,10 +438,38 @@ pub fn candles(api: &Api, out: Out, a: &CandlesArgs) -> CliResult {
         printer.page(&bars);
         return Ok(());
     }
-    // Narrow [lo, hi] down to the first bar: each probe finds it (a short page), or halves the gap, or moves `hi`
-    // down to a page's oldest bar; paging forward then never walks through years of empty windows.
+    // Where is the first bar? Gallop back from the newest page (probes one, two, four... pages further back),
+    // then bisect the gap: requests grow with the log of the history's length, not of the range asked for, so
+    // `--from 0` costs a few requests rather than decades of empty pages. Each probe asks for the 500 bars
+    // before a time: an empty answer means the history starts later, a short one holds its first bar.
     let (mut lo, mut hi) = (from, oldest);
+    let mut step = page_span.max(1);
+    let mut found = false;
     while hi.saturating_sub(lo) > page_span {
+        let at = hi.saturating_sub(step).max(lo);
+        progress.tick(&format!(
+            "looking for the first bar between {} and {} UTC",
+            utc(lo),
+            utc(hi)
+        ));
+        let probe = fetch(None, at, MAX_BARS)?;
+        match probe.first().map(|b| b.ts) {
+            None => {
+                lo = at.saturating_add(1);
+                break;
+            }
+            Some(first) if probe.len() < MAX_BARS as usize => {
+                lo = first.max(lo);
+                found = true;
+                break;
+            }
+            Some(first) => {
+                hi = first.min(at);
+                step = step.saturating_mul(2);
+            }
+        }
+    }
+    while !found && hi.saturating_sub(lo) > page_span {
         let mid = lo + (hi - lo) / 2;
         progress.tick(&format!(
             "looking for the first bar between {} and {} UTC",
@@ -447,6 +488,7 @@ pub fn candles(api: &Api, out: Out, a: &CandlesArgs) -> CliResult {
         }
     }
     let pages: Vec<(u64, u64)> = barhist_pages(interval, lo, to).collect();
+    printer.paging = pages.len() > 1;
     let total = pages.len();
     for (k, (f, t)) in pages.into_iter().enumerate() {
         if k >= PACE_BURST as usize {
