@@ -251,6 +251,20 @@ fn balance_orders_and_fills_refuse_bad_decimals() {
     );
     assert_refused(&o, "POST https://", "avgPx");
 
+    // Filled without an average price: no fill line can be printed, so nothing is.
+    sim.clear_scripts();
+    sim.script(Scripted::ok(
+        &format!("/{g}/api/pro/v1/cash/order"),
+        env(json!({"info": order_row("avgPx", "", "Filled")})),
+    ));
+    let o = run(
+        &sim,
+        &[
+            "--json", "order", "place", "BTC/USDT", "buy", "0.001", "--price", "60000",
+        ],
+    );
+    assert_refused(&o, "POST https://", "avgPx");
+
     sim.clear_scripts();
     sim.script(Scripted::ok(
         &format!("/{g}/api/pro/v1/cash/order/status"),
@@ -281,6 +295,7 @@ fn any_value() -> impl Strategy<Value = String> {
         "(NaN|Infinity|-0|0x1F|1_000| 1|1 |1,5|٣)",
         "[0-9]{30,60}",
         ".{0,6}",
+        Just(String::new()),
     ]
 }
 

@@ -248,4 +248,20 @@ fn a_ban_stops_the_command_without_retrying() {
     );
     let n = sim.rest_log().iter().filter(|r| r.path == BARHIST).count();
     assert_eq!(n, 1, "no retry into a ban");
+    // The same ban announced in a 200 envelope: exit 4 with the ban, not 3.
+    sim.clear_scripts();
+    sim.script(Scripted::ok(
+        BARHIST,
+        r#"{"code":100014,"message":"IP banned until 1893456000000"}"#,
+    ));
+    let o = run(
+        &sim,
+        &["candles", "BTC/USDT", "--interval", "1", "--limit", "3"],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("banned this IP until 2030-01-01 00:00 UTC"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -508,8 +508,16 @@ pub fn place(api: &mut Api, out: Out, a: &PlaceArgs) -> CliResult {
     if line.client_id.is_empty() {
         line.client_id = client_id.as_str().to_string();
     }
-    print_orders(out, std::slice::from_ref(&line));
     let filled = Dec::parse(line.filled_qty.as_bytes()).is_ok_and(|d| d.mantissa > 0);
+    if filled && line.avg_price.is_empty() {
+        // A fill line needs its price: checked before the order line goes out, so nothing half is printed.
+        return Err(src.bad(
+            "avgPx",
+            "",
+            format!("missing although {} filled", line.filled_qty),
+        ));
+    }
+    print_orders(out, std::slice::from_ref(&line));
     if filled {
         // REST reports the cumulative execution: one line for what filled at once.
         let f = FillLine {

@@ -364,6 +364,11 @@ pub fn envelope(name: &str, body: &[u8]) -> CliResult<Value> {
         ))
     })?;
     if code != 0 {
+        if let Some(how_long) = ban_in(body) {
+            return Err(CliError::network(format!(
+                "{name}: the exchange has banned this IP{how_long} (code {code}); retrying sooner would extend it"
+            )));
+        }
         let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let (reason, message) = (s("reason"), s("message"));
         let mut text = format!("{name}: the exchange refused: {code}");
