@@ -207,6 +207,8 @@ struct BookPrinter {
     last: Option<Shown>,
     /// A value that failed the output check: the command stops and exits with it.
     failed: Option<CliError>,
+    /// What an output-check error names as the source.
+    source: String,
 }
 
 impl BookPrinter {
@@ -220,7 +222,7 @@ impl BookPrinter {
         what: &str,
     ) -> CliResult<Vec<[String; 2]>> {
         let src = Source {
-            request: &format!("market stream depth:{}", self.symbol),
+            request: &self.source,
         };
         it.take(self.depth)
             .map(|l| {
@@ -536,6 +538,7 @@ pub fn book(g: &Global, out: Out, a: &BookArgs) -> CliResult {
         last_draw: None,
         last: None,
         failed: None,
+        source: format!("market stream depth:{}", a.symbol),
     };
     // A deeper book than the default needs a proportionally wider price window.
     let d = MarketConfig::default();
@@ -584,6 +587,8 @@ struct TradePrinter {
     qty: Scale,
     count: u64,
     failed: Option<CliError>,
+    /// What an output-check error names as the source.
+    source: String,
 }
 
 impl Strategy for TradePrinter {
@@ -591,8 +596,9 @@ impl Strategy for TradePrinter {
         if self.failed.is_some() {
             return;
         }
-        let request = format!("market stream trades:{}", self.symbol);
-        let src = Source { request: &request };
+        let src = Source {
+            request: &self.source,
+        };
         let checked = src
             .decimal("p", &fmt_num(t.price.0, self.price), Sign::Unsigned, None)
             .and_then(|p| {
@@ -645,6 +651,7 @@ pub fn trades(g: &Global, out: Out, a: &TradesArgs) -> CliResult {
         qty: p.book_qty_scale(),
         count: 0,
         failed: None,
+        source: format!("market stream trades:{}", a.symbol),
     };
     let market = MarketConfig {
         trades: true,
