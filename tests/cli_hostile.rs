@@ -406,3 +406,46 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 5, ..ProptestConfig::default() })]
+
+    /// `book` prints from the venue's decoded integers: random strings in live depth diffs (in sequence) are
+    /// refused by the decoder, so whatever it prints is valid decimals, and it never exits other than 0 or 4.
+    #[test]
+    fn book_prints_only_valid_decimals_whatever_the_diffs_carry(
+        diffs in prop::collection::vec((any_value(), any_value(), any::<bool>()), 1..6),
+    ) {
+        use std::io::{BufRead, BufReader};
+        let sim = sim();
+        let mut child = command(&sim, &["--json", "book", "BTC/USDT", "--depth", "3", "--seconds", "2"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        out.read_line(&mut first).unwrap();
+        prop_assert!(first.contains("\"type\":\"book\""), "{}", first);
+        for (p, q, bid) in &diffs {
+            let level = json!([[p, q]]);
+            let (bids, asks) = if *bid { (level, json!([])) } else { (json!([]), level) };
+            sim.push_depth_text("BTC/USDT", |seqnum| {
+                json!({"m": "depth", "symbol": "BTC/USDT",
+                    "data": {"ts": now_ms(), "seqnum": seqnum, "bids": bids, "asks": asks}})
+                .to_string()
+            });
+            sim.step(2);
+        }
+        let mut rest = vec![first];
+        rest.extend(out.lines().map(Result::unwrap));
+        let status = child.wait().unwrap();
+        prop_assert!(matches!(status.code(), Some(0 | 4)), "{:?}", status);
+        for l in rest {
+            let v: Value = serde_json::from_str(&l).unwrap();
+            for (k, s, signed, empty_ok) in decimal_fields(&v) {
+                prop_assert!((empty_ok && s.is_empty()) || is_decimal(&s, signed), "{} = {:?} in {}", k, s, l);
+            }
+        }
+    }
+}

@@ -530,6 +530,15 @@ impl SimHandle {
             flow_one(&mut st);
         }
     }
+    /// Sends `text(seqnum)` to the depth subscribers of `symbol` as its next diff, with the next seqnum (the book
+    /// is untouched): hostile diffs for client tests. Returns how many sessions got it, `None` for an unknown
+    /// symbol.
+    pub fn push_depth_text(&self, symbol: &str, text: impl FnOnce(u64) -> String) -> Option<usize> {
+        let mut st = self.shared.lock();
+        let sym = st.eng.sym_index(symbol)?;
+        Some(st.push_depth_text(sym, text))
+    }
+
     /// Changes the flow rate (messages per second, 0 stops the flow).
     pub fn set_rate(&self, rate: u32) {
         self.shared.lock().rate = rate;

@@ -419,6 +419,19 @@ impl State {
         }
     }
 
+    /// Sends `text(seqnum)` to the depth subscribers of `sym` as the symbol's next diff (the seqnum advances; the
+    /// book does not change): a test's hostile diff. Returns how many sessions got it.
+    pub fn push_depth_text(&mut self, sym: usize, text: impl FnOnce(u64) -> String) -> usize {
+        let s = &mut self.eng.syms[sym];
+        s.seqnum += 1;
+        let body: Arc<str> = text(s.seqnum).into();
+        let subs = self.depth_subscribers(sym);
+        for q in &subs {
+            q.push(Out::Text(body.clone()));
+        }
+        subs.len()
+    }
+
     fn depth_subscribers(&self, sym: usize) -> Vec<Arc<SessQ>> {
         let mut v = self.subscribers(&self.keys[sym].depth);
         for q in self.subscribers(&self.keys[sym].realtime) {
