@@ -426,7 +426,6 @@ proptest! {
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut first = String::new();
         out.read_line(&mut first).unwrap();
-        prop_assert!(first.contains("\"type\":\"book\""), "{}", first);
         for (p, q, bid) in &diffs {
             let level = json!([[p, q]]);
             let (bids, asks) = if *bid { (level, json!([])) } else { (json!([]), level) };
@@ -440,6 +439,7 @@ proptest! {
         let mut rest = vec![first];
         rest.extend(out.lines().map(Result::unwrap));
         let status = child.wait().unwrap();
+        prop_assert!(rest[0].contains("\"type\":\"book\""), "{}", rest[0]);
         prop_assert!(matches!(status.code(), Some(0 | 4)), "{:?}", status);
         for l in rest {
             let v: Value = serde_json::from_str(&l).unwrap();
