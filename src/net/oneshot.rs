@@ -27,6 +27,8 @@ pub const MAX_JSON_CONTAINERS: usize = 200_000;
 pub struct OneShot {
     pub status: u16,
     pub body: Vec<u8>,
+    /// `Retry-After` in seconds on a 429/503, so a caller can wait as long as the server asked.
+    pub retry_after_s: Option<u64>,
 }
 
 /// Sends one request to `base_url` + `path_and_query` and waits for the whole response.
@@ -84,9 +86,13 @@ pub fn request(
         conn.tls.flush()?;
         match conn.poll_ready() {
             Ok(true) => {
-                let status = match conn.last_response() {
-                    Ok(r) => r.status,
-                    Err(HttpError::Status { code, .. } | HttpError::Redirect { code }) => code,
+                let (status, retry_after_s) = match conn.last_response() {
+                    Ok(r) => (r.status, None),
+                    Err(HttpError::Status {
+                        code,
+                        retry_after_s,
+                    }) => (code, retry_after_s),
+                    Err(HttpError::Redirect { code }) => (code, None),
                     Err(e) => return Err(e),
                 };
                 let body = conn.last_body();
@@ -98,6 +104,7 @@ pub fn request(
                 return Ok(OneShot {
                     status,
                     body: body.to_vec(),
+                    retry_after_s,
                 });
             }
             Ok(false) => {}

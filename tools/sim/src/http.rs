@@ -309,8 +309,32 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     }
 }
 
-/// Applies the REST faults that fire on this request, then the endpoint itself.
+/// Scripted answers first (tests), then faults and the endpoint; every non-harness request is logged with the
+/// status it got.
 fn respond(shared: &Arc<Shared>, req: &Request) -> (Response, bool) {
+    if req.path.starts_with("/_sim/") {
+        return respond_endpoint(shared, req);
+    }
+    let scripted = shared.lock().script.take(&req.method, &req.path);
+    let (r, slow) = match scripted {
+        Some(sc) => {
+            let mut r = Response::status(sc.status, sc.body);
+            if let Some(v) = sc.retry_after {
+                r.extra.push(("Retry-After", v));
+            }
+            (r, false)
+        }
+        None => respond_endpoint(shared, req),
+    };
+    shared
+        .lock()
+        .script
+        .record(&req.method, &req.path, &req.query, r.status);
+    (r, slow)
+}
+
+/// Applies the REST faults that fire on this request, then the endpoint itself.
+fn respond_endpoint(shared: &Arc<Shared>, req: &Request) -> (Response, bool) {
     let (fired, slow_all, now) = {
         let mut st = shared.lock();
         let fired = if req.path.starts_with("/_sim/") {
@@ -399,6 +423,13 @@ async fn upgrade_ws<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     req: Request,
     leftover: Vec<u8>,
 ) {
+    let refuse = shared.lock().script.ws_refuse.clone();
+    if let Some((status, body)) = refuse {
+        let _ = s
+            .write_all(&render(&Response::status(status, body), false))
+            .await;
+        return;
+    }
     let path = req.path.trim_end_matches('/');
     let segs: Vec<&str> = path.split('/').filter(|x| !x.is_empty()).collect();
     let (group, rest): (Option<&str>, &[&str]) = match segs.as_slice() {

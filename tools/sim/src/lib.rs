@@ -17,12 +17,14 @@ pub mod market;
 pub mod orders;
 pub mod rest;
 pub mod rng;
+pub mod script;
 pub mod state;
 pub mod tls;
 pub mod ws;
 
 pub use faults::FaultRecord;
 pub use limits::Limits;
+pub use script::{RestLogEntry, Scripted};
 
 use engine::{Engine, Ev};
 use market::ASSET_SCALE;
@@ -68,6 +70,9 @@ pub struct SimConfig {
     /// ever sleeping), as a real exchange's gateways are: latency measured against it then leaves out the
     /// simulator's own wake-ups from `epoll`, tens of µs on an idle VM. Costs a whole core.
     pub spin: bool,
+    /// Completed bars kept per symbol and interval (default 500, as the seed history; more lets a test page
+    /// through a deep history).
+    pub bar_history: usize,
 }
 
 impl Default for SimConfig {
@@ -119,6 +124,7 @@ impl Default for SimConfig {
             ping_interval_ms: 15_000,
             account_group: 6,
             spin: false,
+            bar_history: 500,
         }
     }
 }
@@ -280,6 +286,9 @@ pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
 
     let now = state::wall_ms();
     let mut eng = Engine::new(products, maker, taker, cfg.seed, now);
+    if cfg.bar_history > 500 {
+        eng.deepen_history(cfg.bar_history, cfg.seed);
+    }
     let mut flow_rng = Rng::new(cfg.seed);
     for i in 0..eng.products.len() {
         eng.seed_book(i, &mut flow_rng);
@@ -320,6 +329,7 @@ pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
         doc_variants: BTreeSet::new(),
         held: vec![None; nsym],
         keys,
+        script: script::Script::default(),
     };
     inject_locked(&mut st, &cfg.faults)?;
     let shared = Arc::new(Shared {
@@ -520,6 +530,15 @@ impl SimHandle {
             flow_one(&mut st);
         }
     }
+    /// Sends `text(seqnum)` to the depth subscribers of `symbol` as its next diff, with the next seqnum (the book
+    /// is untouched): hostile diffs for client tests. Returns how many sessions got it, `None` for an unknown
+    /// symbol.
+    pub fn push_depth_text(&self, symbol: &str, text: impl FnOnce(u64) -> String) -> Option<usize> {
+        let mut st = self.shared.lock();
+        let sym = st.eng.sym_index(symbol)?;
+        Some(st.push_depth_text(sym, text))
+    }
+
     /// Changes the flow rate (messages per second, 0 stops the flow).
     pub fn set_rate(&self, rate: u32) {
         self.shared.lock().rate = rate;
@@ -537,6 +556,27 @@ impl SimHandle {
     pub fn inject(&self, spec: &str) -> Result<(), SimError> {
         inject_locked(&mut self.shared.lock(), spec)
     }
+    /// Answers matching REST requests with `s` instead of the endpoint (see [`Scripted`]); the first added that
+    /// matches wins.
+    pub fn script(&self, s: Scripted) {
+        self.shared.lock().script.add(s);
+    }
+
+    /// Answers every WebSocket upgrade with `status` and `body` instead of switching protocols (`None`: normal).
+    pub fn refuse_ws_upgrades(&self, refuse: Option<(u16, &str)>) {
+        self.shared.lock().script.ws_refuse = refuse.map(|(c, b)| (c, b.to_string()));
+    }
+
+    /// Removes every script and upgrade refusal.
+    pub fn clear_scripts(&self) {
+        self.shared.lock().script.clear();
+    }
+
+    /// Every REST request received (harness requests excluded), oldest first, with its arrival time.
+    pub fn rest_log(&self) -> Vec<RestLogEntry> {
+        self.shared.lock().script.log.clone()
+    }
+
     pub fn fault_log(&self) -> Vec<FaultRecord> {
         self.shared.lock().faults.log.clone()
     }

@@ -108,6 +108,8 @@ pub struct State {
     /// A depth diff held back by a `reorder` fault, per symbol.
     pub held: Vec<Option<Ev>>,
     pub keys: Vec<SymKeys>,
+    /// Scripted answers and the REST request log (tests).
+    pub script: crate::script::Script,
 }
 
 /// Channel names per symbol, built once.
@@ -417,6 +419,19 @@ impl State {
             let body = self.depth_json("depth-realtime", *sym, *seqnum, *ts, asks, bids, unknown);
             self.push_key(&k.realtime, &Out::Market(body.into()));
         }
+    }
+
+    /// Sends `text(seqnum)` to the depth subscribers of `sym` as the symbol's next diff (the seqnum advances; the
+    /// book does not change): a test's hostile diff. Returns how many sessions got it.
+    pub fn push_depth_text(&mut self, sym: usize, text: impl FnOnce(u64) -> String) -> usize {
+        let s = &mut self.eng.syms[sym];
+        s.seqnum += 1;
+        let body: Arc<str> = text(s.seqnum).into();
+        let subs = self.depth_subscribers(sym);
+        for q in &subs {
+            q.push(Out::Text(body.clone()));
+        }
+        subs.len()
     }
 
     fn depth_subscribers(&self, sym: usize) -> Vec<Arc<SessQ>> {
