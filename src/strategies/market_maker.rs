@@ -15,6 +15,7 @@ use crate::prelude::*;
 /// What the market maker is told. Prices at the symbol's price scale, quantities at its quantity scale.
 #[derive(Clone, Copy, Debug)]
 pub struct MmParams {
+    /// The one symbol quoted; book updates of other symbols are ignored.
     pub symbol: SymbolId,
     /// Full bid-to-ask distance, basis points of the mid.
     pub spread_bps: i64,
@@ -24,16 +25,22 @@ pub struct MmParams {
     pub max_position: i64,
     /// The tick (price step) at the price scale.
     pub tick: i64,
+    /// Least time between two requotes, engine clock ns: a quote cancelled at once earns nothing and spends rate limit.
     pub min_quote_life_ns: u64,
 }
 
 /// Counters the command prints as progress.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MmStats {
+    /// Book updates of the quoted symbol seen.
     pub updates: u64,
+    /// Quotes placed (accepted by `Ctx::place`; the exchange may still reject them).
     pub orders: u64,
+    /// Cancels sent for quotes that moved or were pulled.
     pub cancels: u64,
+    /// Executions of our quotes (one per `on_fill`, partial fills counted separately).
     pub fills: u64,
+    /// Quotes the exchange rejected (a post-only quote that would have taken liquidity, for one).
     pub rejects: u64,
     /// Refused before sending (risk or rate limits, not connected yet).
     pub refused: u64,
@@ -46,6 +53,9 @@ struct Quote {
     price: i64,
 }
 
+/// The sample market maker (see the module docs): one post-only bid and ask around the mid, skewed against
+/// inventory. Build it with [`MarketMaker::new`] from [`MmParams::for_rules`] and run it through the
+/// [`Trader`](crate::builder::Trader) builder; read `position`, `stats` and `fills` after the run.
 pub struct MarketMaker {
     p: MmParams,
     bid: Option<Quote>,
@@ -53,6 +63,7 @@ pub struct MarketMaker {
     quoted_at_ns: u64,
     /// Signed inventory from our fills (base asset, quantity scale).
     pub position: i64,
+    /// What it did, for progress lines and the final summary.
     pub stats: MmStats,
     /// Why the last order was refused before sending (rules, limits, not connected), kept for a run that never
     /// quoted to say why.
@@ -110,6 +121,8 @@ impl MmParams {
 }
 
 impl MarketMaker {
+    /// A market maker with nothing quoted and a flat position; reserves room for 4,096 fills up front so the fill
+    /// callback never allocates.
     pub fn new(p: MmParams) -> Self {
         MarketMaker {
             p,
