@@ -401,8 +401,12 @@ impl Trader {
             }
             None => (None, None),
         };
+        // Only the embedded simulator (feature `sim`) overrides these three.
+        #[cfg_attr(not(feature = "sim"), allow(unused_mut))]
         let mut rest_url = self.rest_url.clone();
+        #[cfg_attr(not(feature = "sim"), allow(unused_mut))]
         let mut ws_url = self.ws_url.clone();
+        #[cfg_attr(not(feature = "sim"), allow(unused_mut))]
         let mut ca_file = self.ca_file.clone();
         let paper = self.trading.paper.is_some();
         #[allow(unused_mut)]

@@ -55,7 +55,7 @@ struct Quote {
 
 /// The sample market maker (see the module docs): one post-only bid and ask around the mid, skewed against
 /// inventory. Build it with [`MarketMaker::new`] from [`MmParams::for_rules`] and run it through the
-/// [`Trader`](crate::builder::Trader) builder; read `position`, `stats` and `fills` after the run.
+/// [`Trader`] builder; read `position`, `stats` and `fills` after the run.
 pub struct MarketMaker {
     p: MmParams,
     bid: Option<Quote>,
