@@ -34,9 +34,10 @@ pub struct PlaceRequest {
     pub price: i64,
     /// Size as a mantissa at the symbol's quantity scale; rounded down to the lot before sending.
     pub qty: i64,
-    /// How long the order may rest: good-till-cancel, immediate-or-cancel or fill-or-kill.
+    /// How long a limit order may rest: good-till-cancel, immediate-or-cancel or fill-or-kill (market orders are
+    /// sent without one).
     pub tif: TimeInForce,
-    /// Reject the order instead of letting it take liquidity (maker only); limit orders only.
+    /// Have the exchange reject the order rather than let it take liquidity (maker only); ignored for market orders.
     pub post_only: bool,
 }
 
