@@ -16,7 +16,7 @@ use super::types::{
 /// What the engine asks the tracker to remember when it sends an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewOrder {
-    /// Our id for the order, unique among tracked orders; the venue echoes it in every report.
+    /// Our id for the order, unique among tracked orders; the venue echoes it back, so a report finds its order.
     pub client_id: ClientId,
     /// The exchange id when the venue lets us predict it; otherwise set it from the acknowledgement.
     pub order_id: Option<OrderId>,

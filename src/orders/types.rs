@@ -269,7 +269,7 @@ impl ReportedStatus {
 /// Where an order report came from; kept on fills for diagnostics, never used to decide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
-    /// The private WebSocket's order push (`order` channel).
+    /// The private WebSocket's unsolicited order update.
     WsPush,
     /// The WebSocket's reply to our own place or cancel request.
     WsReply,

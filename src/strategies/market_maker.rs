@@ -65,8 +65,8 @@ pub struct MarketMaker {
     pub position: i64,
     /// What it did, for progress lines and the final summary.
     pub stats: MmStats,
-    /// Why the last order was refused before sending (rules, limits, not connected), kept for a run that never
-    /// quoted to say why.
+    /// Why the first refused order was refused before sending (rules, limits, not connected): only the first is
+    /// kept (later ones are counted in `stats.refused`), so a run that never quoted can say why.
     pub last_refusal: Option<PlaceError>,
     /// The book is in doubt (stale, resyncing): quotes were pulled and none is placed until it is live again.
     pub stale: bool,
@@ -177,7 +177,7 @@ impl MarketMaker {
             }
             Err(e) => {
                 self.stats.refused += 1;
-                // Only the first refusal of a kind is kept, so the hot path does not copy strings repeatedly.
+                // Only the first refusal is kept, so the hot path does not copy strings repeatedly.
                 if self.last_refusal.is_none() {
                     self.last_refusal = Some(e);
                 }

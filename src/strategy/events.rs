@@ -168,8 +168,8 @@ pub struct Position {
     pub qty: i64,
     /// Average open price at the symbol's price scale (0 when flat).
     pub avg_open_price: i64,
-    /// Realized and unrealized PnL at the settlement asset's scale.
+    /// Realized PnL as the venue reports it, at the settlement asset's scale.
     pub realized_pnl: i64,
-    /// Unrealized PnL at the current mark, at the settlement asset's scale.
+    /// Unrealized PnL as the venue reports it, at the settlement asset's scale.
     pub unrealized_pnl: i64,
 }
