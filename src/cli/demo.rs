@@ -70,6 +70,8 @@ pub fn run(g: &Global, out: Out, a: &DemoArgs) -> CliResult {
         core: g.core.or_else(default_core),
         json: g.json,
         key_file: None,
+        md_silence_ms: g.md_silence_ms,
+        trade_silence_ms: g.trade_silence_ms,
     };
     let creds = || {
         Credentials::new(sim.api_key(), sim.api_secret())
