@@ -237,9 +237,10 @@ fn three_symbols_under_every_fault_end_consistent_with_the_simulator() {
     );
     // No order of ours open, none tracked.
     eprintln!(
-        "sim open {}, tracked open {}",
+        "sim open {}, tracked open {}; {:?}",
         sim.open_orders().len(),
-        run.open_statuses.len()
+        run.open_statuses.len(),
+        run.trading_stats
     );
     assert_eq!(run.open_after_shutdown, 0);
     let open = sim.open_orders();

@@ -422,7 +422,11 @@ impl TradingState {
             let Some(o) = self.tracker.get(h) else {
                 continue;
             };
-            if symbol.is_some_and(|s| s != o.symbol) || o.status == OrderStatus::PendingCancel {
+            // An order in doubt is left to its status query: cancelling it again and again (each refusal puts it
+            // back in doubt) would keep it from ever being settled.
+            if symbol.is_some_and(|s| s != o.symbol)
+                || matches!(o.status, OrderStatus::PendingCancel | OrderStatus::Unknown)
+            {
                 continue;
             }
             match self.cancel(cx, h) {

@@ -365,6 +365,8 @@ pub struct TradingState {
     /// Leftovers of an earlier run being cancelled (handle, cancel sent), until each is terminal.
     leftovers: Vec<(OrderHandle, bool)>,
     leftovers_deadline_ns: u64,
+    /// Where the next status query starts looking for orders in doubt (round-robin over the tracker's slots).
+    status_cursor: usize,
     balance_synced: bool,
     auth_error: Option<TradeAuthError>,
     cancel_all_pending: u32,
@@ -525,6 +527,7 @@ impl TradingState {
             open_synced: false,
             leftovers: Vec::with_capacity(64),
             leftovers_deadline_ns: 0,
+            status_cursor: 0,
             balance_synced: false,
             auth_error: None,
             cancel_all_pending: 0,

@@ -92,14 +92,25 @@ impl TradingState {
                 self.rest.push_back(Job::Balance, now);
             }
             if now >= self.next_status_ns && !self.rest.has(|j| matches!(j, Job::Status { .. })) {
+                // Round-robin from where the last query stopped, so orders a query cannot settle do not starve the
+                // rest (ten ids per query, the documented maximum).
                 let mut ids = [OrderId::EMPTY; 10];
                 let mut n = 0;
-                for (_, o) in self.tracker.iter_live() {
-                    if o.status == OrderStatus::Unknown && !o.order_id.is_empty() && n < ids.len() {
+                let slots = self.tracker.slot_count();
+                let mut k = 0;
+                while k < slots && n < ids.len() {
+                    let slot = (self.status_cursor + k) % slots;
+                    k += 1;
+                    if let Some(h) = self.tracker.live_at(slot)
+                        && let Some(o) = self.tracker.get(h)
+                        && o.status == OrderStatus::Unknown
+                        && !o.order_id.is_empty()
+                    {
                         ids[n] = o.order_id;
                         n += 1;
                     }
                 }
+                self.status_cursor = (self.status_cursor + k) % slots.max(1);
                 if n > 0 {
                     self.stats.status_queries += 1;
                     self.rest.push_back(Job::Status { ids, n: n as u8 }, now);
