@@ -80,8 +80,9 @@ pub fn handle(shared: &Arc<Shared>, req: &Request) -> Response {
     if st.strict_docs
         && let Err(why) = crate::strict::check_rest(req)
     {
-        st.refused.push(crate::strict::refused(req, why));
-        return crate::strict::not_found(req);
+        st.refused
+            .push(crate::strict::refused(req, why.reason().to_string()));
+        return crate::strict::refuse(req, why.status());
     }
     let path = req.path.trim_end_matches('/');
     let m = req.method.as_str();

@@ -309,8 +309,74 @@ fn doc_paths_for(path: &str) -> Vec<&'static Endpoint> {
         .collect()
 }
 
-/// Checks a REST request against the documented endpoints; `Err` says why it is not documented.
-pub fn check_rest(req: &Request) -> Result<(), String> {
+/// Why strict mode refused a REST request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a documented endpoint, method or parameter: `404`.
+    NotDocumented(String),
+    /// A documented endpoint, but the request itself is malformed for it (a body without exactly one
+    /// `Content-Type: application/json`, spot/_rest_auth.md / README §3): `400`, as a strict HTTP server answers.
+    BadRequest(String),
+}
+
+impl Refusal {
+    pub fn status(&self) -> u16 {
+        match self {
+            Refusal::NotDocumented(_) => 404,
+            Refusal::BadRequest(_) => 400,
+        }
+    }
+    pub fn reason(&self) -> &str {
+        match self {
+            Refusal::NotDocumented(r) | Refusal::BadRequest(r) => r,
+        }
+    }
+}
+
+/// Checks a REST request against the documented endpoints.
+pub fn check_rest(req: &Request) -> Result<(), Refusal> {
+    check_endpoint(req).map_err(Refusal::NotDocumented)?;
+    check_content_type(req).map_err(Refusal::BadRequest)
+}
+
+/// A body goes with exactly one `Content-Type: application/json` (a repeated singleton header is a malformed
+/// message, RFC 9110 §5.3, which strict servers such as llhttp refuse).
+fn check_content_type(req: &Request) -> Result<(), String> {
+    if req.body.is_empty() {
+        return Ok(());
+    }
+    let cts: Vec<&str> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let json = |ct: &str| {
+        ct.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    };
+    match cts.as_slice() {
+        [ct] if json(ct) => Ok(()),
+        [] => Err(format!(
+            "{} {}: a body without Content-Type (the docs send Content-Type: application/json)",
+            req.method, req.path
+        )),
+        [ct] => Err(format!(
+            "{} {}: Content-Type {ct:?} (the docs send application/json)",
+            req.method, req.path
+        )),
+        many => Err(format!(
+            "{} {}: Content-Type sent {} times ({}); a singleton header must appear once",
+            req.method,
+            req.path,
+            many.len(),
+            many.join(" | ")
+        )),
+    }
+}
+
+fn check_endpoint(req: &Request) -> Result<(), String> {
     let candidates = doc_paths_for(&req.path);
     if candidates.is_empty() {
         let hint = if req.path.starts_with("/_sim/") {
@@ -478,12 +544,18 @@ pub fn check_ws_path(path: &str, query: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The gateway's answer to anything undocumented: `404`, plain text.
+/// The gateway's answer to anything undocumented: `404` (`400` for a malformed request), plain text.
 pub fn not_found(req: &Request) -> Response {
-    let mut r = Response::status(
-        404,
-        format!("404 page not found: {} {}\n", req.method, req.path),
-    );
+    refuse(req, 404)
+}
+
+pub fn refuse(req: &Request, status: u16) -> Response {
+    let text = if status == 404 {
+        "404 page not found"
+    } else {
+        "400 Bad Request"
+    };
+    let mut r = Response::status(status, format!("{text}: {} {}\n", req.method, req.path));
     r.extra
         .push(("Content-Type", "text/plain; charset=utf-8".to_string()));
     r

@@ -271,3 +271,35 @@ fn websocket_messages_beyond_the_docs_are_answered_with_an_error_and_logged() {
         "only the documented order was placed"
     );
 }
+
+#[test]
+fn a_body_needs_exactly_one_json_content_type() {
+    let sim = sim(true);
+    let g = sim.account_group();
+    let target = format!("/{g}/api/pro/v1/cash/order");
+    let body = json!({"symbol": "BTC/USDT", "time": now_ms(), "orderQty": "0.001", "orderType": "limit", "side": "buy", "orderPrice": "40000"}).to_string();
+    rt().block_on(async {
+        for (headers, why) in [
+            ("Content-Type: application/json\r\nContent-Type: application/json\r\n", "Content-Type sent 2 times"),
+            ("", "without Content-Type"),
+            ("Content-Type: text/plain\r\n", "\"text/plain\""),
+        ] {
+            let mut s = tls(&sim).await;
+            let req = format!(
+                "POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut buf = Vec::new();
+            let _ = s.read_to_end(&mut buf).await;
+            let text = String::from_utf8_lossy(&buf);
+            assert!(text.starts_with("HTTP/1.1 400") && text.contains("text/plain"), "{headers:?}: {text}");
+            let last = sim.refused_requests().pop().unwrap();
+            assert!(last.reason.contains(why), "{}", last.reason);
+        }
+        // Exactly one: the signed request goes through (common::Http sends one Content-Type).
+        let r = private(&sim, "POST", &target, "order", Some(&body)).await;
+        assert_eq!(r.body["code"], 0, "{}", r.raw);
+    });
+    assert_eq!(sim.refused_requests().len(), 3);
+}
