@@ -363,3 +363,63 @@ fn mm_runs_and_cancels_what_it_placed() {
     let l = lines(&o);
     assert!(l.iter().any(|x| x["type"] == "summary"), "summary line");
 }
+
+/// `ascendex sim --strict-docs` runs the simulator in strict mode: a harness path is a plain-text 404 there and
+/// JSON in the default mode.
+#[test]
+fn sim_flag_turns_strict_mode_on() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    for strict in [false, true] {
+        let mut args = vec!["sim", "--listen", "127.0.0.1:0", "--rate", "0"];
+        if strict {
+            args.push("--strict-docs");
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ascendex"))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("sim starts");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (mut url, mut ca) = (String::new(), String::new());
+        let mut line = String::new();
+        while out.read_line(&mut line).unwrap_or(0) > 0 {
+            if let Some(u) = line.strip_prefix("REST URL:") {
+                url = u.trim().to_string();
+            }
+            if let Some(c) = line.strip_prefix("CA file:") {
+                ca = c.trim().to_string();
+            }
+            if line.starts_with("running") {
+                break;
+            }
+            line.clear();
+        }
+        assert!(!url.is_empty() && !ca.is_empty(), "no URL/CA printed");
+        let tls = ascendex_hft::net::tls::client_config(Some(std::path::Path::new(&ca))).unwrap();
+        let r = ascendex_hft::net::oneshot::request(
+            &tls,
+            &url,
+            "GET",
+            "/_sim/state",
+            &[],
+            &[],
+            std::time::Duration::from_secs(5),
+        )
+        .expect("an answer");
+        let json = serde_json::from_slice::<Value>(&r.body).is_ok();
+        if strict {
+            assert_eq!(
+                (r.status, json),
+                (404, false),
+                "{}",
+                String::from_utf8_lossy(&r.body)
+            );
+        } else {
+            assert_eq!((r.status, json), (200, true));
+        }
+        drop(child.stdin.take());
+        assert_eq!(child.wait().unwrap().code(), Some(0));
+    }
+}
