@@ -4,19 +4,20 @@
 //!
 //! ```text
 //! cargo run --release --example market_maker                    # against the embedded simulator, 10 s
+//! cargo run --release --example market_maker -- 3                # 3 s (what CI runs)
 //! ASCENDEX_API_KEY=.. ASCENDEX_API_SECRET=.. \
-//!   cargo run --release --example market_maker -- https://ascendex.com BTC/USDT 60
+//!   cargo run --release --example market_maker -- 60 BTC/USDT https://ascendex.com
 //! ```
 
 use ascendex_hft::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let seconds: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(10);
     let symbol = args.get(1).cloned().unwrap_or_else(|| "BTC/USDT".into());
-    let seconds: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
 
     // A URL on the command line trades there (credentials from the environment); else a simulator in-process.
-    let trader = match args.first() {
+    let trader = match args.get(2) {
         Some(url) => Trader::ascendex().rest_url(url),
         None => Trader::ascendex().simulator(),
     };

@@ -290,7 +290,7 @@ axh_engine *axh_engine_new(const axh_config *cfg);
  * trade callback subscribes to the trade stream. */
 int axh_engine_on_start(axh_engine *engine, axh_start_fn f, void *user);        /* connected, books live */
 int axh_engine_on_book(axh_engine *engine, axh_book_fn f, void *user);          /* every applied update */
-int axh_engine_on_book_status(axh_engine *engine, axh_book_status_fn f, void *user); /* stale(reason)/live */
+int axh_engine_on_book_status(axh_engine *engine, axh_book_status_fn f, void *user); /* stale(reason), silent ("silent": the link went quiet), live */
 int axh_engine_on_trade(axh_engine *engine, axh_trade_fn f, void *user);
 int axh_engine_on_order(axh_engine *engine, axh_order_fn f, void *user);
 int axh_engine_on_fill(axh_engine *engine, axh_fill_fn f, void *user);

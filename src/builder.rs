@@ -141,6 +141,12 @@ pub struct Run<S> {
     pub paper: bool,
     /// The core the loop could not be pinned to (it ran blocking instead).
     pub pin_failed: Option<usize>,
+    /// A sentence per symbol whose book was not in sync at the end, saying why (for a run that could not trade).
+    pub book_notes: Vec<String>,
+    /// The status of each order still tracked as open after shutdown (in doubt, refused cancels, ...).
+    pub open_statuses: Vec<crate::orders::types::OrderStatus>,
+    /// The trading half's counters (orders placed, acknowledged, throttled, timed out, ...).
+    pub trading_stats: crate::venue::ascendex::session::trading::TradingStats,
 }
 
 /// What an observer learns between loop slices.
@@ -459,6 +465,7 @@ impl Trader {
         shut?;
         let t = &session.trading;
         let open_after_shutdown = t.open_orders().count();
+        let open_statuses: Vec<_> = t.open_orders().map(|(_, o)| o.status).collect();
         let balances = (0..t.asset_count())
             .filter_map(|i| {
                 let a = crate::orders::types::AssetId(i as u16);
@@ -471,7 +478,9 @@ impl Trader {
                 })
             })
             .collect();
+        let book_notes = book_notes(&session, &self.symbols, self.market.book_depth);
         let latency = session.latency();
+        let trading_stats = session.trading.stats;
         Ok(Run {
             strategy: session.strategy,
             latency,
@@ -481,8 +490,49 @@ impl Trader {
             asset_scale: self.trading.asset_scale,
             paper,
             pin_failed,
+            book_notes,
+            open_statuses,
+            trading_stats,
         })
     }
+}
+
+/// Why each book that is not in sync is not, from its synchronizer's counters.
+fn book_notes<S>(session: &Session<S>, symbols: &[String], depth: usize) -> Vec<String> {
+    let m = &session.market;
+    let mut out = Vec::new();
+    for (i, name) in symbols.iter().enumerate() {
+        let id = crate::orders::types::SymbolId(i as u16);
+        if m.is_live(id) {
+            continue;
+        }
+        let Some(c) = m.sync_counters(id) else {
+            continue;
+        };
+        let why = if c.snapshots == 0 {
+            "no depth snapshot arrived".to_string()
+        } else if c.out_of_window > 0 {
+            format!(
+                "{} snapshot(s) refused: the best {depth} levels do not fit the book's price window (a sparse \
+                 book); lower MarketConfig::book_depth or raise book_window",
+                c.out_of_window
+            )
+        } else if c.gaps + c.buffer_evictions > 0 {
+            format!(
+                "{} gap(s), {} diff(s) evicted while waiting for a snapshot",
+                c.gaps, c.buffer_evictions
+            )
+        } else if c.crossed > 0 {
+            format!("{} crossed book(s)", c.crossed)
+        } else {
+            format!(
+                "{} snapshot(s), still waiting for one that bridges the diffs",
+                c.snapshots
+            )
+        };
+        out.push(format!("{name}: book not in sync: {why}"));
+    }
+    out
 }
 
 /// `https://HOST[:PORT][/...]` → `wss://HOST[:PORT]/api/pro/v1/stream`.

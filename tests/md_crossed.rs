@@ -95,6 +95,9 @@ impl Strategy for Rec {
     fn on_book_status(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, status: BookStatus) {
         let i = symbol.0 as usize;
         match status {
+            // A silence (the link went quiet, nothing lost) and the Live that ends it are not resyncs.
+            BookStatus::Live if self.live[i] => {}
+            BookStatus::Silent { .. } => {}
             BookStatus::Live => {
                 self.live[i] = true;
                 self.events.push((i, Ev::Live));

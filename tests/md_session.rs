@@ -106,6 +106,8 @@ impl Strategy for Rec {
         let i = symbol.0 as usize;
         match status {
             BookStatus::Live => self.live[i] = true,
+            // The link went quiet (nothing lost): not a resync.
+            BookStatus::Silent { .. } => {}
             BookStatus::Stale(r) => {
                 self.live[i] = false;
                 self.stale.push((i, r));

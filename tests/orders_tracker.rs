@@ -883,3 +883,19 @@ fn unknown_resolved_by_an_unchanged_status_but_not_by_an_older_one() {
         .stale
     );
 }
+
+#[test]
+fn a_refused_cancel_of_an_unacknowledged_order_puts_it_in_doubt() {
+    // The exchange may never have received the order (a request it ignored): the refused cancel must not leave
+    // the order pending forever; it turns Unknown, which the session resolves with a status query.
+    let mut t = OrderTracker::new(16);
+    let h = t
+        .insert(new_order("c1", Some("o1")), 0, 1_000 * MS)
+        .unwrap();
+    t.cancel_requested(h, 10 * MS, 500 * MS).unwrap();
+    assert_eq!(t.cancel_refused(h), Ok(OrderStatus::Unknown));
+    assert!(
+        t.get(h).unwrap().status.is_live(),
+        "still ours until the query settles it"
+    );
+}

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::api::Api;
 use super::args::{PlaceArgs, SideArg, TifArg, TypeArg};
+use super::check::{Sign, Source, decimal_fault};
 use super::market::{check_spelling, check_symbol};
 use super::out::{CliError, CliResult, Out, table};
 use crate::orders::SymbolId;
@@ -14,10 +15,10 @@ use crate::orders::scaled::{Dec, format_scaled};
 use crate::orders::{OrderId, OrderKind, Side, TimeInForce};
 use crate::venue::ascendex::ids::{ClientIdGen, validate_client_id};
 use crate::venue::ascendex::rest::trading::{
-    CancelItem, RestBuffers, balance as balance_req, cancel_all, cancel_order, open_orders,
-    order_status, place_order,
+    CancelItem, RestBuffers, RestRequest, balance as balance_req, cancel_all, cancel_order,
+    open_orders, order_status, place_order,
 };
-use crate::venue::ascendex::rules::PriceSpec;
+use crate::venue::ascendex::rules::{PriceSpec, RulesTable};
 use crate::venue::ascendex::session::bootstrap::wall_ms;
 use crate::venue::ascendex::stream::trading::{Account, OrderSpec, PlaceOrder, RespInst};
 
@@ -39,21 +40,29 @@ pub fn balance(api: &mut Api, out: Out) -> CliResult {
     let g = api.group()?;
     let mut b = RestBuffers::default();
     let r = balance_req(&mut b, g, Account::Cash, None, false);
+    let name = api.request_name(r.method.as_str(), &String::from_utf8_lossy(r.path));
     let data = api.signed_req(r)?;
-    let rows = data.as_array().cloned().unwrap_or_default();
-    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let rows: Vec<[String; 3]> = rows
-        .iter()
-        .map(|r| {
-            [
-                s(r, "asset"),
-                s(r, "totalBalance"),
-                s(r, "availableBalance"),
-            ]
-        })
-        .collect();
+    let rows = balance_rows(&Source { request: &name }, &data)?;
     print_balances(out, &rows);
     Ok(())
+}
+
+/// (asset, total, available) of each row of a cash balance answer, every value checked.
+pub fn balance_rows(src: &Source<'_>, data: &Value) -> CliResult<Vec<[String; 3]>> {
+    let rows = match data {
+        Value::Array(a) => a.as_slice(),
+        Value::Null => &[],
+        v => return Err(src.bad("data", &v.to_string(), "not a list of balances")),
+    };
+    rows.iter()
+        .map(|r| {
+            Ok([
+                src.name_of(r, "asset", false)?,
+                src.decimal_of(r, "totalBalance", Sign::Unsigned, None)?,
+                src.decimal_of(r, "availableBalance", Sign::Unsigned, None)?,
+            ])
+        })
+        .collect()
 }
 
 /// `balance` lines, or a table: (asset, total, available).
@@ -104,24 +113,49 @@ pub struct OrderLine {
 }
 
 impl OrderLine {
-    pub fn from_row(v: &Value) -> OrderLine {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-        OrderLine {
-            kind: "order",
-            order_id: s("orderId"),
-            client_id: s("id"),
-            symbol: s("symbol"),
-            side: s("side").to_lowercase(),
-            order_type: s("orderType").to_lowercase(),
-            price: s("price"),
-            qty: s("orderQty"),
-            status: s("status"),
-            filled_qty: s("cumFilledQty"),
-            avg_price: s("avgPx"),
-            fee: s("cumFee"),
-            fee_asset: s("feeAsset"),
-            error: s("errorCode"),
+    /// An order line from an exchange order row, every value checked; decimals at the symbol's scales when the
+    /// rules are known, and the row must be about `symbol` when one was asked for.
+    pub fn from_row(
+        src: &Source<'_>,
+        v: &Value,
+        rules: Option<&RulesTable>,
+        symbol: Option<&str>,
+    ) -> CliResult<OrderLine> {
+        if let Some(want) = symbol {
+            src.symbol(v, "symbol", want)?;
         }
+        let sym = src.name_of(v, "symbol", false)?;
+        let r = rules.and_then(|t| t.by_name(&sym));
+        let (px, qty) = (r.map(|r| r.price_scale), r.map(|r| r.qty_scale));
+        let side = src.name_of(v, "side", false)?.to_lowercase();
+        if side != "buy" && side != "sell" {
+            return Err(src.bad("side", &side, "neither Buy nor Sell"));
+        }
+        let error = v
+            .get("errorCode")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        Ok(OrderLine {
+            kind: "order",
+            order_id: src.name_of(v, "orderId", false)?,
+            client_id: src.name_of(v, "id", true)?,
+            symbol: sym,
+            side,
+            order_type: src.name_of(v, "orderType", false)?.to_lowercase(),
+            price: src.optional_decimal_of(v, "price", Sign::Unsigned, px)?,
+            qty: src.decimal_of(v, "orderQty", Sign::Unsigned, qty)?,
+            status: src.name_of(v, "status", false)?,
+            filled_qty: src.optional_decimal_of(v, "cumFilledQty", Sign::Unsigned, qty)?,
+            avg_price: src.optional_decimal_of(v, "avgPx", Sign::Unsigned, None)?,
+            // A rebate is a negative fee.
+            fee: src.optional_decimal_of(v, "cumFee", Sign::Signed, None)?,
+            fee_asset: src.name_of(v, "feeAsset", true)?,
+            error,
+        })
     }
 
     fn is_definitive(&self) -> bool {
@@ -176,12 +210,34 @@ fn print_orders(out: Out, orders: &[OrderLine]) {
     ));
 }
 
-fn rows(data: &Value) -> Vec<OrderLine> {
+/// The order rows of an answer (a list, or one object), every value checked.
+pub fn rows(
+    src: &Source<'_>,
+    data: &Value,
+    rules: Option<&RulesTable>,
+    symbol: Option<&str>,
+) -> CliResult<Vec<OrderLine>> {
     match data {
-        Value::Array(a) => a.iter().map(OrderLine::from_row).collect(),
-        Value::Object(_) => vec![OrderLine::from_row(data)],
-        _ => Vec::new(),
+        Value::Array(a) => a
+            .iter()
+            .map(|r| OrderLine::from_row(src, r, rules, symbol))
+            .collect(),
+        Value::Object(_) => Ok(vec![OrderLine::from_row(src, data, rules, symbol)?]),
+        Value::Null => Ok(Vec::new()),
+        v => Err(src.bad("data", &v.to_string(), "not a list of orders")),
     }
+}
+
+/// A signed request's answer as checked order rows.
+fn order_rows(
+    api: &Api,
+    r: RestRequest<'_>,
+    rules: Option<&RulesTable>,
+    symbol: Option<&str>,
+) -> CliResult<Vec<OrderLine>> {
+    let name = api.request_name(r.method.as_str(), &String::from_utf8_lossy(r.path));
+    let data = api.signed_req(r)?;
+    rows(&Source { request: &name }, &data, rules, symbol)
 }
 
 fn parse_order_id(id: &str) -> CliResult<OrderId> {
@@ -198,25 +254,36 @@ fn parse_order_id(id: &str) -> CliResult<OrderId> {
         .ok_or_else(|| CliError::usage(format!("order id {id:?} is too long")))
 }
 
-fn status_of(api: &mut Api, g: u32, id: &OrderId) -> CliResult<Option<OrderLine>> {
+fn status_of(
+    api: &mut Api,
+    g: u32,
+    id: &OrderId,
+    rules: Option<&RulesTable>,
+    symbol: Option<&str>,
+) -> CliResult<Option<OrderLine>> {
     let mut b = RestBuffers::default();
     let r = order_status(&mut b, g, Account::Cash, std::slice::from_ref(id));
-    let data = api.signed_req(r)?;
-    Ok(rows(&data).into_iter().find(|o| o.order_id == id.as_str()))
+    Ok(order_rows(api, r, rules, symbol)?
+        .into_iter()
+        .find(|o| o.order_id == id.as_str()))
 }
 
 pub fn status(api: &mut Api, out: Out, order_id: &str) -> CliResult {
     let id = parse_order_id(order_id)?;
     api.require_credentials()?;
     let g = api.group()?;
-    match status_of(api, g, &id)? {
+    let rules = api.optional_rules(out, "the symbol's scales");
+    match status_of(api, g, &id, rules.as_ref(), None)? {
         Some(o) => {
             print_orders(out, std::slice::from_ref(&o));
             Ok(())
         }
         None => Err(CliError::rejected(
             0,
-            format!("the exchange does not know order {order_id}"),
+            format!(
+                "GET {}/{g}/api/pro/v1/cash/order/status: the exchange does not know order {order_id}",
+                api.base()
+            ),
         )),
     }
 }
@@ -226,14 +293,14 @@ pub fn orders(api: &mut Api, out: Out, symbol: Option<&str>) -> CliResult {
         check_spelling(s)?;
     }
     api.require_credentials()?;
-    if let Some(s) = symbol {
-        check_symbol(&api.rules()?, s)?;
+    let rules = api.optional_rules(out, "the symbol check and the symbol's scales");
+    if let (Some(s), Some(r)) = (symbol, &rules) {
+        check_symbol(r, s)?;
     }
     let g = api.group()?;
     let mut b = RestBuffers::default();
     let r = open_orders(&mut b, g, Account::Cash, symbol);
-    let data = api.signed_req(r)?;
-    let list = rows(&data);
+    let list = order_rows(api, r, rules.as_ref(), symbol)?;
     if list.is_empty() && !out.json {
         out.text("no open orders");
     } else {
@@ -250,9 +317,18 @@ fn fmt(m: i64, scale: u8) -> String {
     }
 }
 
+/// A decimal typed by the user (exit 2, nothing sent, when it is not one).
 fn dec(what: &str, s: &str) -> CliResult<Dec> {
-    Dec::parse(s.as_bytes())
-        .map_err(|e| CliError::usage(format!("{what} {s:?} is not a plain decimal number ({e})")))
+    let explain = |why: String| {
+        CliError::usage(format!(
+            "{what} {s:?} is not accepted ({why}): write digits with at most one '.', like 0.001 or 50000.5 \
+             (no sign, exponent, spaces or thousands separators); nothing was sent"
+        ))
+    };
+    if let Some(f) = decimal_fault(s, Sign::Unsigned, None) {
+        return Err(explain(format!("it has {f}")));
+    }
+    Dec::parse(s.as_bytes()).map_err(|e| explain(e.to_string()))
 }
 
 #[derive(Serialize)]
@@ -313,20 +389,33 @@ pub fn place(api: &mut Api, out: Out, a: &PlaceArgs) -> CliResult {
             // A market order's notional is checked against the side it would take.
             let mut p = Vec::new();
             crate::venue::ascendex::rest::market::ticker_path(&mut p, &[&a.symbol]);
-            let t = api.public(&String::from_utf8_lossy(&p))?;
-            let t = match &t {
-                Value::Array(v) => v.first().cloned().unwrap_or(Value::Null),
-                v => v.clone(),
+            let path = String::from_utf8_lossy(&p).into_owned();
+            let data = api.public(&path)?;
+            let name = api.request_name("GET", &path);
+            let t = super::market::ticker_line(
+                &Source { request: &name },
+                &data,
+                &a.symbol,
+                Some(r.price_scale),
+                wall_ms(),
+            )?;
+            let (key, px) = if side == Side::Buy {
+                ("ask", t.ask.first())
+            } else {
+                ("bid", t.bid.first())
             };
-            let key = if side == Side::Buy { "ask" } else { "bid" };
-            let px = t
-                .get(key)
-                .and_then(|v| v.get(0))
-                .and_then(Value::as_str)
-                .unwrap_or("0");
-            PriceSpec::Market {
-                reference: dec("reference price", px)?,
-            }
+            let px = px.ok_or_else(|| {
+                CliError::rejected(
+                    0,
+                    format!(
+                        "{name}: the book has no {key}: a market {} cannot fill; nothing was sent",
+                        if side == Side::Buy { "buy" } else { "sell" }
+                    ),
+                )
+            })?;
+            let reference = Dec::parse(px.as_bytes())
+                .map_err(|e| CliError::network(format!("{name}: {key} {px:?}: {e}")))?;
+            PriceSpec::Market { reference }
         }
     };
     let q = r
@@ -377,16 +466,30 @@ pub fn place(api: &mut Api, out: Out, a: &PlaceArgs) -> CliResult {
     };
     let req = place_order(&mut b, g, Account::Cash, &order)
         .map_err(|e| CliError::usage(format!("cannot encode the order: {e}")))?;
+    let name = api.request_name(req.method.as_str(), &String::from_utf8_lossy(req.path));
     let data = api.signed_req(req)?;
+    let src = Source { request: &name };
     let info = data.get("info").cloned().unwrap_or(Value::Null);
     let order_id = info
         .get("orderId")
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let mut line = (info.get("status").is_some()).then(|| OrderLine::from_row(&info));
-    let id = parse_order_id(&order_id)
-        .map_err(|_| CliError::network("the exchange acknowledged without an order id"))?;
+    let id = parse_order_id(&order_id).map_err(|_| {
+        CliError::network(format!(
+            "{name}: the exchange acknowledged without an order id: check `ascendex orders {}`",
+            a.symbol
+        ))
+    })?;
+    let mut line = match info.get("status") {
+        Some(_) => Some(OrderLine::from_row(
+            &src,
+            &info,
+            Some(&rules),
+            Some(&a.symbol),
+        )?),
+        None => None,
+    };
     let deadline = Instant::now() + SETTLE;
     while !line.as_ref().is_some_and(OrderLine::is_definitive) {
         if Instant::now() > deadline {
@@ -395,7 +498,7 @@ pub fn place(api: &mut Api, out: Out, a: &PlaceArgs) -> CliResult {
         if line.is_some() {
             std::thread::sleep(POLL);
         }
-        line = status_of(api, g, &id)?.or(line);
+        line = status_of(api, g, &id, Some(&rules), Some(&a.symbol))?.or(line);
     }
     let mut line = line.ok_or_else(|| {
         CliError::network(format!(
@@ -405,8 +508,16 @@ pub fn place(api: &mut Api, out: Out, a: &PlaceArgs) -> CliResult {
     if line.client_id.is_empty() {
         line.client_id = client_id.as_str().to_string();
     }
-    print_orders(out, std::slice::from_ref(&line));
     let filled = Dec::parse(line.filled_qty.as_bytes()).is_ok_and(|d| d.mantissa > 0);
+    if filled && line.avg_price.is_empty() {
+        // A fill line needs its price: checked before the order line goes out, so nothing half is printed.
+        return Err(src.bad(
+            "avgPx",
+            "",
+            format!("missing although {} filled", line.filled_qty),
+        ));
+    }
+    print_orders(out, std::slice::from_ref(&line));
     if filled {
         // REST reports the cumulative execution: one line for what filled at once.
         let f = FillLine {
@@ -496,7 +607,11 @@ pub fn cancel(api: &mut Api, out: Out, symbol: &str, order_id: &str) -> CliResul
     check_spelling(symbol)?;
     let id = parse_order_id(order_id)?;
     api.require_credentials()?;
-    check_symbol(&api.rules()?, symbol)?;
+    // Without the rules the cancel still goes: the exchange checks the symbol itself.
+    let rules = api.optional_rules(out, "the symbol check and the symbol's scales");
+    if let Some(r) = &rules {
+        check_symbol(r, symbol)?;
+    }
     let g = api.group()?;
     let mut b = RestBuffers::default();
     let req_id = ClientIdGen::new("cx", b'x', wall_ms())
@@ -520,7 +635,7 @@ pub fn cancel(api: &mut Api, out: Out, symbol: &str, order_id: &str) -> CliResul
     let deadline = Instant::now() + SETTLE;
     let mut line = None;
     loop {
-        line = status_of(api, g, &id)?.or(line);
+        line = status_of(api, g, &id, rules.as_ref(), Some(symbol))?.or(line);
         let done = line.as_ref().is_some_and(|o: &OrderLine| {
             matches!(o.status.as_str(), "Canceled" | "Filled" | "Rejected")
         });
@@ -541,7 +656,10 @@ pub fn cancel(api: &mut Api, out: Out, symbol: &str, order_id: &str) -> CliResul
         )),
         (None, None) => Err(CliError::rejected(
             0,
-            format!("the exchange does not know order {order_id}"),
+            format!(
+                "GET {}/{g}/api/pro/v1/cash/order/status: the exchange does not know order {order_id}",
+                api.base()
+            ),
         )),
     }
 }
@@ -551,20 +669,22 @@ pub fn cancel_all_cmd(api: &mut Api, out: Out, symbol: Option<&str>) -> CliResul
         check_spelling(s)?;
     }
     api.require_credentials()?;
-    if let Some(s) = symbol {
-        check_symbol(&api.rules()?, s)?;
+    let rules = api.optional_rules(out, "the symbol check and the symbol's scales");
+    if let (Some(s), Some(r)) = (symbol, &rules) {
+        check_symbol(r, s)?;
     }
+    let rules = rules.as_ref();
     let g = api.group()?;
     let mut b = RestBuffers::default();
     let r = open_orders(&mut b, g, Account::Cash, symbol);
-    let before = rows(&api.signed_req(r)?);
+    let before = order_rows(api, r, rules, symbol)?;
     let req = cancel_all(&mut b, g, Account::Cash, wall_ms(), symbol)
         .map_err(|e| CliError::usage(format!("cannot encode the cancel: {e}")))?;
     api.signed_req(req)?;
     let deadline = Instant::now() + SETTLE;
     loop {
         let r = open_orders(&mut b, g, Account::Cash, symbol);
-        let open = rows(&api.signed_req(r)?);
+        let open = order_rows(api, r, rules, symbol)?;
         if open
             .iter()
             .all(|o| !before.iter().any(|b| b.order_id == o.order_id))
@@ -574,7 +694,12 @@ pub fn cancel_all_cmd(api: &mut Api, out: Out, symbol: Option<&str>) -> CliResul
         if Instant::now() > deadline {
             return Err(CliError::rejected(
                 0,
-                format!("{} orders still open after cancel-all", open.len()),
+                format!(
+                    "DELETE {}/{g}/api/pro/v1/cash/order/all: {} orders still open {} s after cancel-all",
+                    api.base(),
+                    open.len(),
+                    SETTLE.as_secs()
+                ),
             ));
         }
         std::thread::sleep(POLL);
@@ -582,7 +707,7 @@ pub fn cancel_all_cmd(api: &mut Api, out: Out, symbol: Option<&str>) -> CliResul
     let mut done = Vec::new();
     for o in &before {
         if let Ok(id) = parse_order_id(&o.order_id)
-            && let Some(l) = status_of(api, g, &id)?
+            && let Some(l) = status_of(api, g, &id, rules, symbol)?
         {
             done.push(l);
         }

@@ -1,13 +1,14 @@
 //! One-shot REST for the CLI: public and signed requests over a fresh blocking connection, the exchange's
 //! envelope checked, 429/5xx retried with backoff for a bounded time, every failure mapped to an exit status.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rustls::ClientConfig;
 use serde_json::Value;
 
-use super::out::{CliError, CliResult};
+use super::out::{CliError, CliResult, Exit, Out};
 use crate::net::http::HttpError;
 use crate::net::oneshot;
 use crate::net::tls::client_config;
@@ -21,9 +22,46 @@ use crate::venue::ascendex::session::bootstrap::wall_ms;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const RETRY_FOR: Duration = Duration::from_secs(8);
 
+/// The CLI's REST budget: a burst of `PACE_BURST` requests, then at most `PACE_PER_S` per second (every attempt,
+/// retries included). The API documents no REST request rate (`ascendex-api/README.md` §12); this stays under
+/// every per-minute threshold it does document except balance snapshots (the lowest, WebSocket sub/unsub level
+/// 1, is 150/min; this is 120/min sustained), and near ccxt's 400 ms between requests.
+pub const PACE_BURST: u32 = 5;
+pub const PACE_PER_S: u32 = 2;
+
 /// Exchange error codes that mean the credentials (or their use) are wrong, not the request.
 fn is_auth_code(code: i64) -> bool {
     matches!(code, 100009 | 100010 | 100011 | 200001..=200005 | 200006)
+}
+
+/// A token bucket over wall time: `take` sleeps until a request may go.
+#[derive(Debug)]
+struct Pace {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Pace {
+    fn new() -> Pace {
+        Pace {
+            tokens: f64::from(PACE_BURST),
+            at: Instant::now(),
+        }
+    }
+
+    /// How long to wait before the next request (zero when a token is there); takes the token.
+    fn take(&mut self) -> Duration {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * f64::from(PACE_PER_S);
+        self.tokens = (self.tokens + refill).min(f64::from(PACE_BURST));
+        self.at = now;
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64(-self.tokens / f64::from(PACE_PER_S))
+        }
+    }
 }
 
 /// The REST side of one CLI invocation.
@@ -35,6 +73,7 @@ pub struct Api {
     /// Why there is no signer (shown when a signed command runs).
     no_signer: Option<String>,
     pub bufs: RestBuffers,
+    pace: RefCell<Pace>,
 }
 
 impl Api {
@@ -59,6 +98,7 @@ impl Api {
             group,
             no_signer,
             bufs: RestBuffers::with_capacity(512),
+            pace: RefCell::new(Pace::new()),
         })
     }
 
@@ -74,21 +114,33 @@ impl Api {
         }
     }
 
+    /// The REST base URL (no trailing `/`).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `METHOD URL` of a request, as error messages name it.
+    pub fn request_name(&self, method: &str, path: &str) -> String {
+        format!("{method} {}{path}", self.base)
+    }
+
     /// GET of a public endpoint; returns `data`.
     pub fn public(&self, path: &str) -> CliResult<Value> {
         let body = self.send("GET", path, None, &[])?;
-        envelope(&body)
+        envelope(&self.request_name("GET", path), &body)
     }
 
     /// A signed request built by one of `rest::trading`'s builders (already in `self.bufs`).
     pub fn signed_req(&self, r: RestRequest<'_>) -> CliResult<Value> {
         let path = String::from_utf8_lossy(r.path).into_owned();
         let body = r.body.to_vec();
-        let raw = self.send(r.method.as_str(), &path, Some(r.prehash), &body)?;
-        envelope(&raw)
+        let method = r.method.as_str();
+        let raw = self.send(method, &path, Some(r.prehash), &body)?;
+        envelope(&self.request_name(method, &path), &raw)
     }
 
-    /// The account group: `--account-group`, else `GET /api/pro/v1/info`.
+    /// The account group: `--account-group`, else `GET /api/pro/v1/info` (essential to signed commands: every
+    /// private path carries the group).
     pub fn group(&mut self) -> CliResult<u32> {
         if let Some(g) = self.group {
             return Ok(g);
@@ -96,10 +148,11 @@ impl Api {
         self.require_credentials()?;
         let r = account_info(&mut self.bufs);
         let (path, prehash) = (String::from_utf8_lossy(r.path).into_owned(), r.prehash);
+        let name = self.request_name("GET", &path);
         let raw = self.send("GET", &path, Some(prehash), &[])?;
-        let data = envelope(&raw).map_err(|e| {
+        let data = envelope(&name, &raw).map_err(|e| {
             if e.exit == super::out::Exit::Rejected {
-                CliError::auth(e.code, format!("account info: {}", e.message))
+                CliError::auth(e.code, e.message)
             } else {
                 e
             }
@@ -108,7 +161,11 @@ impl Api {
             .get("accountGroup")
             .and_then(as_i64)
             .and_then(|g| u32::try_from(g).ok())
-            .ok_or_else(|| CliError::network("account info answer has no accountGroup"))?;
+            .ok_or_else(|| {
+                CliError::network(format!(
+                    "{name}: the answer has no accountGroup (pass --account-group N to skip this lookup)"
+                ))
+            })?;
         self.group = Some(g);
         Ok(g)
     }
@@ -117,13 +174,30 @@ impl Api {
     pub fn rules(&self) -> CliResult<RulesTable> {
         let mut p = Vec::new();
         products_path(&mut p, ProductCategory::Cash);
-        let body = self.send("GET", &String::from_utf8_lossy(&p), None, &[])?;
-        envelope(&body)?;
+        let path = String::from_utf8_lossy(&p).into_owned();
+        let name = self.request_name("GET", &path);
+        let body = self.send("GET", &path, None, &[])?;
+        envelope(&name, &body)?;
         RulesTable::from_products_json(&body)
-            .map_err(|e| CliError::network(format!("trading rules: {e}")))
+            .map_err(|e| CliError::network(format!("{name}: trading rules: {e}")))
     }
 
-    /// Sends with retries on 429/5xx (re-signing each attempt: the signature carries the time).
+    /// The trading rules where a command can go on without them (symbol check and scales are then skipped): a
+    /// failure is one warning on stderr, and `None`.
+    pub fn optional_rules(&self, out: Out, why: &str) -> Option<RulesTable> {
+        match self.rules() {
+            Ok(r) => Some(r),
+            Err(e) if e.exit == Exit::Usage => None,
+            Err(e) => {
+                out.warn(&format!("{}; going on without {why}", e.message));
+                None
+            }
+        }
+    }
+
+    /// Sends with retries on 429/5xx (re-signing each attempt: the signature carries the time), paced by the
+    /// CLI's request budget, waiting as long as `Retry-After` asks. Returns the body of a 2xx answer, or of a
+    /// non-2xx answer that carries the exchange's JSON envelope (its code then decides the exit status).
     fn send(
         &self,
         method: &str,
@@ -131,9 +205,14 @@ impl Api {
         prehash: Option<ApiPath>,
         body: &[u8],
     ) -> CliResult<Vec<u8>> {
+        let name = self.request_name(method, path);
         let start = Instant::now();
         let mut pause = Duration::from_millis(200);
         loop {
+            let wait = self.pace.borrow_mut().take();
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
             let mut hdr_store: Vec<(&str, String)> = Vec::new();
             if let Some(p) = prehash {
                 let signer = self.signer.as_ref().ok_or_else(|| {
@@ -158,23 +237,22 @@ impl Api {
                 body,
                 REQUEST_TIMEOUT,
             );
-            let retry = match &r {
+            let (status, retry_after) = match r {
+                Ok(o) if (200..300).contains(&o.status) => return Ok(o.body),
                 Ok(o) if o.status == 429 || o.status >= 500 => {
-                    format!("HTTP {} from {}", o.status, self.base)
-                }
-                Ok(o) => {
-                    // Any other status: the body usually carries the exchange's code; let the envelope decide.
-                    if o.status >= 300 && o.body.is_empty() {
+                    if let Some(until) = ban_in(&o.body) {
                         return Err(CliError::network(format!(
-                            "HTTP {} from {}{path}: check --rest-url",
-                            o.status, self.base
+                            "{name}: HTTP {}: the exchange has banned this IP{}; retrying sooner would extend it",
+                            o.status, until
                         )));
                     }
-                    return Ok(r.map(|o| o.body).unwrap_or_default());
+                    (o.status, o.retry_after_s)
                 }
-                Err(HttpError::Status { code, .. }) if *code == 429 || *code >= 500 => {
-                    format!("HTTP {code} from {}", self.base)
-                }
+                Ok(o) => return non_2xx(&name, o.status, o.body),
+                Err(HttpError::Status {
+                    code,
+                    retry_after_s,
+                }) if code == 429 || code >= 500 => (code, retry_after_s),
                 Err(e) => {
                     let text = e.to_string();
                     let hint = if text.contains("certificate") {
@@ -182,22 +260,82 @@ impl Api {
                     } else {
                         ""
                     };
-                    return Err(CliError::network(format!(
-                        "{method} {}: {text}{hint}",
-                        self.base
-                    )));
+                    return Err(CliError::network(format!("{name}: {text}{hint}")));
                 }
             };
-            if start.elapsed() + pause > RETRY_FOR {
+            // The server's own wait wins over our backoff when it asks for longer.
+            let wait = match retry_after {
+                Some(s) => pause.max(Duration::from_secs(s)),
+                None => pause,
+            };
+            if start.elapsed() + wait > RETRY_FOR {
+                let asked = retry_after.map_or(String::new(), |s| format!(" (Retry-After: {s} s)"));
                 return Err(CliError::network(format!(
-                    "{retry}: still failing after {} s of retries",
-                    RETRY_FOR.as_secs()
+                    "{name}: HTTP {status}{asked}: still failing after {} s of retries",
+                    start.elapsed().as_secs()
                 )));
             }
-            std::thread::sleep(pause);
+            std::thread::sleep(wait);
             pause = (pause * 2).min(Duration::from_secs(2));
         }
     }
+}
+
+/// A ban the exchange announces in an answer's text ("… banned for 900000 ms", "… banned until 1644807691158"),
+/// as a phrase for the error message.
+fn ban_in(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    let at = lower.find("banned")?;
+    let tail = &lower[at..];
+    let num = |after: &str| -> Option<u64> {
+        let i = tail.find(after)? + after.len();
+        let digits: String = tail[i..].chars().take_while(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    Some(if let Some(ms) = num("banned for ") {
+        format!(" for {} s", ms / 1000)
+    } else if let Some(until) = num("banned until ") {
+        format!(" until {} UTC", super::market::utc(until))
+    } else {
+        String::new()
+    })
+}
+
+/// A non-2xx answer that is not a throttle: the exchange's envelope when it sent one (exit 3/5 by its code),
+/// else the status and the request, with what that status usually means.
+fn non_2xx(name: &str, status: u16, body: Vec<u8>) -> CliResult<Vec<u8>> {
+    if let Ok(v) = serde_json::from_slice::<Value>(&body)
+        && v.get("code").and_then(as_i64).is_some_and(|c| c != 0)
+    {
+        return Ok(body);
+    }
+    let snippet: String = String::from_utf8_lossy(&body)
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(80)
+        .collect();
+    let said = if snippet.trim().is_empty() {
+        "an empty body".to_string()
+    } else {
+        format!("{:?}", snippet.trim())
+    };
+    Err(match status {
+        300..=399 => CliError::network(format!(
+            "{name}: HTTP {status} redirect ({said}): exchange APIs do not redirect; check --rest-url"
+        )),
+        401 => CliError::auth(
+            i64::from(status),
+            format!("{name}: HTTP 401 ({said}): check the API key, secret and the clock"),
+        ),
+        404 => CliError::network(format!(
+            "{name}: HTTP 404 ({said}): no such endpoint at this server; check --rest-url"
+        )),
+        _ => CliError::rejected(
+            i64::from(status),
+            format!("{name}: the server refused the request with HTTP {status} ({said})"),
+        ),
+    })
 }
 
 /// An integer given as a number or a string.
@@ -210,20 +348,30 @@ pub fn as_i64(v: &Value) -> Option<i64> {
 }
 
 /// Checks `{"code":0,"data":...}`; a non-zero code is a rejection (exit 3) or an authentication failure (exit 5).
-pub fn envelope(body: &[u8]) -> CliResult<Value> {
+/// `name` is the request (`GET https://…/api/pro/v1/spot/ticker?symbol=BTC/USDT`), named in every error.
+pub fn envelope(name: &str, body: &[u8]) -> CliResult<Value> {
     let v: Value = serde_json::from_slice(body).map_err(|e| {
+        let what = if body.is_empty() {
+            "an empty body".to_string()
+        } else {
+            format!("not JSON ({e})")
+        };
+        CliError::network(format!("{name}: the answer is {what}: check --rest-url"))
+    })?;
+    let code = v.get("code").and_then(as_i64).ok_or_else(|| {
         CliError::network(format!(
-            "the server's answer is not JSON ({e}): check --rest-url"
+            "{name}: the answer has no `code` (not the exchange's envelope): check --rest-url"
         ))
     })?;
-    let code = v
-        .get("code")
-        .and_then(as_i64)
-        .ok_or_else(|| CliError::network("the server's answer has no `code`: check --rest-url"))?;
     if code != 0 {
+        if let Some(how_long) = ban_in(body) {
+            return Err(CliError::network(format!(
+                "{name}: the exchange has banned this IP{how_long} (code {code}); retrying sooner would extend it"
+            )));
+        }
         let s = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
         let (reason, message) = (s("reason"), s("message"));
-        let mut text = format!("the exchange refused: {code}");
+        let mut text = format!("{name}: the exchange refused: {code}");
         if !reason.is_empty() {
             text.push(' ');
             text.push_str(&reason);

@@ -69,7 +69,8 @@ pub enum Command {
     Book(BookArgs),
     /// Live market trades of a symbol.
     Trades(TradesArgs),
-    /// Historical candles, oldest first, including the bar in progress.
+    /// Historical candles, oldest first, including the bar in progress; printed page by page as they arrive
+    /// (paced within the CLI's request budget, progress on stderr when it takes over a second).
     Candles(CandlesArgs),
     /// Best bid and ask and last price of a symbol.
     Ticker {
@@ -138,7 +139,8 @@ pub struct CandlesArgs {
     /// Bar interval: 1 5 15 30 60 120 240 360 720 (minutes), 1d, 1w, 1m (month).
     #[arg(long, value_name = "I")]
     pub interval: String,
-    /// The last N bars (paged past 500).
+    /// The last N bars: up to 500, as the exchange counts them; past 500, the bars starting in the last N
+    /// intervals (fewer where the exchange's history is shorter).
     #[arg(long, value_name = "N", conflicts_with_all = ["from", "to"])]
     pub limit: Option<u32>,
     /// First bar start, ms since the epoch.
@@ -197,9 +199,12 @@ pub struct PlaceArgs {
     pub symbol: String,
     pub side: SideArg,
     /// Quantity in the base asset (rounded down to the lot, with a note on stderr).
+    // Hyphen values reach our own check, which says what a quantity may be, instead of clap's "unexpected
+    // argument".
+    #[arg(allow_hyphen_values = true)]
     pub qty: String,
     /// Limit price (rounded to the tick: a buy down, a sell up).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_hyphen_values = true)]
     pub price: Option<String>,
     #[arg(long = "type", value_enum, default_value = "limit")]
     pub order_type: TypeArg,
@@ -232,4 +237,130 @@ pub struct MmArgs {
     /// Keep (adopt) the open orders an earlier `mm` run left, instead of cancelling them before quoting.
     #[arg(long)]
     pub adopt: bool,
+}
+
+/// Checks a URL given on the command line before anything is sent (exit 2 naming the flag on failure):
+/// `SCHEME://HOST[:PORT]` then, when `path_allowed`, a path of plain characters; never a user, query, fragment,
+/// space or control character. Returns the URL without a trailing `/` when no path is allowed.
+pub fn check_url(
+    flag: &str,
+    url: &str,
+    scheme: &str,
+    path_allowed: bool,
+) -> Result<String, String> {
+    let bad = |why: &str| {
+        let shown: String = url.escape_debug().collect();
+        format!("{flag} \"{shown}\" is not a usable URL: {why}")
+    };
+    if let Some(c) = url.chars().find(|c| c.is_control() || c.is_whitespace()) {
+        return Err(bad(&format!("it contains {:?}", c)));
+    }
+    let Some(rest) = url.strip_prefix(scheme).and_then(|r| r.strip_prefix("://")) else {
+        let want = if path_allowed {
+            format!("{scheme}://HOST[:PORT]/PATH")
+        } else {
+            format!("{scheme}://HOST[:PORT]")
+        };
+        return Err(bad(&format!("expected {want}")));
+    };
+    if rest.contains('?') || rest.contains('#') {
+        return Err(bad("a query or fragment is not allowed"));
+    }
+    if rest.contains('@') {
+        return Err(bad("user information is not allowed"));
+    }
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let (host, port) = if let Some(h) = authority.strip_prefix('[') {
+        let Some((h, after)) = h.split_once(']') else {
+            return Err(bad("an unclosed '[' in the host"));
+        };
+        match after.strip_prefix(':') {
+            Some(p) => (h, Some(p)),
+            None if after.is_empty() => (h, None),
+            None => return Err(bad("junk after the IPv6 address")),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(bad("no host"));
+    }
+    let host_ok = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b':');
+    if !host_ok {
+        return Err(bad("the host has characters a host name cannot have"));
+    }
+    if let Some(p) = port {
+        match p.parse::<u32>() {
+            Ok(1..=65535) if !p.starts_with('+') => {}
+            _ => return Err(bad(&format!("port {p:?} is not a number from 1 to 65535"))),
+        }
+    }
+    let path_ok = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/-._~".contains(&b));
+    if !path_ok {
+        return Err(bad(
+            "the path has characters other than letters, digits and / - . _ ~",
+        ));
+    }
+    if !path_allowed && !path.trim_end_matches('/').is_empty() {
+        return Err(bad(
+            "a REST base takes no path (the API paths are added to it)",
+        ));
+    }
+    if path_allowed && path.trim_matches('/').is_empty() {
+        return Err(bad("no stream path (e.g. /api/pro/v1/stream)"));
+    }
+    Ok(if path_allowed {
+        url.to_string()
+    } else {
+        url.trim_end_matches('/').to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_url;
+
+    #[test]
+    fn urls_are_checked_before_anything_is_sent() {
+        for bad in [
+            "https://",
+            "https://127.0.0.1:99999",
+            "https://127.0.0.1:0",
+            "https://h/?x=1",
+            "https://h#f",
+            "https://h\r\nX: y",
+            "http://h",
+            "garbage",
+            "https://u@h",
+            "https://h/prefix",
+            "https://h:",
+        ] {
+            let e = check_url("--rest-url", bad, "https", false).unwrap_err();
+            assert!(e.starts_with("--rest-url "), "{bad:?}: {e}");
+        }
+        assert_eq!(
+            check_url("--rest-url", "https://127.0.0.1:8443/", "https", false).as_deref(),
+            Ok("https://127.0.0.1:8443")
+        );
+        assert!(check_url("--rest-url", "https://[::1]:8443", "https", false).is_ok());
+        assert!(check_url("--ws-url", "wss://h:1/api/pro/v1/stream", "wss", true).is_ok());
+        for bad in [
+            "ws://h/api/pro/v1/stream",
+            "garbage",
+            "wss://h",
+            "wss://h/s?x",
+        ] {
+            assert!(check_url("--ws-url", bad, "wss", true).is_err(), "{bad}");
+        }
+    }
 }

@@ -91,6 +91,8 @@ pub fn latency_json(out: Out, l: &Latency) {
 /// ownership rests on: `mm` cancels, at start and on exit, only open orders whose id ends in this tag).
 pub const MM_CLIENT_ID_PREFIX: &str = "mm";
 pub const MM_CLIENT_ID_TAG: u8 = b'm';
+/// Exact levels per side `mm` keeps (it quotes off the best bid and ask).
+pub const MM_BOOK_DEPTH: usize = 5;
 
 /// Parameters from the command line and the symbol's rules. The default size is the smallest order the
 /// exchange takes at the current price (minimum quantity and minimum notional, with 10 % margin).
@@ -122,8 +124,14 @@ pub fn params_for(
         }
         None => None,
     };
-    MmParams::for_rules(rules, symbol, spread_bps, size, ref_price)
-        .map_err(|e| CliError::usage(format!("--spread-bps: {e}")))
+    MmParams::for_rules(rules, symbol, spread_bps, size, ref_price).map_err(|e| {
+        let flag = if e.contains("spread") {
+            "--spread-bps"
+        } else {
+            "--size"
+        };
+        CliError::usage(format!("{flag}: {e}"))
+    })
 }
 
 /// Runs the market maker on a started session for `seconds` (or until Ctrl-C), printing fills as they happen
@@ -202,13 +210,13 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
         },
         ..TradingConfig::default()
     };
-    let cfg = super::stream::session_config(
-        g,
-        vec![a.symbol.clone()],
-        creds,
-        MarketConfig::default(),
-        trading,
-    )?;
+    // The market maker reads only the top of the book: asking for more exact levels than it needs would make a
+    // sparse book (levels far apart) fail to fit the price window and never sync.
+    let market = MarketConfig {
+        book_depth: MM_BOOK_DEPTH,
+        ..MarketConfig::default()
+    };
+    let cfg = super::stream::session_config(g, vec![a.symbol.clone()], creds, market, trading)?;
     // The same builder a user's program runs a strategy through.
     let mut t = Trader::ascendex()
         .rest_url(cfg.rest_url)
@@ -271,7 +279,35 @@ pub fn run(g: &Global, out: Out, a: &MmArgs) -> CliResult {
             "could not pin the event loop to core {core}: ran in blocking mode instead"
         ));
     }
-    summary(&mut api, out, &run, &r)
+    summary(&mut api, out, &run, &r)?;
+    never_quoted(&run)
+}
+
+/// A run that placed nothing fails, saying why: a book that never synced, an order refused before sending (size,
+/// notional, balance, limits), or the exchange refusing every quote.
+fn never_quoted(run: &Run<MarketMaker>) -> CliResult {
+    let st = run.strategy.stats;
+    if st.orders > 0 && st.rejects < st.orders {
+        return Ok(());
+    }
+    if st.orders > 0 {
+        return Err(CliError::rejected(
+            super::out::Exit::Rejected as i64,
+            format!(
+                "mm: the exchange rejected every quote ({} of {})",
+                st.rejects, st.orders
+            ),
+        ));
+    }
+    if let Some(e) = &run.strategy.last_refusal {
+        return Err(CliError::usage(format!("mm quoted nothing: {e}")));
+    }
+    let why = if run.book_notes.is_empty() {
+        "no book update arrived".to_string()
+    } else {
+        run.book_notes.join("; ")
+    };
+    Err(CliError::network(format!("mm quoted nothing: {why}")))
 }
 
 /// What `mm` found on the account before its first quote.

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api;
 pub mod args;
+pub mod check;
 pub mod demo;
 pub mod market;
 pub mod mm;
@@ -67,6 +68,7 @@ where
     }
 }
 
+#[cfg(feature = "sim")]
 const SIM_USAGE: &str = "Run the exchange simulator until stopped; prints its URLs, the CA file and demo credentials.
 
 Usage: ascendex sim [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N]
@@ -122,14 +124,10 @@ pub fn credentials(g: &Global) -> CliResult<Result<Credentials, String>> {
 }
 
 fn api(g: &Global) -> CliResult<Api> {
-    if !g.rest_url.starts_with("https://") {
-        return Err(CliError::usage(format!(
-            "--rest-url {:?} must start with https://",
-            g.rest_url
-        )));
-    }
+    let base =
+        args::check_url("--rest-url", &g.rest_url, "https", false).map_err(CliError::usage)?;
     Api::new(
-        &g.rest_url,
+        &base,
         g.ca_file.as_deref(),
         credentials(g)?,
         g.account_group,
@@ -144,6 +142,13 @@ fn dispatch(cli: Cli, out: Out) -> CliResult {
         report_dir: "target/demo-report".into(),
         rate: 2000,
     }));
+    if !matches!(cmd, Command::Sim { .. } | Command::Demo(_)) {
+        // Both URLs are checked before anything is sent: a typo is bad usage (exit 2), not a network failure.
+        args::check_url("--rest-url", &g.rest_url, "https", false).map_err(CliError::usage)?;
+        if let Some(u) = &g.ws_url {
+            args::check_url("--ws-url", u, "wss", true).map_err(CliError::usage)?;
+        }
+    }
     match cmd {
         Command::Sim { args } => sim(out, args),
         Command::Demo(a) => demo::run(&g, out, &a),

@@ -113,6 +113,11 @@ impl Out {
         eprintln!("note: {s}");
     }
 
+    /// A warning on stderr: something optional failed and the command goes on with defaults.
+    pub fn warn(&self, s: &str) {
+        eprintln!("warning: {s}");
+    }
+
     pub fn error(&self, e: &CliError) {
         if self.json {
             let line = ErrorLine {

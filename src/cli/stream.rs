@@ -9,10 +9,14 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::args::{BookArgs, Global, TradesArgs};
+use super::check::{Sign, Source};
 use super::market::{check_spelling, check_symbol};
 use super::out::{CliError, CliResult, Exit, Out, table};
 use crate::book::Book;
-use crate::engine::{Engine, EngineError, RunMode};
+use crate::engine::{
+    ConnId, ConnState, Cx, DisconnectReason, Engine, EngineError, Handler, RunMode,
+};
+use crate::net::http::{HttpError, Response};
 use crate::num::{Scale, format_scaled};
 use crate::orders::types::SymbolId;
 use crate::strategy::{BookStatus, BookUpdate, Ctx, Strategy};
@@ -85,16 +89,21 @@ pub fn session_config(
 pub fn product(g: &Global, symbol: &str) -> CliResult<Product> {
     check_spelling(symbol)?;
     let api = super::api(g)?;
-    check_symbol(&api.rules()?, symbol)?;
+    // One request serves both the rules (the symbol check) and the product (the scales).
     let mut p = Vec::new();
     crate::venue::ascendex::rest::market::products_path(
         &mut p,
         crate::venue::ascendex::rest::market::ProductCategory::Cash,
     );
-    let body = api.public(&String::from_utf8_lossy(&p))?;
+    let path = String::from_utf8_lossy(&p).into_owned();
+    let name = api.request_name("GET", &path);
+    let body = api.public(&path)?;
     let raw = serde_json::json!({"code": 0, "data": body}).to_string();
+    let rules = crate::venue::ascendex::rules::RulesTable::from_products_json(raw.as_bytes())
+        .map_err(|e| CliError::network(format!("{name}: trading rules: {e}")))?;
+    check_symbol(&rules, symbol)?;
     parse_products(raw.as_bytes())
-        .map_err(|e| CliError::network(format!("products: {e}")))?
+        .map_err(|e| CliError::network(format!("{name}: products: {e}")))?
         .into_iter()
         .find(|p| p.symbol == symbol)
         .ok_or_else(|| CliError::usage(format!("unknown symbol {symbol}")))
@@ -120,6 +129,7 @@ pub fn run_slices<S: Strategy>(
     mut tick: impl FnMut(&mut Session<S>, Duration) -> bool,
 ) -> CliResult {
     catch_ctrl_c();
+    engine.stop_on(&INTERRUPTED);
     let start = Instant::now();
     loop {
         let left = total.map(|t| t.saturating_sub(start.elapsed()));
@@ -196,6 +206,10 @@ struct BookPrinter {
     live: bool,
     last_draw: Option<Instant>,
     last: Option<Shown>,
+    /// A value that failed the output check: the command stops and exits with it.
+    failed: Option<CliError>,
+    /// What an output-check error names as the source.
+    source: String,
 }
 
 impl BookPrinter {
@@ -203,9 +217,21 @@ impl BookPrinter {
         self.max_updates.is_some_and(|m| self.lines >= m)
     }
 
-    fn side(&self, it: impl Iterator<Item = crate::book::Level>) -> Vec<[String; 2]> {
+    fn side(
+        &self,
+        it: impl Iterator<Item = crate::book::Level>,
+        what: &str,
+    ) -> CliResult<Vec<[String; 2]>> {
+        let src = Source {
+            request: &self.source,
+        };
         it.take(self.depth)
-            .map(|l| [fmt_num(l.price.0, self.price), fmt_qty(l.qty.0, self.qty)])
+            .map(|l| {
+                Ok([
+                    src.decimal(what, &fmt_num(l.price.0, self.price), Sign::Unsigned, None)?,
+                    src.decimal(what, &fmt_qty(l.qty.0, self.qty), Sign::Unsigned, None)?,
+                ])
+            })
             .collect()
     }
 
@@ -242,11 +268,20 @@ impl BookPrinter {
 impl Strategy for BookPrinter {
     fn on_book(&mut self, ctx: &mut impl Ctx, _s: SymbolId, book: &Book, u: &BookUpdate) {
         // More updates can arrive in the loop iteration that `stop` ends: they are not printed.
-        if self.done() {
+        if self.done() || self.failed.is_some() {
             return;
         }
-        let bids = self.side(book.bids());
-        let asks = self.side(book.asks());
+        let (bids, asks) = match (
+            self.side(book.bids(), "bids"),
+            self.side(book.asks(), "asks"),
+        ) {
+            (Ok(b), Ok(a)) => (b, a),
+            (Err(e), _) | (_, Err(e)) => {
+                self.failed = Some(e);
+                ctx.stop();
+                return;
+            }
+        };
         if self.out.json {
             self.out.json_line(&BookLine {
                 kind: "book",
@@ -309,6 +344,157 @@ impl Strategy for BookPrinter {
     }
 }
 
+/// How long a market stream may stay down (never opened, or lost) while retrying before the command gives up
+/// with exit 4: long enough for the session's backoff to try several times, short enough that a wrong
+/// `--ws-url` is reported rather than waited on.
+pub const STREAM_GIVE_UP: Duration = Duration::from_secs(10);
+
+/// The session as the engine sees it, plus a watch on the market stream's connection: its first failure is
+/// said on stderr at once (the TLS or HTTP reason), later ones are counted, and how long it has been down is kept
+/// so the command can give up.
+struct Watch<'a, S: Strategy> {
+    session: &'a mut Session<S>,
+    out: Out,
+    url: String,
+    ever_open: bool,
+    first_failure: Option<String>,
+    failures: u32,
+    down_since: Option<Instant>,
+}
+
+impl<S: Strategy> Handler for Watch<'_, S> {
+    fn on_state(
+        &mut self,
+        cx: &mut Cx<'_>,
+        conn: ConnId,
+        state: ConnState,
+        reason: Option<&DisconnectReason>,
+    ) {
+        if conn == self.session.conns.md {
+            if state == ConnState::Open {
+                if self.failures > 0 {
+                    self.out
+                        .note(&format!("market stream {}: connected", self.url));
+                }
+                self.ever_open = true;
+                self.down_since = None;
+            } else if let Some(r) = reason {
+                self.failures += 1;
+                if self.first_failure.is_none() {
+                    // A state change, not a message: formatting here costs nothing on the data path.
+                    self.out.warn(&format!(
+                        "market stream {}: {r}; retrying with backoff (giving up after {} s down)",
+                        self.url,
+                        STREAM_GIVE_UP.as_secs()
+                    ));
+                    self.first_failure = Some(r.to_string());
+                }
+                self.down_since.get_or_insert_with(Instant::now);
+            }
+        }
+        self.session.on_state(cx, conn, state, reason);
+    }
+    #[inline]
+    fn on_message(&mut self, cx: &mut Cx<'_>, conn: ConnId, msg: &[u8], rx_ns: u64) {
+        self.session.on_message(cx, conn, msg, rx_ns);
+    }
+    fn on_http(&mut self, cx: &mut Cx<'_>, conn: ConnId, result: Result<Response<'_>, &HttpError>) {
+        self.session.on_http(cx, conn, result);
+    }
+    fn on_timer(&mut self, cx: &mut Cx<'_>, id: usize) {
+        self.session.on_timer(cx, id);
+    }
+    fn on_idle(&mut self, cx: &mut Cx<'_>) {
+        self.session.on_idle(cx);
+    }
+}
+
+impl<S: Strategy> Watch<'_, S> {
+    /// Exit 4 naming the stream and its first failure.
+    fn failed(&self, what: &str) -> CliError {
+        CliError::network(format!(
+            "market stream {}: {}{what} ({} failed connection attempts): check --ws-url and the network",
+            self.url,
+            self.first_failure
+                .as_deref()
+                .unwrap_or("no connection was established"),
+            self.failures
+        ))
+    }
+}
+
+/// Runs a market-data session like [`run_slices`], watching its stream: exit 4 when it stays down longer than
+/// [`STREAM_GIVE_UP`], or when the run ends without it ever having opened.
+fn run_watched<S: Strategy>(
+    engine: &mut Engine,
+    session: &mut Session<S>,
+    g: &Global,
+    out: Out,
+    total: Option<Duration>,
+    mut more: impl FnMut(&Session<S>) -> bool,
+) -> CliResult {
+    catch_ctrl_c();
+    let url = session_ws_url(g)?;
+    let start = Instant::now();
+    let mut w = Watch {
+        session,
+        out,
+        url,
+        ever_open: false,
+        first_failure: None,
+        failures: 0,
+        down_since: None,
+    };
+    let mut mode = mode_for(g.core);
+    let slice = Duration::from_millis(200);
+    let disconnects0 = engine.stats.disconnects;
+    loop {
+        let left = total.map(|t| t.saturating_sub(start.elapsed()));
+        if left == Some(Duration::ZERO) || interrupted() {
+            break;
+        }
+        let this = left.map_or(slice, |l| l.min(slice));
+        match engine.run(&mut w, mode, Some(this)) {
+            Ok(()) => {}
+            Err(EngineError::Pin(core)) => {
+                out.note(&format!(
+                    "could not pin the event loop to core {core}: running in blocking mode instead"
+                ));
+                mode = RunMode::Block;
+                continue;
+            }
+            Err(e) => return Err(CliError::network(e.to_string())),
+        }
+        let down_for = match w.down_since {
+            Some(t) => t.elapsed(),
+            None if !w.ever_open => start.elapsed(),
+            None => Duration::ZERO,
+        };
+        // A retry that fails inside the engine's connect leaves the state at Backoff, so no callback sees it:
+        // count attempts from the engine's disconnect counter instead.
+        w.failures = w
+            .failures
+            .max(u32::try_from(engine.stats.disconnects - disconnects0).unwrap_or(u32::MAX));
+        if down_for > STREAM_GIVE_UP {
+            return Err(w.failed(&format!("; down for {} s", down_for.as_secs())));
+        }
+        if !more(w.session) {
+            break;
+        }
+    }
+    if !w.ever_open && !interrupted() {
+        return Err(w.failed("; it never opened"));
+    }
+    Ok(())
+}
+
+fn session_ws_url(g: &Global) -> CliResult<String> {
+    match &g.ws_url {
+        Some(u) => Ok(u.clone()),
+        None => super::derive_ws_url(&g.rest_url),
+    }
+}
+
 fn market_session<S: Strategy>(
     g: &Global,
     symbol: &str,
@@ -337,6 +523,9 @@ pub fn book(g: &Global, out: Out, a: &BookArgs) -> CliResult {
     if a.updates == Some(0) {
         return Err(CliError::usage("--updates must be at least 1"));
     }
+    if a.seconds == Some(0) {
+        return Err(CliError::usage("--seconds must be at least 1"));
+    }
     let p = product(g, &a.symbol)?;
     let printer = BookPrinter {
         out,
@@ -349,6 +538,8 @@ pub fn book(g: &Global, out: Out, a: &BookArgs) -> CliResult {
         live: std::io::stdout().is_terminal(),
         last_draw: None,
         last: None,
+        failed: None,
+        source: format!("market stream depth:{}", a.symbol),
     };
     // A deeper book than the default needs a proportionally wider price window.
     let d = MarketConfig::default();
@@ -359,15 +550,12 @@ pub fn book(g: &Global, out: Out, a: &BookArgs) -> CliResult {
     };
     let (mut engine, mut session) = market_session(g, &a.symbol, market, printer)?;
     let total = a.seconds.map(Duration::from_secs);
-    run_slices(
-        &mut engine,
-        &mut session,
-        mode_for(g.core),
-        total,
-        Duration::from_millis(200),
-        out,
-        |s, _| s.strategy.max_updates.is_none_or(|m| s.strategy.lines < m),
-    )?;
+    run_watched(&mut engine, &mut session, g, out, total, |s| {
+        s.strategy.failed.is_none() && s.strategy.max_updates.is_none_or(|m| s.strategy.lines < m)
+    })?;
+    if let Some(e) = session.strategy.failed.take() {
+        return Err(e);
+    }
     engine.shutdown();
     if !out.json && session.strategy.live {
         out.text(&format!("\x1b[2J\x1b[H{}", session.strategy.draw()));
@@ -399,16 +587,39 @@ struct TradePrinter {
     price: Scale,
     qty: Scale,
     count: u64,
+    failed: Option<CliError>,
+    /// What an output-check error names as the source.
+    source: String,
 }
 
 impl Strategy for TradePrinter {
-    fn on_trade(&mut self, _ctx: &mut impl Ctx, _s: SymbolId, t: &Trade) {
+    fn on_trade(&mut self, ctx: &mut impl Ctx, _s: SymbolId, t: &Trade) {
+        if self.failed.is_some() {
+            return;
+        }
+        let src = Source {
+            request: &self.source,
+        };
+        let checked = src
+            .decimal("p", &fmt_num(t.price.0, self.price), Sign::Unsigned, None)
+            .and_then(|p| {
+                src.decimal("q", &fmt_qty(t.qty.0, self.qty), Sign::Unsigned, None)
+                    .map(|q| (p, q))
+            });
+        let (price, qty) = match checked {
+            Ok(x) => x,
+            Err(e) => {
+                self.failed = Some(e);
+                ctx.stop();
+                return;
+            }
+        };
         self.count += 1;
         let line = TradeLine {
             kind: "trade",
             symbol: &self.symbol,
-            price: fmt_num(t.price.0, self.price),
-            qty: fmt_qty(t.qty.0, self.qty),
+            price,
+            qty,
             ts: t.ts,
             side: t.side().as_str(),
             seqnum: t.seqnum,
@@ -430,6 +641,9 @@ impl Strategy for TradePrinter {
 }
 
 pub fn trades(g: &Global, out: Out, a: &TradesArgs) -> CliResult {
+    if a.seconds == Some(0) {
+        return Err(CliError::usage("--seconds must be at least 1"));
+    }
     let p = product(g, &a.symbol)?;
     let printer = TradePrinter {
         out,
@@ -437,21 +651,25 @@ pub fn trades(g: &Global, out: Out, a: &TradesArgs) -> CliResult {
         price: p.price_scale(),
         qty: p.book_qty_scale(),
         count: 0,
+        failed: None,
+        source: format!("market stream trades:{}", a.symbol),
     };
     let market = MarketConfig {
         trades: true,
         ..MarketConfig::default()
     };
     let (mut engine, mut session) = market_session(g, &a.symbol, market, printer)?;
-    run_slices(
+    run_watched(
         &mut engine,
         &mut session,
-        mode_for(g.core),
-        a.seconds.map(Duration::from_secs),
-        Duration::from_millis(200),
+        g,
         out,
-        |_, _| true,
+        a.seconds.map(Duration::from_secs),
+        |s| s.strategy.failed.is_none(),
     )?;
     engine.shutdown();
-    Ok(())
+    match session.strategy.failed.take() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }

@@ -1,82 +1,17 @@
 //! What the engine knows about one connection: where it goes, what it speaks, and where it is in its life.
 
 use std::io;
-use std::net::{SocketAddr, ToSocketAddrs};
 
 use crate::net::backoff::BackoffPolicy;
+pub use crate::net::endpoint::{Endpoint, EndpointError};
 use crate::net::http::HttpError;
+use crate::net::oneshot::MAX_REST_BODY;
+pub use crate::net::sockopt::{KeepAlive, TcpOptions};
 use crate::net::tls::TlsError;
 use crate::net::ws::{HeaderSource, UpgradeHeader, WsError};
 
 /// Index of a connection in the engine, in the order `Engine::add` returned them.
 pub type ConnId = usize;
-
-/// Host and port of a TLS server.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    pub host: String,
-    pub port: u16,
-}
-
-impl Endpoint {
-    /// Splits `https://host[:port]/path?q` or `wss://...` into the endpoint and the path (with query).
-    pub fn parse_url(url: &str) -> Result<(Endpoint, String), EngineError> {
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| EngineError::BadUrl(url.to_string()))?;
-        let default_port = match scheme {
-            "https" | "wss" => 443,
-            _ => {
-                return Err(EngineError::BadUrl(format!(
-                    "{url}: only https:// and wss:// are supported"
-                )));
-            }
-        };
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, "/"),
-        };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-                let port = p
-                    .parse()
-                    .map_err(|_| EngineError::BadUrl(format!("{url}: bad port")))?;
-                (h.trim_start_matches('[').trim_end_matches(']'), port)
-            }
-            _ => (
-                authority.trim_start_matches('[').trim_end_matches(']'),
-                default_port,
-            ),
-        };
-        if host.is_empty() {
-            return Err(EngineError::BadUrl(format!("{url}: no host")));
-        }
-        Ok((
-            Endpoint {
-                host: host.to_string(),
-                port,
-            },
-            path.to_string(),
-        ))
-    }
-
-    /// The `Host` header value: the port only when it is not the default.
-    pub fn host_header(&self) -> String {
-        if self.port == 443 {
-            self.host.clone()
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
-
-    pub fn resolve(&self) -> Result<SocketAddr, EngineError> {
-        (self.host.as_str(), self.port)
-            .to_socket_addrs()
-            .map_err(|e| EngineError::Resolve(format!("{}: {e}", self.host)))?
-            .next()
-            .ok_or_else(|| EngineError::Resolve(format!("{}: no address", self.host)))
-    }
-}
 
 /// What a connection speaks.
 #[derive(Clone, Debug)]
@@ -111,6 +46,8 @@ pub struct ConnSpec {
     /// SO_SNDBUF / SO_RCVBUF in bytes; `None` keeps the kernel's autotuning.
     pub send_buffer: Option<usize>,
     pub recv_buffer: Option<usize>,
+    /// TCP keep-alive and `TCP_USER_TIMEOUT`, set on every socket of this connection.
+    pub tcp: TcpOptions,
 }
 
 impl ConnSpec {
@@ -138,6 +75,9 @@ impl ConnSpec {
         let (endpoint, _) = Endpoint::parse_url(base_url)?;
         Ok(ConnSpec {
             kind: ConnKind::Http,
+            // REST answers the session reads (snapshots, order lists) are far below this; a larger answer is a
+            // misbehaving server, and parsing it would cost memory in proportion.
+            max_message: MAX_REST_BODY,
             ..Self::base(endpoint)
         })
     }
@@ -155,6 +95,7 @@ impl ConnSpec {
             max_message: 8 * 1024 * 1024,
             send_buffer: None,
             recv_buffer: None,
+            tcp: TcpOptions::default(),
         }
     }
 }
@@ -193,6 +134,10 @@ pub enum DisconnectReason {
     Requested,
     /// Resolving the host failed.
     Resolve(String),
+    /// The server's answer to the WebSocket upgrade did not end its head within `limit` bytes.
+    HeadTooLarge {
+        limit: usize,
+    },
 }
 
 impl std::fmt::Display for DisconnectReason {
@@ -207,6 +152,9 @@ impl std::fmt::Display for DisconnectReason {
             DisconnectReason::Timeout(what) => write!(f, "timed out: {what}"),
             DisconnectReason::Requested => write!(f, "reconnect requested"),
             DisconnectReason::Resolve(e) => write!(f, "cannot resolve {e}"),
+            DisconnectReason::HeadTooLarge { limit } => {
+                write!(f, "WebSocket upgrade response head over {limit} bytes")
+            }
         }
     }
 }
@@ -239,28 +187,11 @@ impl std::fmt::Display for EngineError {
 
 impl std::error::Error for EngineError {}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_urls() {
-        let (e, p) = Endpoint::parse_url("wss://127.0.0.1:8443/api/pro/v1/stream").unwrap();
-        assert_eq!(
-            (e.host.as_str(), e.port, p.as_str()),
-            ("127.0.0.1", 8443, "/api/pro/v1/stream")
-        );
-        let (e, p) = Endpoint::parse_url("https://ascendex.com").unwrap();
-        assert_eq!(
-            (e.host.as_str(), e.port, p.as_str()),
-            ("ascendex.com", 443, "/")
-        );
-        assert_eq!(e.host_header(), "ascendex.com");
-        let (e, _) = Endpoint::parse_url("https://[::1]:9000/x").unwrap();
-        assert_eq!((e.host.as_str(), e.port), ("::1", 9000));
-        assert!(Endpoint::parse_url("http://plain.example").is_err());
-        assert!(Endpoint::parse_url("wss://:80/").is_err());
-        assert!(Endpoint::parse_url("wss://h:notaport/").is_err());
-        assert!(Endpoint::parse_url("no-scheme").is_err());
+impl From<EndpointError> for EngineError {
+    fn from(e: EndpointError) -> Self {
+        match e {
+            EndpointError::BadUrl(u) => EngineError::BadUrl(u),
+            EndpointError::Resolve(r) => EngineError::Resolve(r),
+        }
     }
 }

@@ -12,6 +12,7 @@ pub mod conn;
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use mio::net::TcpStream;
@@ -19,12 +20,15 @@ use mio::{Events, Interest, Poll, Token};
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
 
-pub use conn::{ConnId, ConnKind, ConnSpec, ConnState, DisconnectReason, Endpoint, EngineError};
+pub use conn::{
+    ConnId, ConnKind, ConnSpec, ConnState, DisconnectReason, Endpoint, EndpointError, EngineError,
+    KeepAlive, TcpOptions,
+};
 
 use crate::net::backoff::Backoff;
-use crate::net::http::{HttpConn, HttpError, Response, write_request};
+use crate::net::http::{HttpConn, HttpError, MAX_RESPONSE_HEAD, Response, write_request};
 use crate::net::timer::{Clock, Timers};
-use crate::net::tls::{TlsBuffers, TlsStream};
+use crate::net::tls::{TlsBuffers, TlsState, TlsStream};
 use crate::net::ws::{WsEncoder, WsEvent, WsOptions, WsState, WsStream};
 
 /// How the loop waits for events.
@@ -72,6 +76,8 @@ pub enum SendError {
     Busy,
     /// No such connection, or the wrong kind (a WebSocket message to an HTTP connection).
     WrongConn,
+    /// The request cannot be written as valid HTTP/1.1 (see `net::http::write_request`); nothing was queued.
+    BadRequest,
 }
 
 impl std::fmt::Display for SendError {
@@ -80,6 +86,9 @@ impl std::fmt::Display for SendError {
             SendError::NotOpen => "connection not open",
             SendError::Busy => "an HTTP request is already in flight on this connection",
             SendError::WrongConn => "no such connection of that kind",
+            SendError::BadRequest => {
+                "the HTTP request has a bad method, path or header (or a header given twice)"
+            }
         })
     }
 }
@@ -160,7 +169,8 @@ impl Cx<'_> {
         if ob.http_busy {
             return Err(SendError::Busy);
         }
-        write_request(&mut ob.buf, &ob.host, method, path, headers, body);
+        write_request(&mut ob.buf, &ob.host, method, path, headers, body)
+            .map_err(|_| SendError::BadRequest)?;
         ob.http_busy = true;
         *self.dirty |= 1 << (conn & 63);
         Ok(())
@@ -242,6 +252,11 @@ pub struct EngineStats {
     pub pinned: Option<bool>,
 }
 
+/// Read turns one `service` call may take on a connection before the loop moves on (each turn reads up to the TLS
+/// receive buffer): a firehose on one socket cannot starve the others, timers or the stop checks. A connection
+/// that still has data is serviced again on the next iteration without waiting for an event.
+const MAX_TURNS: usize = 8;
+
 const LIFECYCLE: usize = 0;
 const KEEPALIVE: usize = 1;
 const TIMERS_PER_CONN: usize = 2;
@@ -259,7 +274,12 @@ pub struct Engine {
     timers: Timers,
     user_timers: usize,
     stop: bool,
+    /// Set asynchronously (a signal handler, another thread): the loop ends at its next turn.
+    stop_flag: Option<&'static AtomicBool>,
     dirty: u64,
+    /// Connections whose last `service` stopped at `MAX_TURNS` with data left: serviced again without an event.
+    resume: Vec<bool>,
+    resume_count: usize,
     pub stats: EngineStats,
 }
 
@@ -278,9 +298,18 @@ impl Engine {
             timers: Timers::new(user_timers),
             user_timers,
             stop: false,
+            stop_flag: None,
             dirty: 0,
+            resume: Vec::new(),
+            resume_count: 0,
             stats: EngineStats::default(),
         })
+    }
+
+    /// `run` returns (as if a handler had called `Cx::stop`) within one loop turn of `flag` becoming true, however
+    /// busy the connections are. For a flag a SIGINT/SIGTERM handler sets.
+    pub fn stop_on(&mut self, flag: &'static AtomicBool) {
+        self.stop_flag = Some(flag);
     }
 
     pub fn set_buffers(&mut self, bufs: TlsBuffers) {
@@ -322,6 +351,7 @@ impl Engine {
             pinged: false,
         });
         self.states.push(ConnState::Idle);
+        self.resume.push(false);
         // The user's timers come first, so growing the table never renumbers them.
         let mut timers = Timers::new(self.user_timers + self.slots.len() * TIMERS_PER_CONN);
         for slot in 0..self.timers.len() {
@@ -335,6 +365,16 @@ impl Engine {
 
     pub fn state(&self, conn: ConnId) -> ConnState {
         self.states.get(conn).copied().unwrap_or(ConnState::Stopped)
+    }
+
+    /// The socket of `conn` while it has one (to read its options or `TCP_INFO`); `None` between connections.
+    pub fn raw_fd(&self, conn: ConnId) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        match &self.slots.get(conn)?.t {
+            Transport::Ws(w) => Some(w.tls.get_ref().as_raw_fd()),
+            Transport::Http(h) => Some(h.tls.get_ref().as_raw_fd()),
+            Transport::None => None,
+        }
     }
 
     /// Writes that hit `WouldBlock` on the live connections (the rest was flushed on a writable event).
@@ -383,6 +423,7 @@ impl Engine {
             let now = self.clock.now_ns();
             let timeout = match mode {
                 RunMode::Spin { .. } => Some(Duration::ZERO),
+                RunMode::Block if self.resume_count > 0 => Some(Duration::ZERO),
                 RunMode::Block => {
                     let next = self
                         .timers
@@ -402,7 +443,17 @@ impl Engine {
             let now = self.clock.now_ns();
             self.stats.iterations += 1;
             for ev in events.iter() {
-                self.service(ev.token().0, h, now);
+                // A FIN or RST that came with the last data raises no later edge: the read must run to EOF now.
+                let closed = ev.is_read_closed() || ev.is_error();
+                self.service(ev.token().0, h, now, closed);
+            }
+            if self.resume_count > 0 {
+                self.resume_count = 0;
+                for id in 0..self.slots.len() {
+                    if std::mem::take(&mut self.resume[id]) {
+                        self.service(id, h, now, false);
+                    }
+                }
             }
             let now = if self.timers.due(now) {
                 self.clock.now_ns()
@@ -419,7 +470,10 @@ impl Engine {
             if self.dirty != 0 {
                 self.flush_outboxes(h, now, None);
             }
-            if self.stop || end.is_some_and(|e| now >= e) {
+            if self.stop
+                || end.is_some_and(|e| now >= e)
+                || self.stop_flag.is_some_and(|f| f.load(Ordering::Relaxed))
+            {
                 break Ok(());
             }
         };
@@ -458,13 +512,21 @@ impl Engine {
         let slot = &mut self.slots[id];
         let addr = match slot.spec.endpoint.resolve() {
             Ok(a) => a,
-            Err(e) => return self.fail(id, DisconnectReason::Resolve(e.to_string()), h, now),
+            Err(EndpointError::Resolve(e) | EndpointError::BadUrl(e)) => {
+                return self.fail(id, DisconnectReason::Resolve(e), h, now);
+            }
         };
         let mut sock = match TcpStream::connect(addr) {
             Ok(s) => s,
             Err(e) => return self.fail(id, DisconnectReason::Connect(e), h, now),
         };
         let _ = sock.set_nodelay(true);
+        {
+            use std::os::fd::AsRawFd;
+            if let Err(e) = crate::net::sockopt::apply(sock.as_raw_fd(), &slot.spec.tcp) {
+                return self.fail(id, DisconnectReason::Connect(e), h, now);
+            }
+        }
         set_buffer(&sock, libc::SO_SNDBUF, slot.spec.send_buffer);
         set_buffer(&sock, libc::SO_RCVBUF, slot.spec.recv_buffer);
         if let Err(e) = self.poll.registry().register(
@@ -518,6 +580,8 @@ impl Engine {
             let _ = self.poll.registry().deregister(sock);
         }
         slot.t = Transport::None;
+        // Leftover data belonged to the dropped socket (`resume_count` is only a hint, so it is left alone).
+        self.resume[id] = false;
         self.stats.disconnects += 1;
         let ob = &mut self.outboxes[id];
         ob.buf.clear();
@@ -614,12 +678,19 @@ impl Engine {
         }
     }
 
-    fn service<H: Handler>(&mut self, id: ConnId, h: &mut H, now: u64) {
+    fn service<H: Handler>(&mut self, id: ConnId, h: &mut H, now: u64, read_closed: bool) {
         if id >= self.slots.len() {
             return;
         }
         // Take the transport out so handlers can queue output for any connection, this one included.
         let mut t = std::mem::replace(&mut self.slots[id].t, Transport::None);
+        if read_closed {
+            match &mut t {
+                Transport::Ws(ws) => ws.tls.note_read_closed(),
+                Transport::Http(hc) => hc.tls.note_read_closed(),
+                Transport::None => {}
+            }
+        }
         let result = match &mut t {
             Transport::None => Ok(()),
             Transport::Ws(ws) => self.service_ws(id, ws, h, now),
@@ -685,7 +756,7 @@ impl Engine {
             return Err(why);
         }
         ws.flush().map_err(DisconnectReason::Ws)?;
-        loop {
+        for _ in 0..MAX_TURNS {
             let got = ws.read().map_err(|e| match e {
                 crate::net::ws::WsError::Closed(c) => DisconnectReason::ClosedByPeer(c),
                 e => DisconnectReason::Ws(e),
@@ -695,6 +766,13 @@ impl Engine {
                 self.slots[id].pinged = false;
             }
             let ws_state = ws.state();
+            if ws_state == WsState::Upgrading {
+                // The 101 head is parsed in place; one that fills the buffer can never complete.
+                let limit = MAX_RESPONSE_HEAD.min(ws.tls.max_pending_plaintext());
+                if ws.tls.plaintext().len() >= limit {
+                    return Err(DisconnectReason::HeadTooLarge { limit });
+                }
+            }
             if self.states[id] != ConnState::Open || ws_state != WsState::Open {
                 self.connection_progress(id, ws.tls.is_open(), Some(ws_state), h, now);
             }
@@ -716,9 +794,23 @@ impl Engine {
                     Some(WsEvent::Ping(_) | WsEvent::Pong(_)) => {}
                 }
             }
-            if !ws.tls.read_blocked() {
+            if ws.tls.state() == TlsState::PeerClosed {
+                // close_notify came with the last frames: they are delivered, and what is left is a frame the
+                // peer will never finish. No further event will come for this socket, so end it now.
+                return Err(DisconnectReason::ClosedByPeer(None));
+            }
+            if !ws.tls.read_blocked() && !ws.tls.eof_pending() {
                 return Ok(());
             }
+        }
+        self.want_resume(id);
+        Ok(())
+    }
+
+    fn want_resume(&mut self, id: ConnId) {
+        if !self.resume[id] {
+            self.resume[id] = true;
+            self.resume_count += 1;
         }
     }
 
@@ -735,7 +827,7 @@ impl Engine {
             return Err(why);
         }
         hc.tls.flush().map_err(DisconnectReason::Tls)?;
-        loop {
+        for _ in 0..MAX_TURNS {
             let ready = hc.poll_ready();
             if self.states[id] != ConnState::Open {
                 self.connection_progress(id, hc.tls.is_open(), None, h, now);
@@ -774,10 +866,12 @@ impl Engine {
                 // `Connection: close`: replace the socket now rather than fail the next request.
                 return Err(DisconnectReason::ClosedByPeer(None));
             }
-            if !hc.tls.read_blocked() {
+            if !hc.tls.read_blocked() && !hc.tls.eof_pending() {
                 return Ok(());
             }
         }
+        self.want_resume(id);
+        Ok(())
     }
 
     /// Encrypts and writes every dirty outbox. `current` is the connection whose transport is checked out.
@@ -803,11 +897,12 @@ impl Engine {
                 }
                 if !ob.buf.is_empty() {
                     let res = match (&mut current, &mut self.slots[id].t) {
+                        // `send_raw` keeps what the TLS send buffer cannot take and writes it on writable.
                         (Some((c, ws)), _) if *c == id => {
-                            ws.tls.send(&ob.buf).map_err(DisconnectReason::Tls)
+                            ws.send_raw(&ob.buf).map_err(DisconnectReason::Ws)
                         }
                         (_, Transport::Ws(ws)) => {
-                            ws.tls.send(&ob.buf).map_err(DisconnectReason::Tls)
+                            ws.send_raw(&ob.buf).map_err(DisconnectReason::Ws)
                         }
                         (_, Transport::Http(hc)) => {
                             let r = hc.send_raw(&ob.buf).map_err(DisconnectReason::Http);

@@ -335,6 +335,8 @@ impl Strategy for Bridge {
         let (live, reason) = match status {
             BookStatus::Live => (1, c"live"),
             BookStatus::Stale(r) => (0, resync_cstr(r)),
+            // Not live (C callers that test `live` pull their quotes), with its own reason.
+            BookStatus::Silent { .. } => (0, c"silent"),
         };
         // SAFETY: registered C callback; `reason` is a static C string.
         self.call(ctx, None, |c| unsafe {

@@ -91,9 +91,8 @@ pub fn client_config(extra_ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, 
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_ca_file {
         let mut added = 0;
-        let iter = CertificateDer::pem_file_iter(path)
-            .map_err(|e| TlsError::CaFile(format!("{}: {e}", path.display())))?;
-        for cert in iter {
+        let pem = read_capped(path, MAX_CA_FILE)?;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
             let cert = cert.map_err(|e| TlsError::CaFile(format!("{}: {e}", path.display())))?;
             roots
                 .add(cert)
@@ -115,6 +114,28 @@ pub fn client_config(extra_ca_file: Option<&Path>) -> Result<Arc<ClientConfig>, 
         .with_no_client_auth();
     cfg.enable_secret_extraction = true;
     Ok(Arc::new(cfg))
+}
+
+/// Largest CA file read: a bundle of every public root is ~250 KiB of PEM, so 1 MiB is generous, and a path
+/// such as `/dev/zero` or a log file given by mistake fails fast instead of filling memory.
+pub const MAX_CA_FILE: u64 = 1024 * 1024;
+
+/// Reads a file named by the user, refusing more than `cap` bytes.
+fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, TlsError> {
+    let f = std::fs::File::open(path)
+        .map_err(|e| TlsError::CaFile(format!("{}: {e}", path.display())))?;
+    let mut buf = Vec::new();
+    f.take(cap + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| TlsError::CaFile(format!("{}: {e}", path.display())))?;
+    if buf.len() as u64 > cap {
+        return Err(TlsError::CaFile(format!(
+            "{}: over {} KiB; a CA file holds a few PEM certificates",
+            path.display(),
+            cap / 1024
+        )));
+    }
+    Ok(buf)
 }
 
 /// One direction's record protection: key, static IV and sequence number.
@@ -223,6 +244,11 @@ pub struct TlsStream<S> {
     peer_closed: bool,
     /// The last `read_tls` stopped on a full buffer, so the socket may hold more.
     blocked: bool,
+    /// The poller said the peer shut its side down (`EPOLLRDHUP`): read to EOF instead of stopping at a short read.
+    read_closed: bool,
+    /// TCP EOF without close_notify was read after plaintext that is still to be delivered: the next `read_tls`
+    /// reports `UnexpectedEof`.
+    eof_pending: bool,
     /// Writes that stopped on `WouldBlock` with ciphertext still queued.
     pub write_blocks: u64,
     /// A post-handshake message split across records (TLS 1.3 allows it); empty on the hot path.
@@ -253,12 +279,15 @@ impl<S: Read + Write> TlsStream<S> {
             phase: Phase::Handshaking(Box::new(conn)),
             peer_closed: false,
             blocked: false,
+            read_closed: false,
+            eof_pending: false,
             write_blocks: 0,
             hs_partial: Vec::new(),
             rx: vec![0; bufs.rx.max(2 * (MAX_CIPHERTEXT + HEADER_LEN))].into_boxed_slice(),
             rx_start: 0,
             rx_end: 0,
-            plain: vec![0; bufs.plain.max(MAX_FRAGMENT)].into_boxed_slice(), // one full record always fits
+            // Room for a partial message plus one more full record (see `max_pending_plaintext`).
+            plain: vec![0; bufs.plain.max(2 * MAX_CIPHERTEXT)].into_boxed_slice(),
             p_start: 0,
             p_end: 0,
             tx: vec![0; bufs.tx.max(2 * (MAX_CIPHERTEXT + HEADER_LEN))].into_boxed_slice(),
@@ -311,10 +340,33 @@ impl<S: Read + Write> TlsStream<S> {
         self.plain.len()
     }
 
+    /// While fewer unconsumed plaintext bytes than this are buffered, another record of any size can still be
+    /// decrypted, so a protocol waiting for more of an incomplete element makes progress. An element that needs
+    /// more than this can never complete in this buffer: the protocol above must fail it rather than wait.
+    #[inline]
+    pub fn max_pending_plaintext(&self) -> usize {
+        self.plain.len() - MAX_CIPHERTEXT
+    }
+
     /// True when the last `read_tls` stopped because the buffers were full: consume, then call it again.
     #[inline]
     pub fn read_blocked(&self) -> bool {
         self.blocked
+    }
+
+    /// Tells the stream the poller reported the peer's half-close (mio's `is_read_closed`). With edge-triggered
+    /// readiness the FIN that came with the last data raises no further event, so `read_tls` then reads until EOF
+    /// rather than stopping at the first short read.
+    #[inline]
+    pub fn note_read_closed(&mut self) {
+        self.read_closed = true;
+    }
+
+    /// True when the socket hit EOF (no close_notify) behind plaintext still buffered: deliver what is in
+    /// `plaintext()`, then call `read_tls` again to get the `UnexpectedEof`.
+    #[inline]
+    pub fn eof_pending(&self) -> bool {
+        self.eof_pending
     }
 
     /// True when encrypted bytes are waiting for the socket to accept them.
@@ -327,11 +379,26 @@ impl<S: Read + Write> TlsStream<S> {
     ///
     /// Stops quietly on `WouldBlock`. A read shorter than the free space means the kernel's buffer was drained, so
     /// no extra `read()` is spent just to collect a `WouldBlock` (with edge-triggered readiness new data raises a
-    /// new event). Also stops when the plaintext buffer is full: the caller consumes and calls again.
+    /// new event) — unless `note_read_closed` was called: a FIN that arrived with the data raises no new event, so
+    /// then it reads on to EOF. Also stops when the plaintext buffer is full: the caller consumes and calls again.
     pub fn read_tls(&mut self) -> Result<ReadOutcome, TlsError> {
         let mut out = ReadOutcome::default();
         let p_before = self.p_end - self.p_start;
         self.blocked = false;
+        if self.eof_pending {
+            // Records that waited for plaintext room still came before the EOF: hand them over first.
+            self.process()?;
+            let grew = self.p_end - self.p_start > p_before;
+            if self.peer_closed || grew {
+                self.eof_pending = !self.peer_closed;
+                out.plaintext_added = (self.p_end - self.p_start).saturating_sub(p_before);
+                out.peer_closed = self.peer_closed;
+                return Ok(out);
+            }
+            self.eof_pending = false;
+            self.phase = Phase::Failed;
+            return Err(TlsError::UnexpectedEof);
+        }
         loop {
             // Decrypt what is already buffered first, so a full rx buffer never blocks progress.
             let handshake_before = matches!(self.phase, Phase::Handshaking(_));
@@ -356,6 +423,11 @@ impl<S: Read + Write> TlsStream<S> {
                 Ok(0) => {
                     self.process()?;
                     if !self.peer_closed {
+                        if self.p_end - self.p_start > p_before || self.rx_start < self.rx_end {
+                            // Hand over what arrived with the FIN first; the error comes on a later call.
+                            self.eof_pending = true;
+                            break;
+                        }
                         self.phase = Phase::Failed;
                         return Err(TlsError::UnexpectedEof);
                     }
@@ -363,7 +435,7 @@ impl<S: Read + Write> TlsStream<S> {
                 }
                 Ok(n) => {
                     self.rx_end += n;
-                    if n < free {
+                    if n < free && !self.read_closed {
                         let handshake_before = matches!(self.phase, Phase::Handshaking(_));
                         self.process()?;
                         if handshake_before && matches!(self.phase, Phase::Open { .. }) {
@@ -499,7 +571,10 @@ impl<S: Read + Write> TlsStream<S> {
                     self.p_start = 0;
                 }
                 if self.plain.len() - self.p_end < max_plain {
-                    return Ok(()); // backpressure
+                    // Backpressure. Whole records wait in `rx` and the socket may already be drained, so no
+                    // readable edge is coming for them: `read_blocked` tells the caller to consume and call again.
+                    self.blocked = true;
+                    return Ok(());
                 }
             }
             let Phase::Open { rx, .. } = &mut self.phase else {
@@ -810,6 +885,22 @@ mod tests {
     }
 
     #[test]
+    fn data_that_came_with_a_bare_eof_is_delivered_before_the_error() {
+        let (mut srv, mut cli) = connect(None, usize::MAX);
+        srv.send(b"last words");
+        *srv.eof.borrow_mut() = true;
+        // The poller saw EPOLLRDHUP with the data: read on to the EOF in this same call.
+        cli.note_read_closed();
+        let r = cli.read_tls().unwrap();
+        assert_eq!(r.plaintext_added, 10);
+        assert_eq!(cli.plaintext(), b"last words");
+        assert!(cli.eof_pending());
+        cli.consume(10);
+        assert!(matches!(cli.read_tls(), Err(TlsError::UnexpectedEof)));
+        assert_eq!(cli.state(), TlsState::Failed);
+    }
+
+    #[test]
     fn wrong_server_name_fails_the_handshake() {
         let (mut srv, io) = MemServer::new(None, usize::MAX);
         let mut cli = TlsStream::new(
@@ -865,7 +956,7 @@ mod tests {
         let mut got = Vec::new();
         for _ in 0..10_000 {
             cli.read_tls().unwrap();
-            assert!(cli.plaintext().len() <= 16 * 1024);
+            assert!(cli.plaintext().len() <= cli.plaintext_capacity());
             got.extend_from_slice(cli.plaintext());
             let n = cli.plaintext().len();
             cli.consume(n);

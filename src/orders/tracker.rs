@@ -215,6 +215,9 @@ pub fn transition(order: &Order, event: Event) -> Result<OrderStatus, IllegalTra
             _ => illegal,
         },
         Event::CancelRefused => match order.status {
+            // A cancel refused before the order was ever acknowledged: the exchange may never have received it
+            // (or it is still in flight). Only a status query can tell: in doubt, not back to pending.
+            PendingCancel if order.confirmed == PendingNew => Ok(Unknown),
             PendingCancel => Ok(order.confirmed),
             _ => illegal,
         },
@@ -617,7 +620,9 @@ impl OrderTracker {
         Ok(())
     }
 
-    /// The exchange refused our cancel; the order is what it was before.
+    /// The exchange refused our cancel; the order is what it was before — except an order never acknowledged,
+    /// which turns `Unknown` (the exchange may never have received it): the caller queries its status rather than
+    /// leave it pending forever.
     pub fn cancel_refused(&mut self, h: OrderHandle) -> Result<OrderStatus, TrackError> {
         let s = self.event(h, Event::CancelRefused)?;
         self.orders[h.idx as usize].deadline_ns = 0;

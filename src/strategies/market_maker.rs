@@ -18,13 +18,30 @@ pub struct MmParams {
     pub symbol: SymbolId,
     /// Full bid-to-ask distance, basis points of the mid.
     pub spread_bps: i64,
-    /// Quote size.
+    /// Quote size; 0 sizes the quotes at the first book, as the smallest order the exchange takes there (see
+    /// [`MmParams::for_rules`]).
     pub size: i64,
-    /// Inventory beyond which the side adding to it is not quoted.
+    /// Inventory beyond which the side adding to it is not quoted (0 with `size` 0: five quotes' worth).
     pub max_position: i64,
     /// The tick (price step) at the price scale.
     pub tick: i64,
     pub min_quote_life_ns: u64,
+    /// The symbol's lot, minimum quantity and minimum notional (price × quantity scale), for sizing at the book.
+    pub lot: i64,
+    pub min_qty: i64,
+    pub min_notional: i128,
+}
+
+/// The smallest order the exchange takes at `price`: the minimum quantity, and the minimum notional with 10 %
+/// margin, up to a whole lot.
+fn smallest_order(lot: i64, min_qty: i64, min_notional: i128, price: i64) -> i64 {
+    let lot = lot.max(1);
+    let mut q = min_qty.max(lot);
+    if price > 0 {
+        let need = i64::try_from(min_notional * 11 / 10 / i128::from(price)).unwrap_or(i64::MAX);
+        q = q.max(need.saturating_add(lot - 1) / lot * lot);
+    }
+    q
 }
 
 /// Counters the command prints as progress.
@@ -54,6 +71,11 @@ pub struct MarketMaker {
     /// Signed inventory from our fills (base asset, quantity scale).
     pub position: i64,
     pub stats: MmStats,
+    /// Why the last order was refused before sending (rules, limits, not connected), kept for a run that never
+    /// quoted to say why.
+    pub last_refusal: Option<PlaceError>,
+    /// The book is in doubt (stale, resyncing): quotes were pulled and none is placed until it is live again.
+    pub stale: bool,
     /// Fills since the caller last drained them (capacity reserved up front; the callback never grows it past that).
     pub fills: Vec<Fill>,
 }
@@ -72,19 +94,20 @@ impl MmParams {
         if spread_bps == 0 || spread_bps > 10_000 {
             return Err("the spread must be between 1 and 10000 basis points");
         }
-        let size = match size {
-            Some(q) => q,
-            None => {
-                let mut q = rules.min_qty.max(rules.lot);
-                if ref_price > 0 {
-                    // minNotional (at price+qty scale) / price → quantity; 10 % margin; up to a whole lot.
-                    let need = rules.min_notional * 11 / 10 / ref_price as i128;
-                    let need = i64::try_from(need).unwrap_or(i64::MAX);
-                    q = q.max(need.saturating_add(rules.lot - 1) / rules.lot * rules.lot);
-                }
-                q
-            }
+        // Without a size or a reference price, the quotes are sized at the first book (size 0).
+        let size = match (size, ref_price) {
+            (Some(q), _) => q,
+            (None, 0) => 0,
+            (None, p) => smallest_order(rules.lot, rules.min_qty, rules.min_notional, p),
         };
+        if ref_price > 0 {
+            let notional = i128::from(size) * i128::from(ref_price);
+            if notional > rules.max_notional {
+                return Err(
+                    "the quote size times the price is above the symbol's maximum notional",
+                );
+            }
+        }
         Ok(MmParams {
             symbol,
             spread_bps: i64::from(spread_bps),
@@ -92,6 +115,9 @@ impl MmParams {
             max_position: size.saturating_mul(5),
             tick: rules.tick,
             min_quote_life_ns: 50_000_000,
+            lot: rules.lot,
+            min_qty: rules.min_qty,
+            min_notional: rules.min_notional,
         })
     }
 }
@@ -106,6 +132,8 @@ impl MarketMaker {
             position: 0,
             stats: MmStats::default(),
             fills: Vec::with_capacity(4096),
+            last_refusal: None,
+            stale: false,
         }
     }
 
@@ -147,7 +175,13 @@ impl MarketMaker {
                 self.stats.orders += 1;
                 *slot = Some(Quote { handle, price });
             }
-            Err(_) => self.stats.refused += 1,
+            Err(e) => {
+                self.stats.refused += 1;
+                // Only the first refusal of a kind is kept, so the hot path does not copy strings repeatedly.
+                if self.last_refusal.is_none() {
+                    self.last_refusal = Some(e);
+                }
+            }
         }
     }
 
@@ -173,9 +207,19 @@ impl Strategy for MarketMaker {
                 *slot = None;
             }
         }
+        if self.stale {
+            return;
+        }
         let (Some(bb), Some(ba)) = (book.best_bid(), book.best_ask()) else {
             return;
         };
+        if self.p.size == 0 {
+            let p = &mut self.p;
+            p.size = smallest_order(p.lot, p.min_qty, p.min_notional, ba.price.0);
+            if p.max_position == 0 {
+                p.max_position = p.size.saturating_mul(5);
+            }
+        }
         let now = ctx.now_ns();
         let missing = self.bid.is_none() || self.ask.is_none();
         if !(u.top_changed || missing) || now < self.quoted_at_ns + self.p.min_quote_life_ns {
@@ -186,6 +230,22 @@ impl Strategy for MarketMaker {
         let m = self.p.max_position;
         self.requote(ctx, Side::Buy, (self.position < m).then_some(bid));
         self.requote(ctx, Side::Sell, (self.position > -m).then_some(ask));
+    }
+
+    /// A book in doubt is never quoted on: both quotes are pulled at once (the session cancels over whichever
+    /// connection is up), and quoting resumes with the first update after the book is live again.
+    fn on_book_status(&mut self, ctx: &mut impl Ctx, symbol: SymbolId, status: BookStatus) {
+        if symbol != self.p.symbol {
+            return;
+        }
+        match status {
+            BookStatus::Stale(_) | BookStatus::Silent { .. } => {
+                self.stale = true;
+                self.requote(ctx, Side::Buy, None);
+                self.requote(ctx, Side::Sell, None);
+            }
+            BookStatus::Live => self.stale = false,
+        }
     }
 
     fn on_order(&mut self, _ctx: &mut impl Ctx, ev: &OrderEvent<'_>) {
@@ -226,6 +286,9 @@ mod tests {
             max_position: 500,
             tick: 1,
             min_quote_life_ns: 0,
+            lot: 1,
+            min_qty: 1,
+            min_notional: 0,
         });
         m.position = position;
         m

@@ -120,7 +120,12 @@ pub struct OrderEvent<'a> {
 /// A market-data connection or the book of a symbol went stale and is being rebuilt.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BookStatus {
+    /// Being rebuilt (gap, reconnect, crossed book, ...): not exact until `Live`.
     Stale(ResyncReason),
+    /// The connection went quiet for half its liveness deadline: nothing for `age_ns`, a ping is out. The book may
+    /// be behind the market; `Live` follows the next message, or `Stale(Reconnect)` if the link is dead.
+    Silent { age_ns: u64 },
+    /// In sync.
     Live,
 }
 

@@ -9,6 +9,7 @@
 //! | `cmd:close` | Close 1000, then completes the close handshake |
 //! | `cmd:drop-mid-frame` | writes the first half of a 1000-byte text frame, then shuts TCP down (no close_notify) |
 //! | `cmd:fragment N TEXT` | TEXT as one message in N frames (first + continuations), split on byte boundaries |
+//! | `cmd:raw HEX` | writes the hex-decoded bytes as they are (hand-made frames a conforming server never sends) |
 //!
 //! An unknown command is answered with the text `cmd-error: <the command>`.
 
@@ -168,6 +169,16 @@ fn command(ws: &mut Ws, cmd: &str, frag: Option<usize>) -> tungstenite::Result<F
             tls.flush()?;
             let _ = tls.sock.shutdown(Shutdown::Both);
             return Ok(Flow::Dropped);
+        }
+        ("raw", _, _) => {
+            let hex = a.unwrap_or("").trim().as_bytes();
+            let raw: Vec<u8> = hex
+                .chunks(2)
+                .filter_map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok())
+                .collect();
+            let tls = ws.get_mut();
+            tls.write_all(&raw)?;
+            tls.flush()?;
         }
         ("fragment", Some(n), _) if n > 0 => {
             let text = b.unwrap_or("").as_bytes();

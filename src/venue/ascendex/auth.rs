@@ -165,8 +165,14 @@ impl Credentials {
                 return Err(CredentialsError::TooOpen { path: shown, mode });
             }
         }
-        #[cfg(not(unix))]
-        let _ = meta;
+        // A key file is a few lines: anything else (a device, a FIFO, a large file named by mistake) is refused
+        // before it is read, so memory stays bounded.
+        if !meta.is_file() || meta.len() > 64 * 1024 {
+            return Err(CredentialsError::Read {
+                path: shown,
+                error: "not a regular file of at most 64 KiB".into(),
+            });
+        }
         let mut text = std::fs::read_to_string(path).map_err(|e| CredentialsError::Read {
             path: shown.clone(),
             error: e.to_string(),

@@ -261,6 +261,8 @@ pub struct Engine {
     pub taker_fee: (i128, u32),
     /// Levels per side kept by the synthetic flow.
     pub max_levels: usize,
+    /// Completed bars kept per symbol and interval.
+    pub max_bars: usize,
 }
 
 #[derive(Default)]
@@ -333,6 +335,7 @@ impl Engine {
             maker_fee,
             taker_fee,
             max_levels: 40,
+            max_bars: 500,
         }
     }
 
@@ -757,7 +760,7 @@ impl Engine {
             if cur.ts != start {
                 if cur.ts != 0 {
                     hist.push_back(*cur);
-                    while hist.len() > 500 {
+                    while hist.len() > self.max_bars {
                         hist.pop_front();
                     }
                 }

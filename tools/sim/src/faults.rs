@@ -9,7 +9,9 @@
 //!   the next diff of the same symbol), `malformed` (a broken JSON frame is sent before the diff), `unknown_fields@N`
 //!   (that diff carries extra fields), `truncate` (subscribers get half a frame, then the TCP connection is cut),
 //!   `close` (subscribers' connections are cut instead of sending the diff), `miss_pong` (every WS session is
-//!   treated as having missed its pongs: `disconnected` message, then close).
+//!   treated as having missed its pongs: `disconnected` message, then close), `blackhole` (the depth subscribers of
+//!   SYMBOL, or of any symbol, go silent: the server stops writing to them without closing, the TCP connection
+//!   stays open), `blackhole_private` (every authenticated session goes silent the same way).
 //! - Snapshot fault: `crossed_snapshot` (that snapshot reply carries a crossed book; the real book is untouched).
 //! - REST faults: `rest5xx` (HTTP 503), `rest429` (HTTP 429), `slow_rest@N` (that response written byte by byte).
 //! - Settings (persist until `clear`): `unknown_fields` (every push carries extra fields), `slow_rest` (every
@@ -35,6 +37,8 @@ pub enum Kind {
     Skew,
     Clear,
     CrossedSnapshot,
+    Blackhole,
+    BlackholePrivate,
 }
 
 impl Kind {
@@ -55,6 +59,8 @@ impl Kind {
             Kind::Skew => "skew",
             Kind::Clear => "clear",
             Kind::CrossedSnapshot => "crossed_snapshot",
+            Kind::Blackhole => "blackhole",
+            Kind::BlackholePrivate => "blackhole_private",
         }
     }
     fn parse(s: &str) -> Option<Kind> {
@@ -74,6 +80,8 @@ impl Kind {
             "skew" => Kind::Skew,
             "clear" => Kind::Clear,
             "crossed_snapshot" => Kind::CrossedSnapshot,
+            "blackhole" => Kind::Blackhole,
+            "blackhole_private" => Kind::BlackholePrivate,
             _ => return None,
         })
     }
@@ -101,7 +109,7 @@ impl fmt::Display for FaultSpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "bad fault spec item '{}': expected NAME[=VALUE][@N][:SYMBOL] with NAME one of gap, dup, reorder, malformed, unknown_fields, truncate, close, miss_pong, rest5xx, rest429, slow_rest, early_diffs, skew, crossed_snapshot, clear",
+            "bad fault spec item '{}': expected NAME[=VALUE][@N][:SYMBOL] with NAME one of gap, dup, reorder, malformed, unknown_fields, truncate, close, miss_pong, blackhole, blackhole_private, rest5xx, rest429, slow_rest, early_diffs, skew, crossed_snapshot, clear",
             self.0
         )
     }

@@ -212,6 +212,39 @@ impl Engine {
 }
 
 /// Synthetic bar and trade history before the simulator started, ending at the start price.
+impl Engine {
+    /// Extends every symbol's bar history backwards to `depth` completed bars per interval (a random walk down
+    /// from the oldest seeded bar), and keeps that many from then on.
+    pub fn deepen_history(&mut self, depth: usize, seed: u64) {
+        let mut rng = Rng::new(seed ^ 0xBA25);
+        self.max_bars = depth;
+        for (p, s) in self.products.iter().zip(self.syms.iter_mut()) {
+            let step = s.step;
+            for (i, (hist, _)) in s.bars.iter_mut().enumerate() {
+                let Some(first) = hist.front().copied() else {
+                    continue;
+                };
+                let (mut ts, mut close) = (first.ts, first.o);
+                while hist.len() < depth && ts > 0 {
+                    ts = prev_bar_start(i, ts);
+                    let o = (close + rng.range(-3, 3) * step).max(step * 4);
+                    let h = o.max(close) + rng.range(0, 2) * step;
+                    let l = (o.min(close) - rng.range(0, 2) * step).max(p.tick);
+                    hist.push_front(Bar {
+                        ts,
+                        o,
+                        h,
+                        l,
+                        c: close,
+                        v: s.unit_qty * rng.range(10, 200),
+                    });
+                    close = o;
+                }
+            }
+        }
+    }
+}
+
 pub(crate) fn prefill_history(p: &Product, s: &mut SymState, rng: &mut Rng, now: u64) {
     let step = s.step;
     for i in 0..INTERVALS.len() {

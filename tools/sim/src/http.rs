@@ -105,8 +105,71 @@ fn render(r: &Response, keep_alive: bool) -> Vec<u8> {
 
 enum Parsed {
     Partial,
-    Bad,
+    /// Not acceptable HTTP/1.1; the text goes back in the plain-text 400.
+    Bad(&'static str),
     Done(Request, usize),
+}
+
+/// The plain-text 400 a strict server (Node's llhttp, h11) gives a request it cannot frame; the connection closes.
+fn render_bad(why: &str) -> Vec<u8> {
+    let body = format!("Bad Request: {why}\n");
+    format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// RFC 9112 checks httparse leaves to the caller: CRLF line ends only, exactly one Host, singleton fields once,
+/// an exact decimal Content-Length, no request body framing we do not implement.
+fn check_head(
+    head: &[u8],
+    version: Option<u8>,
+    headers: &[httparse::Header<'_>],
+) -> Result<(), &'static str> {
+    if head
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\n' && (i == 0 || head[i - 1] != b'\r'))
+    {
+        return Err("bare LF in the request head (lines end with CRLF)");
+    }
+    let count = |name: &str| {
+        headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .count()
+    };
+    match count("host") {
+        0 if version == Some(1) => return Err("missing Host header"),
+        0 | 1 => {}
+        _ => return Err("duplicate Host header"),
+    }
+    for (name, why) in [
+        ("content-length", "duplicate Content-Length header"),
+        ("content-type", "duplicate Content-Type header"),
+        ("authorization", "duplicate Authorization header"),
+        ("x-auth-key", "duplicate x-auth-key header"),
+        ("x-auth-timestamp", "duplicate x-auth-timestamp header"),
+        ("x-auth-signature", "duplicate x-auth-signature header"),
+    ] {
+        if count(name) > 1 {
+            return Err(why);
+        }
+    }
+    if let Some(h) = headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+    {
+        let v = h.value;
+        if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
+            return Err("bad Content-Length (one decimal number)");
+        }
+    }
+    if count("transfer-encoding") > 0 {
+        return Err("Transfer-Encoding in a request is not supported (send Content-Length)");
+    }
+    Ok(())
 }
 
 fn parse(buf: &[u8], ip: IpAddr) -> Parsed {
@@ -115,13 +178,16 @@ fn parse(buf: &[u8], ip: IpAddr) -> Parsed {
     match req.parse(buf) {
         Ok(httparse::Status::Partial) => {
             if buf.len() > MAX_HEAD {
-                Parsed::Bad
+                Parsed::Bad("request head over 64 KiB")
             } else {
                 Parsed::Partial
             }
         }
-        Err(_) => Parsed::Bad,
+        Err(_) => Parsed::Bad("malformed request line or header field"),
         Ok(httparse::Status::Complete(n)) => {
+            if let Err(why) = check_head(&buf[..n], req.version, req.headers) {
+                return Parsed::Bad(why);
+            }
             let target = req.path.unwrap_or("/");
             let (path, query) = match target.split_once('?') {
                 Some((p, q)) => (p.to_string(), q.to_string()),
@@ -164,12 +230,9 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         let (mut req, head_len) = loop {
             match parse(&buf, ip) {
                 Parsed::Done(r, n) => break (r, n),
-                Parsed::Bad => {
-                    let r = Response::status(
-                        400,
-                        rest::err_body(100001, "INVALID_HTTP_INPUT", "Http request is invalid"),
-                    );
-                    let _ = s.write_all(&render(&r, false)).await;
+                Parsed::Bad(why) => {
+                    let _ = s.write_all(&render_bad(why)).await;
+                    let _ = s.shutdown().await;
                     return;
                 }
                 Parsed::Partial => match s.read(&mut tmp).await {
@@ -186,6 +249,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
             upgrade_ws(shared, s, req, buf).await;
             return;
         }
+        // check_head made it one plain decimal number.
         let len: usize = req
             .header("content-length")
             .and_then(|v| v.parse().ok())
@@ -255,8 +319,32 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     }
 }
 
-/// Applies the REST faults that fire on this request, then the endpoint itself.
+/// Scripted answers first (tests), then faults and the endpoint; every non-harness request is logged with the
+/// status it got.
 fn respond(shared: &Arc<Shared>, req: &Request) -> (Response, bool) {
+    if req.path.starts_with("/_sim/") {
+        return respond_endpoint(shared, req);
+    }
+    let scripted = shared.lock().script.take(&req.method, &req.path);
+    let (r, slow) = match scripted {
+        Some(sc) => {
+            let mut r = Response::status(sc.status, sc.body);
+            if let Some(v) = sc.retry_after {
+                r.extra.push(("Retry-After", v));
+            }
+            (r, false)
+        }
+        None => respond_endpoint(shared, req),
+    };
+    shared
+        .lock()
+        .script
+        .record(&req.method, &req.path, &req.query, r.status);
+    (r, slow)
+}
+
+/// Applies the REST faults that fire on this request, then the endpoint itself.
+fn respond_endpoint(shared: &Arc<Shared>, req: &Request) -> (Response, bool) {
     let (fired, slow_all, now) = {
         let mut st = shared.lock();
         let fired = if req.path.starts_with("/_sim/") {
@@ -362,6 +450,13 @@ async fn upgrade_ws<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         let _ = s.write_all(&render(&r, false)).await;
         return;
     }
+    let refuse = shared.lock().script.ws_refuse.clone();
+    if let Some((status, body)) = refuse {
+        let _ = s
+            .write_all(&render(&Response::status(status, body), false))
+            .await;
+        return;
+    }
     let path = req.path.trim_end_matches('/');
     let segs: Vec<&str> = path.split('/').filter(|x| !x.is_empty()).collect();
     let (group, rest): (Option<&str>, &[&str]) = match segs.as_slice() {
@@ -459,4 +554,67 @@ async fn upgrade_ws<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
         },
     )
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(raw: &[u8]) -> Result<(), &'static str> {
+        match parse(raw, IpAddr::from([127, 0, 0, 1])) {
+            Parsed::Done(..) => Ok(()),
+            Parsed::Bad(why) => Err(why),
+            Parsed::Partial => Err("partial"),
+        }
+    }
+
+    #[test]
+    fn clean_requests_parse() {
+        assert_eq!(verdict(b"GET /a HTTP/1.1\r\nHost: h\r\n\r\n"), Ok(()));
+        assert_eq!(
+            verdict(b"POST /a HTTP/1.1\r\nHost: h:1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"),
+            Ok(())
+        );
+        // Repeating a list-valued field is legal.
+        assert_eq!(
+            verdict(b"GET / HTTP/1.1\r\nHost: h\r\nAccept: a\r\nAccept: b\r\n\r\n"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn requests_a_strict_server_refuses_are_refused() {
+        let cases: [(&[u8], &str); 8] = [
+            (b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", "duplicate Content-Type"),
+            (b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\n{}", "duplicate Content-Length"),
+            (b"GET /a HTTP/1.1\r\nHost: h\r\nHost: h\r\n\r\n", "duplicate Host"),
+            (b"GET /a HTTP/1.1\r\n\r\n", "missing Host"),
+            (b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: +2\r\n\r\n{}", "bad Content-Length"),
+            (b"POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 1, 1\r\n\r\n{}", "bad Content-Length"),
+            (b"GET /a HTTP/1.1\nHost: h\r\n\r\n", "bare LF"),
+            (b"POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", "Transfer-Encoding"),
+        ];
+        for (raw, want) in cases {
+            match verdict(raw) {
+                Err(why) => assert!(
+                    why.contains(want),
+                    "{}: got {why:?}",
+                    String::from_utf8_lossy(raw)
+                ),
+                Ok(()) => panic!("accepted: {}", String::from_utf8_lossy(raw)),
+            }
+        }
+    }
+
+    #[test]
+    fn the_refusal_is_a_plain_text_400_that_closes() {
+        let r = String::from_utf8(render_bad("duplicate Host header")).unwrap();
+        assert!(r.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{r}");
+        assert!(r.contains("Content-Type: text/plain"), "{r}");
+        assert!(r.contains("Connection: close"), "{r}");
+        assert!(
+            r.ends_with("\r\n\r\nBad Request: duplicate Host header\n"),
+            "{r}"
+        );
+    }
 }

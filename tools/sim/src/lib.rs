@@ -17,6 +17,7 @@ pub mod market;
 pub mod orders;
 pub mod rest;
 pub mod rng;
+pub mod script;
 pub mod state;
 pub mod strict;
 pub mod tls;
@@ -25,6 +26,7 @@ pub mod ws;
 pub use faults::FaultRecord;
 pub use limits::Limits;
 pub use strict::RefusedRequest;
+pub use script::{RestLogEntry, Scripted};
 
 use engine::{Engine, Ev};
 use market::ASSET_SCALE;
@@ -74,6 +76,9 @@ pub struct SimConfig {
     /// endpoints, no aliases of the demo or ccxt) and answer anything else `404` with a plain-text body, as a real
     /// gateway would (`--strict-docs`). Refusals are logged: [`SimHandle::refused_requests`].
     pub strict_docs: bool,
+    /// Completed bars kept per symbol and interval (default 500, as the seed history; more lets a test page
+    /// through a deep history).
+    pub bar_history: usize,
 }
 
 impl Default for SimConfig {
@@ -126,6 +131,7 @@ impl Default for SimConfig {
             account_group: 6,
             spin: false,
             strict_docs: false,
+            bar_history: 500,
         }
     }
 }
@@ -287,6 +293,9 @@ pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
 
     let now = state::wall_ms();
     let mut eng = Engine::new(products, maker, taker, cfg.seed, now);
+    if cfg.bar_history > 500 {
+        eng.deepen_history(cfg.bar_history, cfg.seed);
+    }
     let mut flow_rng = Rng::new(cfg.seed);
     for i in 0..eng.products.len() {
         eng.seed_book(i, &mut flow_rng);
@@ -329,6 +338,7 @@ pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
         keys,
         strict_docs: cfg.strict_docs,
         refused: Vec::new(),
+        script: script::Script::default(),
     };
     inject_locked(&mut st, &cfg.faults)?;
     let shared = Arc::new(Shared {
@@ -529,6 +539,15 @@ impl SimHandle {
             flow_one(&mut st);
         }
     }
+    /// Sends `text(seqnum)` to the depth subscribers of `symbol` as its next diff, with the next seqnum (the book
+    /// is untouched): hostile diffs for client tests. Returns how many sessions got it, `None` for an unknown
+    /// symbol.
+    pub fn push_depth_text(&self, symbol: &str, text: impl FnOnce(u64) -> String) -> Option<usize> {
+        let mut st = self.shared.lock();
+        let sym = st.eng.sym_index(symbol)?;
+        Some(st.push_depth_text(sym, text))
+    }
+
     /// Changes the flow rate (messages per second, 0 stops the flow).
     pub fn set_rate(&self, rate: u32) {
         self.shared.lock().rate = rate;
@@ -546,6 +565,27 @@ impl SimHandle {
     pub fn inject(&self, spec: &str) -> Result<(), SimError> {
         inject_locked(&mut self.shared.lock(), spec)
     }
+    /// Answers matching REST requests with `s` instead of the endpoint (see [`Scripted`]); the first added that
+    /// matches wins.
+    pub fn script(&self, s: Scripted) {
+        self.shared.lock().script.add(s);
+    }
+
+    /// Answers every WebSocket upgrade with `status` and `body` instead of switching protocols (`None`: normal).
+    pub fn refuse_ws_upgrades(&self, refuse: Option<(u16, &str)>) {
+        self.shared.lock().script.ws_refuse = refuse.map(|(c, b)| (c, b.to_string()));
+    }
+
+    /// Removes every script and upgrade refusal.
+    pub fn clear_scripts(&self) {
+        self.shared.lock().script.clear();
+    }
+
+    /// Every REST request received (harness requests excluded), oldest first, with its arrival time.
+    pub fn rest_log(&self) -> Vec<RestLogEntry> {
+        self.shared.lock().script.log.clone()
+    }
+
     pub fn fault_log(&self) -> Vec<FaultRecord> {
         self.shared.lock().faults.log.clone()
     }

@@ -28,6 +28,8 @@ pub enum Out {
     Abort,
     /// Send a close frame and shut the connection down.
     Close,
+    /// Stop writing (and drop everything queued from now on) without closing: a peer gone silent.
+    Blackhole,
 }
 
 /// A session's outbound queue, drained by its writer task.
@@ -110,6 +112,8 @@ pub struct State {
     pub strict_docs: bool,
     /// What strict mode refused, oldest first.
     pub refused: Vec<crate::strict::RefusedRequest>,
+    /// Scripted answers and the REST request log (tests).
+    pub script: crate::script::Script,
 }
 
 /// Channel names per symbol, built once.
@@ -421,6 +425,19 @@ impl State {
         }
     }
 
+    /// Sends `text(seqnum)` to the depth subscribers of `sym` as the symbol's next diff (the seqnum advances; the
+    /// book does not change): a test's hostile diff. Returns how many sessions got it.
+    pub fn push_depth_text(&mut self, sym: usize, text: impl FnOnce(u64) -> String) -> usize {
+        let s = &mut self.eng.syms[sym];
+        s.seqnum += 1;
+        let body: Arc<str> = text(s.seqnum).into();
+        let subs = self.depth_subscribers(sym);
+        for q in &subs {
+            q.push(Out::Text(body.clone()));
+        }
+        subs.len()
+    }
+
     fn depth_subscribers(&self, sym: usize) -> Vec<Arc<SessQ>> {
         let mut v = self.subscribers(&self.keys[sym].depth);
         for q in self.subscribers(&self.keys[sym].realtime) {
@@ -524,6 +541,34 @@ impl State {
                         sy,
                         Some(seqnum),
                         format!("{} session(s) cut without a close frame", subs.len()),
+                    );
+                }
+                Kind::Blackhole => {
+                    send = false;
+                    let subs = self.depth_subscribers(sym);
+                    for q in &subs {
+                        q.push(Out::Blackhole);
+                    }
+                    self.faults.record(
+                        now,
+                        "blackhole",
+                        sy,
+                        Some(seqnum),
+                        format!("{} session(s) silenced, connections left open", subs.len()),
+                    );
+                }
+                Kind::BlackholePrivate => {
+                    let mut n = 0;
+                    for s in self.sessions.values().filter(|s| s.authed) {
+                        s.q.push(Out::Blackhole);
+                        n += 1;
+                    }
+                    self.faults.record(
+                        now,
+                        "blackhole_private",
+                        sy,
+                        Some(seqnum),
+                        format!("{n} authenticated session(s) silenced, connections left open"),
                     );
                 }
                 Kind::MissPong => {

@@ -151,7 +151,7 @@ fn encode(buf: &mut Vec<u8>, o: &Out, stamp: bool) {
             buf.extend_from_slice(p);
         }
         Out::Raw(b) => buf.extend_from_slice(b),
-        Out::Abort | Out::Close => {}
+        Out::Abort | Out::Close | Out::Blackhole => {}
     }
 }
 
@@ -175,6 +175,18 @@ async fn writer<W: AsyncWrite + Unpin>(
                 Out::Abort => {
                     end = Some(false);
                     break;
+                }
+                Out::Blackhole => {
+                    if !buf.is_empty() {
+                        let _ = wr.write_all(&buf).await;
+                        let _ = wr.flush().await;
+                        buf.clear();
+                    }
+                    // Silent from now on, the socket left open: whatever is queued later is dropped unwritten.
+                    loop {
+                        lock(&q.q).clear();
+                        q.notify.notified().await;
+                    }
                 }
                 Out::Close => {
                     put_header(&mut buf, 0x8, 2);

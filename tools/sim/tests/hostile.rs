@@ -26,7 +26,7 @@ fn garbage_http_and_ws_input_is_refused_not_fatal() {
         assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 400"));
         // An absurd body length.
         let mut s = tls(&sim).await;
-        s.write_all(b"POST /api/pro/v1/info HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n").await.unwrap();
+        s.write_all(b"POST /api/pro/v1/info HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999\r\n\r\n").await.unwrap();
         let n = s.read(&mut buf).await.unwrap_or(0);
         assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 413"));
         // Bodies that are not objects, fields of the wrong type, huge numbers, unicode ids.
@@ -65,6 +65,35 @@ fn garbage_http_and_ws_input_is_refused_not_fatal() {
         assert!(matches!(ws.next(T).await, Msg::Control(8, _) | Msg::Closed));
         let mut ws = Ws::connect(&sim, "/api/pro/v1/stream", "").await.unwrap();
         assert_eq!(ws.json(T).await.unwrap()["m"], "connected");
+        let r = get(&sim, "/api/pro/v1/depth?symbol=BTC/USDT").await;
+        assert_eq!(r.body["code"], 0);
+    });
+}
+
+#[test]
+fn requests_a_strict_server_refuses_get_a_plain_text_400_over_tls() {
+    let sim = start(SimConfig {
+        rate: 0,
+        ..SimConfig::default()
+    })
+    .unwrap();
+    rt().block_on(async {
+        for (raw, why) in [
+            (&b"POST /api/pro/v1/info HTTP/1.1\r\nHost: h\r\nContent-Type: application/json\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"[..], "duplicate Content-Type"),
+            (b"GET /api/pro/v1/info HTTP/1.1\r\nHost: h\r\nHost: h\r\n\r\n", "duplicate Host"),
+            (b"GET /api/pro/v1/info HTTP/1.1\nHost: h\n\n", "bare LF"),
+            (b"POST /api/pro/v1/info HTTP/1.1\r\nHost: h\r\nContent-Length: 0x10\r\n\r\n", "bad Content-Length"),
+        ] {
+            let mut s = tls(&sim).await;
+            s.write_all(raw).await.unwrap();
+            let mut got = Vec::new();
+            let _ = tokio::time::timeout(T, s.read_to_end(&mut got)).await;
+            let text = String::from_utf8_lossy(&got);
+            assert!(text.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{why}: {text}");
+            assert!(text.contains("Content-Type: text/plain"), "{why}: {text}");
+            assert!(text.contains(why), "{why}: {text}");
+        }
+        // The server keeps serving.
         let r = get(&sim, "/api/pro/v1/depth?symbol=BTC/USDT").await;
         assert_eq!(r.body["code"], 0);
     });

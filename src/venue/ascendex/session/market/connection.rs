@@ -40,7 +40,92 @@ impl Core {
                 self.subscribe(cx, conns.md, &prefix[..n], b'k');
             }
         }
-        cx.set_timer(T_PING, now + self.cfg.ping_interval_ms.max(1) * MS);
+        self.last_rx_ns = now;
+        self.last_ping_ns = now;
+        self.in_doubt = false;
+        cx.set_timer(T_PING, now + self.half_silence_ns());
+    }
+
+    /// Half the liveness deadline: the doubt threshold, and the time a ping may take.
+    pub(super) fn half_silence_ns(&self) -> u64 {
+        self.cfg.silence_ms.max(2) * MS / 2
+    }
+
+    /// The liveness timer: doubt after half the deadline of silence (a ping goes out), death when the ping is not
+    /// answered within the other half; a keep-alive ping every `ping_interval_ms` regardless. Re-armed for the next
+    /// instant that matters, so a flowing stream costs one timer per half deadline, not one per message.
+    pub(super) fn check_liveness<L: MdLink>(
+        &mut self,
+        cx: &mut L,
+        conns: &Conns,
+        now: u64,
+        emit: &mut impl FnMut(&mut L, MdEvent<'_>),
+    ) {
+        let half = self.half_silence_ns();
+        if self.ping_outstanding && now >= self.ping_sent_ns + half {
+            self.counters.pong_timeouts += 1;
+            self.last_fault = Some(MdFault::PongTimeout);
+            self.ping_outstanding = false;
+            cx.reconnect(conns.md);
+            return;
+        }
+        let quiet = now.saturating_sub(self.last_rx_ns);
+        if quiet >= half && !self.in_doubt {
+            self.in_doubt = true;
+            self.counters.silences += 1;
+            for i in 0..self.syms.len() {
+                if self.syms[i].sync.is_live() {
+                    emit(
+                        cx,
+                        MdEvent::Status {
+                            symbol: SymbolId(i as u16),
+                            status: BookStatus::Silent { age_ns: quiet },
+                        },
+                    );
+                }
+            }
+        }
+        let interval = self.cfg.ping_interval_ms.max(1) * MS;
+        if (quiet >= half || now >= self.last_ping_ns + interval)
+            && !self.ping_outstanding
+            && cx.send_text(conns.md, br#"{"op":"ping"}"#).is_ok()
+        {
+            self.counters.pings_sent += 1;
+            self.ping_outstanding = true;
+            self.ping_sent_ns = now;
+            self.last_ping_ns = now;
+        }
+        let mut next = self.last_ping_ns + interval;
+        next = next.min(if self.ping_outstanding {
+            self.ping_sent_ns + half
+        } else {
+            self.last_rx_ns + half
+        });
+        if next <= now {
+            next = now + half;
+        }
+        cx.set_timer(T_PING, next);
+    }
+
+    /// The first message after a silence: the books that are in sync are live again (nothing was lost: the link
+    /// was only quiet).
+    pub(super) fn doubt_cleared<L: MdLink>(
+        &mut self,
+        cx: &mut L,
+        emit: &mut impl FnMut(&mut L, MdEvent<'_>),
+    ) {
+        self.in_doubt = false;
+        for i in 0..self.syms.len() {
+            if self.syms[i].sync.is_live() {
+                emit(
+                    cx,
+                    MdEvent::Status {
+                        symbol: SymbolId(i as u16),
+                        status: BookStatus::Live,
+                    },
+                );
+            }
+        }
     }
 
     /// `{"op":"sub","id":"<tag><batch>","ch":"<prefix>A,B,..."}`, at most `sub_batch` symbols per message.
@@ -74,8 +159,8 @@ impl Core {
         self.counters.md_drops += 1;
         self.generation += 1;
         self.ping_outstanding = false;
+        self.in_doubt = false;
         cx.cancel_timer(T_PING);
-        cx.cancel_timer(T_PONG);
         for i in 0..self.syms.len() {
             let s = &mut self.syms[i];
             s.acked = false;

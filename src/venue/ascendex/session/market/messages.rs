@@ -60,7 +60,6 @@ impl Core {
             Msg::Pong { .. } => {
                 self.counters.pongs += 1;
                 self.ping_outstanding = false;
-                cx.cancel_timer(T_PONG);
             }
             Msg::Sub(a) => {
                 if a.code != 0 {

@@ -41,10 +41,10 @@ use crate::venue::ascendex::stream::market::{
 /// Market timer ids (the session maps `0..MARKET_TIMERS` to these directly): our ping, its pong deadline, the next
 /// snapshot request or fallback.
 pub const TIMER_PING: usize = 0;
+/// Reserved (the pong deadline is now the liveness timer, `TIMER_PING`).
 pub const TIMER_PONG: usize = 1;
 pub const TIMER_SNAPSHOT: usize = 2;
 use TIMER_PING as T_PING;
-use TIMER_PONG as T_PONG;
 use TIMER_SNAPSHOT as T_SNAPSHOT;
 
 const MS: u64 = 1_000_000;
@@ -72,9 +72,15 @@ pub struct MarketConfig {
     pub snapshot_limit_per_min: usize,
     /// Symbols per `sub` message (the exchange accepts at most 10).
     pub sub_batch: usize,
-    /// Client ping (`{"op":"ping"}`) period, and how long its pong may take before the connection is declared dead.
+    /// Keep-alive: a client ping (`{"op":"ping"}`) at least this often, whatever flows.
     pub ping_interval_ms: u64,
+    /// Kept for configuration compatibility: the pong deadline is half of `silence_ms` (see there).
     pub pong_timeout_ms: u64,
+    /// Liveness deadline of the market-data connection. After half of it without any message the books are in
+    /// doubt (the strategy hears `BookStatus::Silent` with the age of the last message) and a ping goes out; no
+    /// answer within the other half and the connection is declared dead and replaced. A depth stream ticks several
+    /// times a second, so the default finds a dead link in 1.5 s.
+    pub silence_ms: u64,
     /// Diffs each book buffers while it waits for a snapshot.
     pub buffer_diffs: usize,
 }
@@ -94,7 +100,8 @@ impl Default for MarketConfig {
             snapshot_limit_per_min: 300,
             sub_batch: 10,
             ping_interval_ms: 15_000,
-            pong_timeout_ms: 10_000,
+            pong_timeout_ms: 750,
+            silence_ms: 1_500,
             buffer_diffs: 1024,
         }
     }
@@ -268,6 +275,8 @@ pub struct MdCounters {
     pub pings_sent: u64,
     pub pongs: u64,
     pub pong_timeouts: u64,
+    /// Times the stream went quiet for half its liveness deadline.
+    pub silences: u64,
     pub hp_falls: u64,
 }
 
@@ -323,6 +332,12 @@ struct Core {
     generation: u64,
     rest_inflight: Option<(usize, u64)>,
     ping_outstanding: bool,
+    /// Engine time of the last message, of the last ping sent, and of the outstanding ping.
+    last_rx_ns: u64,
+    last_ping_ns: u64,
+    ping_sent_ns: u64,
+    /// Silent for half the deadline: the strategy was told; the next message clears it.
+    in_doubt: bool,
     last_ping_hp: Option<u64>,
     counters: MdCounters,
     last_fault: Option<MdFault>,
@@ -397,6 +412,10 @@ impl MarketState {
                 generation: 0,
                 rest_inflight: None,
                 ping_outstanding: false,
+                last_rx_ns: 0,
+                last_ping_ns: 0,
+                ping_sent_ns: 0,
+                in_doubt: false,
                 last_ping_hp: None,
                 counters: MdCounters::default(),
                 last_fault: None,
@@ -441,6 +460,7 @@ impl MarketState {
             .syms
             .get(id.0 as usize)
             .is_some_and(|s| s.sync.is_live())
+            && !self.core.in_doubt
     }
 
     /// Seqnum of the last snapshot or diff applied to a book.
@@ -523,6 +543,12 @@ impl MarketState {
     ) {
         let c = &mut self.core;
         c.counters.messages += 1;
+        // Any message proves the link alive (TCP keeps order: whatever was sent before it has arrived too).
+        c.last_rx_ns = rx_ns;
+        c.ping_outstanding = false;
+        if c.in_doubt {
+            c.doubt_cleared(cx, emit);
+        }
         match self.decoder.decode(msg) {
             Ok(m) => c.on_msg(cx, conns, m, msg, rx_ns, emit),
             Err(e) => {
@@ -612,22 +638,7 @@ impl MarketState {
         let c = &mut self.core;
         let now = cx.now_ns();
         match id {
-            T_PING if c.md_open => {
-                if cx.send_text(conns.md, br#"{"op":"ping"}"#).is_ok() {
-                    c.counters.pings_sent += 1;
-                    if !c.ping_outstanding {
-                        c.ping_outstanding = true;
-                        cx.set_timer(T_PONG, now + c.cfg.pong_timeout_ms * MS);
-                    }
-                }
-                cx.set_timer(T_PING, now + c.cfg.ping_interval_ms.max(1) * MS);
-            }
-            T_PONG if c.md_open && c.ping_outstanding => {
-                c.counters.pong_timeouts += 1;
-                c.last_fault = Some(MdFault::PongTimeout);
-                c.ping_outstanding = false;
-                cx.reconnect(conns.md);
-            }
+            T_PING if c.md_open => c.check_liveness(cx, conns, now, _emit),
             T_SNAPSHOT => c.pump(cx, conns),
             _ => {}
         }

@@ -26,6 +26,8 @@ impl TradingState {
             if state == ConnState::Open {
                 self.ws_open = true;
                 self.ws_open_ns = now;
+                self.last_rx_ns = now;
+                self.liveness_ping_ns = 0;
                 self.ws_timing.open_ns = Some(now.saturating_sub(self.ws_connect_ns));
                 self.auth_sent = false;
                 self.header_ignored = false;

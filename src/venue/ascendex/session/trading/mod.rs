@@ -91,8 +91,12 @@ pub struct TradingConfig {
     pub rest_retry_ms: u64,
     pub clock_refresh_ms: u64,
     pub products_refresh_ms: u64,
-    /// Client `{"op":"ping"}` interval.
+    /// Client `{"op":"ping"}` interval (keep-alive, whatever flows).
     pub ping_ms: u64,
+    /// Liveness deadline of the trade socket: after half of it without any message a ping goes out; no answer
+    /// within the other half and the socket is declared dead and replaced (5 s by default: a user stream is
+    /// quiet far longer than a depth stream).
+    pub silence_ms: u64,
     /// Send orders over REST even when the socket is up (comparisons, venues with WS order entry disabled).
     pub order_via_rest: bool,
     /// How the trade socket authenticates. `ready_ack` needs [`WsAuthMode::Message`] (the flag travels in the
@@ -176,6 +180,7 @@ impl Default for TradingConfig {
             clock_refresh_ms: 60_000,
             products_refresh_ms: 600_000,
             ping_ms: 15_000,
+            silence_ms: 5_000,
             order_via_rest: false,
             ws_auth: WsAuthMode::Header,
         }
@@ -221,6 +226,8 @@ pub struct TradingStats {
     pub header_auth_fallbacks: u64,
     /// REST batch place requests sent (each carries up to 10 orders).
     pub rest_batches: u64,
+    /// Trade-socket liveness pings unanswered within half the deadline (the socket was replaced).
+    pub pong_timeouts: u64,
     /// Orders an earlier run left open that were cancelled at start (`Leftovers::Cancel`).
     pub leftovers_cancelled: u64,
 }
@@ -365,6 +372,9 @@ pub struct TradingState {
     shutting_down: bool,
     shutdown_acked: bool,
     next_ping_ns: u64,
+    /// Engine time of the trade socket's last message, and of its unanswered liveness ping (0: none).
+    last_rx_ns: u64,
+    liveness_ping_ns: u64,
     next_clock_ns: u64,
     next_products_ns: u64,
     next_status_ns: u64,
@@ -522,6 +532,8 @@ impl TradingState {
             shutting_down: false,
             shutdown_acked: false,
             next_ping_ns: 0,
+            last_rx_ns: 0,
+            liveness_ping_ns: 0,
             next_clock_ns: 0,
             next_products_ns: 0,
             next_status_ns: 0,

@@ -61,6 +61,9 @@ impl TradingState {
             {
                 self.send_auth(cx);
             }
+            if self.authed && self.ws_open {
+                self.check_liveness(cx, now);
+            }
             if self.authed && now >= self.next_ping_ns {
                 if self.next_ping_ns != 0
                     && let Some(t) = self.trade
@@ -106,5 +109,26 @@ impl TradingState {
             self.pump(cx);
         }
         self.flush(cx, strategy);
+    }
+}
+
+impl TradingState {
+    /// Half the deadline of silence: a ping; the other half unanswered: the socket is replaced (its orders are
+    /// reconciled on the new one).
+    fn check_liveness(&mut self, cx: &mut Cx<'_>, now: u64) {
+        let Some(t) = self.trade else { return };
+        let half = self.cfg.silence_ms.max(2) * MS / 2;
+        if self.liveness_ping_ns != 0 {
+            if now >= self.liveness_ping_ns + half {
+                self.stats.pong_timeouts += 1;
+                self.liveness_ping_ns = 0;
+                cx.reconnect(t);
+            }
+        } else if now.saturating_sub(self.last_rx_ns) >= half
+            && self.budget.try_acquire(OpClass::Admin, now).is_ok()
+            && cx.send_text(t, PING).is_ok()
+        {
+            self.liveness_ping_ns = now;
+        }
     }
 }

@@ -14,6 +14,9 @@ impl TradingState {
     ) {
         self.conns(conns);
         let now = cx.now_ns();
+        // Any message proves the socket alive.
+        self.last_rx_ns = rx_ns;
+        self.liveness_ping_ns = 0;
         let inbound = match wire::decode(msg, &self.scales) {
             Ok(m) => m,
             Err(_) => {
