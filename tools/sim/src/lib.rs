@@ -25,8 +25,8 @@ pub mod ws;
 
 pub use faults::FaultRecord;
 pub use limits::Limits;
-pub use strict::RefusedRequest;
 pub use script::{RestLogEntry, Scripted};
+pub use strict::RefusedRequest;
 
 use engine::{Engine, Ev};
 use market::ASSET_SCALE;

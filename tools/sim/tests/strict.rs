@@ -279,11 +279,14 @@ fn a_body_needs_exactly_one_json_content_type() {
     let target = format!("/{g}/api/pro/v1/cash/order");
     let body = json!({"symbol": "BTC/USDT", "time": now_ms(), "orderQty": "0.001", "orderType": "limit", "side": "buy", "orderPrice": "40000"}).to_string();
     rt().block_on(async {
+        // A repeated Content-Type is refused by the request parser in every mode (400, not logged here); the
+        // missing or non-JSON one only by strict mode, which logs it.
         for (headers, why) in [
-            ("Content-Type: application/json\r\nContent-Type: application/json\r\n", "Content-Type sent 2 times"),
-            ("", "without Content-Type"),
-            ("Content-Type: text/plain\r\n", "\"text/plain\""),
+            ("Content-Type: application/json\r\nContent-Type: application/json\r\n", None),
+            ("", Some("without Content-Type")),
+            ("Content-Type: text/plain\r\n", Some("\"text/plain\"")),
         ] {
+            let before = sim.refused_requests().len();
             let mut s = tls(&sim).await;
             let req = format!(
                 "POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -293,13 +296,22 @@ fn a_body_needs_exactly_one_json_content_type() {
             let mut buf = Vec::new();
             let _ = s.read_to_end(&mut buf).await;
             let text = String::from_utf8_lossy(&buf);
-            assert!(text.starts_with("HTTP/1.1 400") && text.contains("text/plain"), "{headers:?}: {text}");
-            let last = sim.refused_requests().pop().unwrap();
-            assert!(last.reason.contains(why), "{}", last.reason);
+            assert!(
+                text.starts_with("HTTP/1.1 400") && text.contains("text/plain"),
+                "{headers:?}: {text}"
+            );
+            let logged = sim.refused_requests()[before..].to_vec();
+            match why {
+                Some(w) => {
+                    assert_eq!(logged.len(), 1, "{logged:?}");
+                    assert!(logged[0].reason.contains(w), "{}", logged[0].reason);
+                }
+                None => assert!(logged.is_empty(), "{logged:?}"),
+            }
         }
         // Exactly one: the signed request goes through (common::Http sends one Content-Type).
         let r = private(&sim, "POST", &target, "order", Some(&body)).await;
         assert_eq!(r.body["code"], 0, "{}", r.raw);
     });
-    assert_eq!(sim.refused_requests().len(), 3);
+    assert_eq!(sim.refused_requests().len(), 2);
 }
