@@ -54,53 +54,23 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
         .unwrap_or_else(|| panic!("{k} missing in {v}"))
 }
 
-/// Requests of our client that a docs-only server refuses today, with where each is being fixed. A command that
-/// hits one must fail exactly as it did against the independent server (exit 4, "the server's answer is not
-/// JSON"); the checks that need it to succeed are then skipped. Once the fix lands nothing is refused and every
-/// check runs: delete the entry then.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "Content-Type sent 2 times",
-    "src/net/http.rs write_request adds Content-Type to every request with a body, and src/cli/api.rs send \
-     pushes it again (being fixed on the `http` branch)",
-)];
-
-/// Runs a command and checks that strict mode refused nothing and the exit status is `exit`; `None` when the
-/// command hit a known gap (checked above). Any other refusal fails with the request and the doc file that says
-/// otherwise.
-fn ok(sim: &SimHandle, args: &[&str], exit: i32) -> Option<Output> {
+/// Runs a command and checks that strict mode refused nothing on the way and the exit status is `exit`. A failure
+/// lists the refused requests: what the client sent beyond the docs, and the doc file that says otherwise.
+fn ok(sim: &SimHandle, args: &[&str], exit: i32) -> Output {
     let before = sim.refused_requests().len();
     let o = run(sim, args);
     let refused = sim.refused_requests()[before..].to_vec();
-    if refused.is_empty() {
-        assert_eq!(
-            o.status.code(),
-            Some(exit),
-            "{args:?}: nothing refused; stderr: {}",
-            stderr(&o)
-        );
-        return Some(o);
-    }
-    for r in &refused {
-        let known = KNOWN_GAPS.iter().find(|(k, _)| r.reason.contains(k));
-        let Some((_, fix)) = known else {
-            panic!(
-                "{args:?}: refused by strict-docs mode beyond the known gaps: {refused:#?}\nstderr: {}",
-                stderr(&o)
-            );
-        };
-        eprintln!(
-            "KNOWN GAP {args:?}: {} {}: {} — {fix}",
-            r.method, r.target, r.reason
-        );
-    }
-    assert_eq!(o.status.code(), Some(4), "{args:?}: {}", stderr(&o));
-    assert!(stderr(&o).contains("not JSON"), "{args:?}: {}", stderr(&o));
-    None
+    assert!(
+        refused.is_empty() && o.status.code() == Some(exit),
+        "{args:?}: exit {:?} (want {exit}); refused by strict-docs mode: {refused:#?}\nstderr: {}",
+        o.status.code(),
+        stderr(&o)
+    );
+    o
 }
 
-/// A command that sends no request body: no known gap applies, it must succeed outright.
 fn get_ok(sim: &SimHandle, args: &[&str]) -> Output {
-    ok(sim, args, 0).unwrap_or_else(|| panic!("{args:?} sends no body, yet hit a known gap"))
+    ok(sim, args, 0)
 }
 
 #[test]
@@ -249,10 +219,7 @@ fn order_place_status_orders_cancel_and_cancel_all() {
         "--price",
         "50000.005",
     ];
-    let Some(o) = ok(&sim, &place, 0) else {
-        assert!(sim.orders().is_empty(), "a refused request placed an order");
-        return;
-    };
+    let o = ok(&sim, &place, 0);
     let err = stderr(&o);
     assert!(err.contains("rounded down"), "{err}");
     assert!(
@@ -275,7 +242,7 @@ fn order_place_status_orders_cancel_and_cancel_all() {
     let o = get_ok(&sim, &["--json", "orders"]);
     assert!(lines(&o).iter().any(|x| x["orderId"] == id.as_str()));
 
-    let o = ok(&sim, &["--json", "order", "cancel", "BTC/USDT", &id], 0).expect("cancel");
+    let o = ok(&sim, &["--json", "order", "cancel", "BTC/USDT", &id], 0);
     assert_eq!(lines(&o)[0]["status"], "Canceled");
     assert_eq!(sim.order(&id).unwrap().status, "Canceled");
 
@@ -287,8 +254,7 @@ fn order_place_status_orders_cancel_and_cancel_all() {
                 "--json", "order", "place", "BTC/USDT", "buy", "0.001", "--price", px,
             ],
             0,
-        )
-        .expect("place");
+        );
     }
     ok(
         &sim,
@@ -296,14 +262,13 @@ fn order_place_status_orders_cancel_and_cancel_all() {
             "--json", "order", "place", "ETH/USDT", "buy", "0.1", "--price", "100",
         ],
         0,
-    )
-    .expect("place");
+    );
     assert_eq!(sim.open_orders().len(), 3);
-    ok(&sim, &["--json", "order", "cancel-all", "BTC/USDT"], 0).expect("cancel-all");
+    ok(&sim, &["--json", "order", "cancel-all", "BTC/USDT"], 0);
     let open = sim.open_orders();
     assert_eq!(open.len(), 1, "{open:?}");
     assert_eq!(open[0].symbol, "ETH/USDT");
-    ok(&sim, &["--json", "order", "cancel-all"], 0).expect("cancel-all");
+    ok(&sim, &["--json", "order", "cancel-all"], 0);
     assert!(sim.open_orders().is_empty(), "{:?}", sim.open_orders());
 }
 
@@ -322,10 +287,7 @@ fn market_order_fill_and_post_only_refusal() {
         &ask,
         "--post-only",
     ];
-    let Some(o) = ok(&sim, &post_only, 3) else {
-        assert!(sim.orders().is_empty(), "a refused request placed an order");
-        return;
-    };
+    let o = ok(&sim, &post_only, 3);
     let l = lines(&o);
     assert_eq!(s(&l[0], "status"), "Rejected");
     assert!(s(&l[0], "error").contains("PostOnly"), "{l:?}");
@@ -333,7 +295,7 @@ fn market_order_fill_and_post_only_refusal() {
     let market = [
         "--json", "order", "place", "BTC/USDT", "sell", "0.001", "--type", "market",
     ];
-    let o = ok(&sim, &market, 0).expect("place");
+    let o = ok(&sim, &market, 0);
     let l = lines(&o);
     assert_eq!(s(&l[0], "status"), "Filled");
     let fill = l.iter().find(|x| x["type"] == "fill").expect("a fill line");
@@ -343,7 +305,7 @@ fn market_order_fill_and_post_only_refusal() {
 #[test]
 fn mm_runs_and_cancels_what_it_placed() {
     let sim = strict(2000);
-    let Some(o) = ok(
+    let o = ok(
         &sim,
         &[
             "--json",
@@ -355,9 +317,7 @@ fn mm_runs_and_cancels_what_it_placed() {
             "2",
         ],
         0,
-    ) else {
-        return;
-    };
+    );
     assert!(sim.open_orders().is_empty(), "{:?}", sim.open_orders());
     assert!(!sim.orders().is_empty(), "the market maker placed nothing");
     let l = lines(&o);
