@@ -19,6 +19,9 @@
 //! The builder is generic over the strategy: the session it starts is `Session<S>`, monomorphized, so running
 //! through it costs nothing on the hot path compared with wiring the session by hand.
 
+// Stable public surface: every public item says what it is for (why, units, scales, invariants).
+#![deny(missing_docs)]
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -48,7 +51,10 @@ pub enum Mode {
     /// Sleeps in `epoll_wait` between events: for laptops, tests and CI.
     Block,
     /// Busy-polls, pinned to `core` when given: the lowest latency, one core at 100 %.
-    Spin { core: Option<usize> },
+    Spin {
+        /// The CPU to pin the loop's thread to; `None` spins wherever the OS schedules it.
+        core: Option<usize>,
+    },
 }
 
 /// Why a run could not start or ended in error.
@@ -129,13 +135,17 @@ pub struct Trader {
 /// What a finished run hands back: the strategy (with whatever it counted), the latency histograms, and why it
 /// ended.
 pub struct Run<S> {
+    /// The strategy as the run left it: read its counters, position or fills here.
     pub strategy: S,
+    /// The run's latency histograms (ns), one per probe; `latency_table()` formats them.
     pub latency: Latency,
+    /// Why the loop stopped.
     pub ended: Ended,
     /// The orders the session still tracked as open after shutdown (0 when every cancel was confirmed).
     pub open_after_shutdown: usize,
     /// The balances the session knew at the end (at `asset_scale`), of the configured symbols' assets.
     pub balances: Vec<RunBalance>,
+    /// Decimal places of `balances` (`total` 1.5 at scale 9 is 1_500_000_000).
     pub asset_scale: u8,
     /// Paper trading: the balances are the paper exchange's.
     pub paper: bool,
@@ -167,8 +177,11 @@ pub struct Progress {
 /// One asset's balance at the end of a run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunBalance {
+    /// The asset's name as the exchange spells it (`USDT`).
     pub asset: String,
+    /// Total holding at the run's `asset_scale`.
     pub total: i64,
+    /// The part not locked in open orders, at the run's `asset_scale`.
     pub available: i64,
 }
 
@@ -392,8 +405,12 @@ impl Trader {
             }
             None => (None, None),
         };
+        // Only the embedded simulator (feature `sim`) overrides these three.
+        #[cfg_attr(not(feature = "sim"), allow(unused_mut))]
         let mut rest_url = self.rest_url.clone();
+        #[cfg_attr(not(feature = "sim"), allow(unused_mut))]
         let mut ws_url = self.ws_url.clone();
+        #[cfg_attr(not(feature = "sim"), allow(unused_mut))]
         let mut ca_file = self.ca_file.clone();
         let paper = self.trading.paper.is_some();
         #[allow(unused_mut)]

@@ -5,6 +5,9 @@
 //! Stable: everything re-exported here. Paths outside the prelude (the venue's sessions, decoders and wire types)
 //! may move between versions.
 
+// Stable public surface: every public item says what it is for (why, units, scales, invariants).
+#![deny(missing_docs)]
+
 pub use crate::book::{Book, Level};
 pub use crate::builder::{Ended, Mode, Product, Progress, Run, Trader, TraderError};
 pub use crate::metrics::Latency;

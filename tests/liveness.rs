@@ -210,3 +210,42 @@ fn the_market_maker_pulls_its_quotes_when_the_book_goes_silent_and_quotes_again_
     );
     assert_eq!(run.open_after_shutdown, 0);
 }
+
+/// `--md-silence-ms` sets the market-data deadline from the command line: with 400 ms a silent link is replaced
+/// (a `resync` line, reason `reconnect`) within a 1.2 s run; with the default 1.5 s it is not yet.
+#[test]
+fn the_market_data_deadline_is_a_command_line_flag() {
+    let run = |extra: &[&str]| {
+        let sim = ascendex_sim::start(SimConfig {
+            rate: 2000,
+            symbols: vec!["BTC/USDT".into()],
+            faults: "blackhole@40:BTC/USDT".into(),
+            ..SimConfig::default()
+        })
+        .expect("simulator starts");
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_ascendex"))
+            .arg("--rest-url")
+            .arg(sim.rest_url())
+            .arg("--ca-file")
+            .arg(sim.ca_file())
+            .args(["--json", "book", "BTC/USDT", "--seconds", "1"])
+            .args(extra)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.contains(r#""type":"resync""#) && l.contains("reconnect"))
+            .count()
+    };
+    assert!(
+        run(&["--md-silence-ms", "400"]) >= 1,
+        "400 ms: the silent link was not replaced"
+    );
+    assert_eq!(run(&[]), 0, "1.5 s: replaced before its deadline");
+}

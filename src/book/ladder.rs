@@ -525,7 +525,8 @@ impl Book {
             .unwrap_or(0))
     }
 
-    /// The best bid, if any.
+    /// The highest bid with its total size; `None` while the bid side is empty. O(1): the index is kept on every
+    /// update.
     #[inline]
     pub fn best_bid(&self) -> Option<Level> {
         (self.best_bid != NO_BID).then(|| Level {
@@ -534,7 +535,7 @@ impl Book {
         })
     }
 
-    /// The best ask, if any.
+    /// The lowest ask with its total size; `None` while the ask side is empty. O(1), like [`Book::best_bid`].
     #[inline]
     pub fn best_ask(&self) -> Option<Level> {
         (self.best_ask != NO_ASK).then(|| Level {
@@ -585,12 +586,12 @@ impl Book {
         !l.corrupt && (!l.has_loss() || l.count >= self.depth)
     }
 
-    /// The configured number of exact levels per side.
+    /// The number of levels per side the book guarantees exact (`BookConfig::depth`); deeper levels may be missing.
     pub fn depth(&self) -> usize {
         self.depth
     }
 
-    /// The tick (price step mantissa).
+    /// The price step as a mantissa at the symbol's price scale: every level's price is a multiple of it.
     pub fn tick(&self) -> i64 {
         self.tick
     }

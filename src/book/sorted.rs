@@ -93,6 +93,7 @@ impl SortedBook {
         }
     }
 
+    /// Empties both sides; the storage is kept, so refilling allocates nothing.
     pub fn clear(&mut self) {
         self.bids.len = 0;
         self.asks.len = 0;
@@ -107,6 +108,7 @@ impl SortedBook {
         s.levels.get(..s.len).unwrap_or(&[])
     }
 
+    /// The best level of a side (highest bid, lowest ask); `None` when the side is empty.
     pub fn best(&self, side: Side) -> Option<Level> {
         self.levels(side).first().copied()
     }

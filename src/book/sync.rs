@@ -26,7 +26,9 @@ pub enum SeqRule {
 /// Synchroniser settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SyncConfig {
+    /// The book being synchronised: its tick, price window and exact depth.
     pub book: BookConfig,
+    /// How consecutive diff sequence numbers must relate; anything else is a gap, duplicate or reorder.
     pub seq: SeqRule,
     /// Diffs the ring holds while waiting for a snapshot (oldest are evicted beyond this).
     pub buffer_diffs: usize,
@@ -132,20 +134,33 @@ pub enum SyncAction {
 /// Counters for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SyncCounters {
+    /// Snapshots applied (an older one arriving while live is counted in `stale_snapshots` instead).
     pub snapshots: u64,
+    /// Diffs applied to a live book, including buffered ones bridged after a snapshot.
     pub diffs_applied: u64,
+    /// Diffs held in the ring because the book was not live (awaiting a snapshot, or stale).
     pub diffs_buffered: u64,
+    /// Buffered diffs the snapshot already contained (seqnum at or below it), discarded.
     pub diffs_dropped_by_snapshot: u64,
+    /// Resyncs because a diff's seqnum skipped ahead.
     pub gaps: u64,
+    /// Diffs that repeated the last seqnum (skipped when `skip_duplicates`, otherwise a resync).
     pub duplicates: u64,
+    /// Resyncs because a diff was older than the last applied.
     pub reorders: u64,
+    /// Resyncs because the book crossed (best bid ≥ best ask) after an update.
     pub crossed: u64,
+    /// Resyncs because a side no longer held its exact depth window.
     pub out_of_window: u64,
+    /// Resyncs because the book refused a level (off-tick, non-positive price, negative quantity).
     pub bad_levels: u64,
     /// Undecodable depth messages for this symbol, including rejected numbers (reported by the engine).
     pub rejected_messages: u64,
+    /// Buffered diffs evicted from the full ring while waiting for a snapshot.
     pub buffer_evictions: u64,
+    /// Snapshots older than the live book (a late reply), ignored.
     pub stale_snapshots: u64,
+    /// Times the book was dropped for a new snapshot, whatever the reason (faults and `reset`).
     pub resyncs: u64,
 }
 
@@ -286,10 +301,12 @@ impl BookSync {
         &self.book
     }
 
+    /// Where the synchroniser is: awaiting the first snapshot, live, or stale with the reason.
     pub fn state(&self) -> SyncState {
         self.state
     }
 
+    /// True while the book is exact (a snapshot bridged and every diff since in sequence).
     pub fn is_live(&self) -> bool {
         self.state == SyncState::Live
     }
@@ -299,6 +316,7 @@ impl BookSync {
         self.last_seq
     }
 
+    /// What happened so far, for reports: applied, buffered, resynced and why.
     pub fn counters(&self) -> &SyncCounters {
         &self.counters
     }

@@ -51,6 +51,15 @@ pub struct Global {
     /// File with ASCENDEX_API_KEY=... and ASCENDEX_API_SECRET=... lines (must not be readable by others).
     #[arg(long, global = true, value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Market-data liveness deadline: after half of it without a message the books are in doubt (strategies
+    /// pull their quotes, a ping goes out); after all of it the connection is replaced and the books resynced.
+    #[arg(long, global = true, value_name = "MS", default_value_t = 1_500,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub md_silence_ms: u64,
+    /// Trade-socket liveness deadline, the same way (a user stream is quiet longer than a depth stream).
+    #[arg(long, global = true, value_name = "MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub trade_silence_ms: u64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -2,6 +2,9 @@
 //! market maker against it on a pinned busy-polling loop, a progress line per second, then the latency report
 //! (percentile tables, `.hgrm` files and an SVG plot) and, with `--compare-ccxt`, the same wire-to-callback
 //! figure for a ccxt `watch_order_book` client reading the same simulator at the same time.
+// Without the simulator `demo` only says it is missing (the `run` below); the helpers of the real demo are
+// compiled but unused there.
+#![cfg_attr(not(feature = "sim"), allow(unused))]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -67,6 +70,8 @@ pub fn run(g: &Global, out: Out, a: &DemoArgs) -> CliResult {
         core: g.core.or_else(default_core),
         json: g.json,
         key_file: None,
+        md_silence_ms: g.md_silence_ms,
+        trade_silence_ms: g.trade_silence_ms,
     };
     let creds = || {
         Credentials::new(sim.api_key(), sim.api_secret())

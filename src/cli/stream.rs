@@ -65,9 +65,11 @@ pub fn session_config(
     g: &Global,
     symbols: Vec<String>,
     credentials: Option<Credentials>,
-    market: MarketConfig,
-    trading: TradingConfig,
+    mut market: MarketConfig,
+    mut trading: TradingConfig,
 ) -> CliResult<SessionConfig> {
+    market.silence_ms = g.md_silence_ms;
+    trading.silence_ms = g.trade_silence_ms;
     let ws_url = match &g.ws_url {
         Some(u) => u.clone(),
         None => super::derive_ws_url(&g.rest_url)?,

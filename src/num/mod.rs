@@ -15,6 +15,9 @@
 //!
 //! Formatting writes the canonical spelling at the scale (always exactly `scale` decimals) into a caller's buffer.
 
+// Stable public surface: every public item says what it is for (why, units, scales, invariants).
+#![deny(missing_docs)]
+
 use std::fmt;
 
 /// Largest number of decimals a scale may have; 10^18 is the largest power of ten in an `i64`.
@@ -127,7 +130,9 @@ impl Scale {
 /// A tick or lot step: its scale and its mantissa at that scale (1 when the step is a power of ten).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Step {
+    /// Decimal places the step needs (`"0.01"` → 2; trailing zeros do not count): the symbol's price or size scale.
     pub scale: Scale,
+    /// The step at that scale (`"0.5"` → 5, `"0.01"` → 1, `"10"` → 10); never zero.
     pub mantissa: i64,
 }
 
@@ -481,6 +486,7 @@ macro_rules! fixed_type {
         pub struct $name(pub i64);
 
         impl $name {
+            /// Zero at any scale (an empty level, nothing filled).
             pub const ZERO: $name = $name(0);
 
             /// Parse an unsigned decimal string at `scale` (see the module documentation for the rules).
@@ -523,7 +529,9 @@ fixed_type!(
 /// advance, such as limits (`minNotional`) and 24 h volumes. Off the hot path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Decimal {
+    /// The digits as an integer: the value is `mantissa / 10^scale`.
     pub mantissa: i64,
+    /// Decimal places kept: the fewest that hold the value exactly.
     pub scale: Scale,
 }
 

@@ -23,9 +23,12 @@ pub mod clock;
 pub mod reconcile;
 pub mod rest_queue;
 pub mod risk;
+#[deny(missing_docs)]
 pub mod rules;
 pub mod scaled;
+#[deny(missing_docs)]
 pub mod tracker;
+#[deny(missing_docs)]
 pub mod types;
 
 pub use balances::{Balance, BalanceApplied, BalanceError, Balances};

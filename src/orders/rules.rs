@@ -25,12 +25,14 @@ use crate::orders::{Side, SymbolId};
 /// The symbol's trading status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarketStatus {
+    /// Trading normally: the only status that accepts orders.
     Normal,
     /// Anything else the exchange reports (`NoTrading`, `InternalTrading`, ...), kept verbatim.
     Other(String),
 }
 
 impl MarketStatus {
+    /// True only for [`MarketStatus::Normal`]: orders for any other status are refused before sending.
     pub fn is_tradable(&self) -> bool {
         *self == MarketStatus::Normal
     }
@@ -40,24 +42,39 @@ impl MarketStatus {
 /// notionals at `price_scale + qty_scale`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleError {
+    /// No rules are loaded for the symbol (a name not in the exchange's product list).
     UnknownSymbol,
+    /// The symbol exists but its status is not `Normal` (suspended, delisting, ...).
     NotTradable {
+        /// The exchange's status text, verbatim.
         status: String,
     },
+    /// The quantity after flooring to the lot is below the minimum (the larger of `minQty` and one lot).
     BelowMinQty {
+        /// Smallest accepted quantity, at the quantity scale.
         min: i64,
+        /// The quantity after flooring to the lot, at the quantity scale.
         got: i64,
     },
+    /// The quantity after flooring to the lot is above the symbol's maximum.
     AboveMaxQty {
+        /// Largest accepted quantity, at the quantity scale.
         max: i64,
+        /// The quantity after flooring to the lot, at the quantity scale.
         got: i64,
     },
+    /// Price × quantity (the quote amount) is below the symbol's minimum notional.
     BelowMinNotional {
+        /// Smallest accepted notional, at `price_scale + qty_scale`.
         min: i128,
+        /// The order's notional (for a market order, at the reference price), at `price_scale + qty_scale`.
         got: i128,
     },
+    /// Price × quantity (the quote amount) is above the symbol's maximum notional.
     AboveMaxNotional {
+        /// Largest accepted notional, at `price_scale + qty_scale`.
         max: i128,
+        /// The order's notional (for a market order, at the reference price), at `price_scale + qty_scale`.
         got: i128,
     },
     /// A limit order without a price, or a market order without a reference price.
@@ -107,7 +124,10 @@ pub enum PriceSpec {
     /// A limit price (maker or taker: the rounding is the same, see the module docs).
     Limit(Dec),
     /// A market order; the reference price serves the notional checks only.
-    Market { reference: Dec },
+    Market {
+        /// The opposite side's best price (any scale): what the notional checks multiply the quantity by.
+        reference: Dec,
+    },
 }
 
 /// An order after quantization, ready to be encoded.
@@ -115,21 +135,28 @@ pub enum PriceSpec {
 pub struct Quantized {
     /// Limit price at the price scale; 0 for market orders.
     pub price: i64,
+    /// Quantity floored to the lot, at the quantity scale.
     pub qty: i64,
     /// The price moved to reach a tick.
     pub price_adjusted: bool,
     /// The quantity moved down to reach a lot.
     pub qty_adjusted: bool,
+    /// Price × quantity at `price_scale + qty_scale` (for a market order, at the reference price, truncated).
     pub notional: i128,
 }
 
 /// One symbol's rules, all at the symbol's own scales.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SymbolRules {
+    /// The exchange's symbol name (`BTC/USDT`), the key of a [`RulesTable`].
     pub symbol: String,
+    /// The asset bought or sold (`BTC`).
     pub base: String,
+    /// The asset prices and notionals are in (`USDT`).
     pub quote: String,
+    /// Decimal places of prices: every price of the symbol is an integer mantissa at this scale.
     pub price_scale: u8,
+    /// Decimal places of quantities: every quantity of the symbol is an integer mantissa at this scale.
     pub qty_scale: u8,
     /// Tick at `price_scale`.
     pub tick: i64,
@@ -137,14 +164,18 @@ pub struct SymbolRules {
     pub lot: i64,
     /// Smallest quantity at `qty_scale` (a finer `minQty` rounds up: no order below it is possible anyway).
     pub min_qty: i64,
+    /// Largest quantity at `qty_scale`.
     pub max_qty: i64,
     /// At `notional_scale()`.
     pub min_notional: i128,
+    /// Largest price × quantity, at `notional_scale()`.
     pub max_notional: i128,
+    /// Whether the symbol trades now; anything but [`MarketStatus::Normal`] refuses orders.
     pub status: MarketStatus,
 }
 
 impl SymbolRules {
+    /// Scale of notionals (price × quantity multiplied as mantissas): `price_scale + qty_scale`.
     pub fn notional_scale(&self) -> u8 {
         self.price_scale + self.qty_scale
     }
@@ -281,14 +312,17 @@ impl RulesTable {
         id
     }
 
+    /// The id of a symbol by its exchange name (`BTC/USDT`); `None` when it was never inserted.
     pub fn id(&self, symbol: &str) -> Option<SymbolId> {
         self.by_name.get(symbol).copied()
     }
 
+    /// The rules of a symbol by id; `None` for an id this table never issued.
     pub fn get(&self, id: SymbolId) -> Option<&SymbolRules> {
         self.rules.get(id.0 as usize)
     }
 
+    /// The rules of a symbol by its exchange name.
     pub fn by_name(&self, symbol: &str) -> Option<&SymbolRules> {
         self.id(symbol).and_then(|id| self.get(id))
     }
@@ -306,6 +340,7 @@ impl RulesTable {
             .quantize(side, price, qty)
     }
 
+    /// Every symbol with its id, in id order (the order of first insertion).
     pub fn iter(&self) -> impl Iterator<Item = (SymbolId, &SymbolRules)> {
         self.rules
             .iter()
@@ -313,10 +348,12 @@ impl RulesTable {
             .map(|(i, r)| (SymbolId(i as u16), r))
     }
 
+    /// Number of symbols held.
     pub fn len(&self) -> usize {
         self.rules.len()
     }
 
+    /// True before any symbol is inserted.
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }

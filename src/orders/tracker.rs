@@ -16,42 +16,65 @@ use super::types::{
 /// What the engine asks the tracker to remember when it sends an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewOrder {
+    /// Our id for the order, unique among tracked orders; the venue echoes it back, so a report finds its order.
     pub client_id: ClientId,
     /// The exchange id when the venue lets us predict it; otherwise set it from the acknowledgement.
     pub order_id: Option<OrderId>,
+    /// The order's symbol.
     pub symbol: SymbolId,
+    /// Buy or sell.
     pub side: Side,
+    /// Limit, market or stop.
     pub kind: OrderKind,
+    /// Good-till-cancel, immediate-or-cancel or fill-or-kill.
     pub tif: TimeInForce,
+    /// The exchange must reject rather than let the order take liquidity.
     pub post_only: bool,
     /// Limit price at the symbol's price scale (0 for market orders).
     pub price: i64,
+    /// Quantity asked for, at the symbol's quantity scale.
     pub qty: i64,
 }
 
 /// One tracked order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Order {
+    /// Our id for the order (empty for an adopted order the exchange reported without one).
     pub client_id: ClientId,
+    /// The exchange's id: predicted at placement where the venue allows, otherwise empty until the acknowledgement.
     pub order_id: OrderId,
+    /// The order's symbol.
     pub symbol: SymbolId,
+    /// Buy or sell.
     pub side: Side,
+    /// Limit, market or stop.
     pub kind: OrderKind,
+    /// Good-till-cancel, immediate-or-cancel or fill-or-kill.
     pub tif: TimeInForce,
+    /// The exchange must reject rather than let the order take liquidity.
     pub post_only: bool,
+    /// Limit price at the symbol's price scale (0 for market orders).
     pub price: i64,
+    /// Quantity asked for, at the symbol's quantity scale.
     pub qty: i64,
+    /// The state to act on: the exchange's last word, or ours while a request is in flight.
     pub status: OrderStatus,
     /// The last state the exchange confirmed; `status` may overlay it with `PendingCancel` or `Unknown`.
     pub confirmed: OrderStatus,
+    /// Total filled so far, at the quantity scale; only ever grows (a report with less is stale).
     pub cum_qty: i64,
+    /// Average price of `cum_qty` at the price scale (0 while nothing filled).
     pub avg_px: i64,
+    /// Total fee charged so far, at the fee scale (the session's asset scale).
     pub cum_fee: i64,
     /// Highest exchange sequence number applied (0: none yet).
     pub last_seq: u64,
+    /// When the order was inserted for sending, engine clock ns (0 for an adopted order); the not-found rule
+    /// measures its age from here.
     pub sent_ns: u64,
     /// When the request in flight (new or cancel) times out into `Unknown`; 0 when nothing is pending.
     pub deadline_ns: u64,
+    /// The newest exchange timestamp among the reports applied, ms since the Unix epoch (0: none yet).
     pub last_ts_ms: i64,
 }
 
@@ -70,6 +93,8 @@ pub struct OrderHandle {
 }
 
 impl OrderHandle {
+    /// The slot number, below the tracker's capacity: an index for a caller's own per-order arrays (the generation
+    /// is not part of it, so check the handle still resolves before trusting such an entry).
     pub fn index(self) -> usize {
         self.idx as usize
     }
@@ -80,6 +105,7 @@ impl OrderHandle {
 pub enum Event {
     /// The exchange reported this state.
     Reported(ReportedStatus),
+    /// We are about to send a cancel for the order.
     CancelRequested,
     /// The exchange refused our cancel (too late, not open, duplicate).
     CancelRefused,
@@ -97,7 +123,9 @@ pub enum Event {
 /// A transition the state machine does not allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IllegalTransition {
+    /// The order's status when the event arrived.
     pub from: OrderStatus,
+    /// The event the rule table has no transition for from `from`.
     pub event: Event,
 }
 
@@ -119,12 +147,15 @@ impl std::error::Error for IllegalTransition {}
 pub enum TrackError {
     /// Every slot holds a live order; raise the capacity or cancel something.
     Full,
+    /// Another tracked order already has this client id.
     DuplicateClientId,
+    /// Another tracked order already has this exchange id.
     DuplicateOrderId,
     /// The handle's slot was released or reused.
     StaleHandle,
     /// No tracked order has this id (a foreign order, or one evicted long ago).
     UnknownOrder,
+    /// The event is not allowed in the order's current state.
     Illegal(IllegalTransition),
     /// Too soon to conclude the exchange never got the order: the request may still arrive.
     TooEarly,
@@ -157,9 +188,11 @@ impl From<IllegalTransition> for TrackError {
 /// What applying a report did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Applied {
+    /// The order the report was about.
     pub handle: OrderHandle,
     /// The execution this report revealed, if its cumulative quantity grew.
     pub fill: Option<Fill>,
+    /// The order's status after the report.
     pub status: OrderStatus,
     /// `status` differs from before the report.
     pub status_changed: bool,
@@ -373,6 +406,7 @@ impl OrderTracker {
         }
     }
 
+    /// Slots in the slab: the most orders (live plus remembered terminal) held at once, fixed at construction.
     pub fn capacity(&self) -> usize {
         self.orders.len()
     }
@@ -398,10 +432,12 @@ impl OrderTracker {
         }
     }
 
+    /// The order behind a handle; `None` when the handle is stale (its slot was released or reused).
     pub fn get(&self, h: OrderHandle) -> Option<&Order> {
         self.check(h).ok().map(|i| &self.orders[i])
     }
 
+    /// Finds a tracked order by our id (`None` for an empty id or one not tracked); no allocation.
     pub fn by_client_id(&self, id: &ClientId) -> Option<OrderHandle> {
         if id.is_empty() {
             return None;
@@ -412,6 +448,7 @@ impl OrderTracker {
             .map(|s| self.handle(s))
     }
 
+    /// Finds a tracked order by the exchange's id (`None` for an empty id or one not tracked); no allocation.
     pub fn by_order_id(&self, id: &OrderId) -> Option<OrderHandle> {
         if id.is_empty() {
             return None;

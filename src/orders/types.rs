@@ -13,6 +13,7 @@ pub struct ShortId {
 }
 
 impl ShortId {
+    /// The zero-length id: "not known yet" (an exchange id before the acknowledgement); never found in an index.
     pub const EMPTY: ShortId = ShortId {
         buf: [0; MAX_ID_LEN],
         len: 0,
@@ -33,6 +34,7 @@ impl ShortId {
         })
     }
 
+    /// The id's bytes, exactly as received or chosen (no padding), for encoding into a request.
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len as usize]
@@ -43,11 +45,13 @@ impl ShortId {
         std::str::from_utf8(self.as_bytes()).unwrap_or("")
     }
 
+    /// Length in bytes (at most [`MAX_ID_LEN`]).
     #[inline]
     pub fn len(&self) -> usize {
         self.len as usize
     }
 
+    /// True for [`ShortId::EMPTY`]: the id is not known yet.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
@@ -89,17 +93,22 @@ macro_rules! id_newtype {
         pub struct $name(pub ShortId);
 
         impl $name {
+            /// The id not known yet (see [`ShortId::EMPTY`]).
             pub const EMPTY: $name = $name(ShortId::EMPTY);
+            /// `None` when `s` is longer than [`MAX_ID_LEN`] or not printable ASCII (see [`ShortId::new`]).
             pub fn new(s: &[u8]) -> Option<$name> {
                 ShortId::new(s).map($name)
             }
+            /// The id's bytes, for encoding into a request.
             #[inline]
             pub fn as_bytes(&self) -> &[u8] {
                 self.0.as_bytes()
             }
+            /// The id as text (ASCII by construction), for logs and output.
             pub fn as_str(&self) -> &str {
                 self.0.as_str()
             }
+            /// True when the id is not known yet.
             #[inline]
             pub fn is_empty(&self) -> bool {
                 self.0.is_empty()
@@ -131,13 +140,17 @@ pub struct SymbolId(pub u16);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AssetId(pub u16);
 
+/// The side of an order or a fill: what we do, not what the counterparty does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Side {
+    /// Buy the base asset, paying the quote asset.
     Buy,
+    /// Sell the base asset, receiving the quote asset.
     Sell,
 }
 
 impl Side {
+    /// `"buy"` / `"sell"`: the spelling AscendEX requests and this crate's `--json` output use.
     pub fn as_lower(self) -> &'static str {
         match self {
             Side::Buy => "buy",
@@ -146,18 +159,28 @@ impl Side {
     }
 }
 
+/// How an order executes, as the tracker records it and the venue encodes it. A strategy's `OrderType` asks for
+/// limit or market only; the stop kinds are for orders the exchange reports that way (an adopted order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OrderKind {
+    /// At the limit price or better.
     Limit,
+    /// At any price, taking liquidity.
     Market,
+    /// A limit order that enters the book when the stop price trades.
     StopLimit,
+    /// A market order sent when the stop price trades.
     StopMarket,
 }
 
+/// How long an order may stay open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TimeInForce {
+    /// Good till canceled: rests on the book until filled or canceled.
     Gtc,
+    /// Immediate or cancel: fills what it can at once, the rest is canceled.
     Ioc,
+    /// Fill or kill: fills entirely at once or not at all.
     Fok,
 }
 
@@ -169,17 +192,22 @@ pub enum OrderStatus {
     PendingNew,
     /// Resting on the book (the exchange's `New`, or `Ready` in ready-ack mode).
     New,
+    /// Resting with part of its quantity filled (`cum_qty` > 0).
     PartiallyFilled,
     /// A cancel is in flight for an order that was open.
     PendingCancel,
     /// No answer within the timeout: resolve with an order-status query before trusting anything.
     Unknown,
+    /// Terminal: the whole quantity executed.
     Filled,
+    /// Terminal: canceled (by us, by the exchange, or an IOC/FOK remainder); `cum_qty` may be above zero.
     Canceled,
+    /// Terminal: the exchange refused the order (an error reply or a rejected report); nothing executed.
     Rejected,
 }
 
 impl OrderStatus {
+    /// Filled, canceled or rejected: no further fill or status can follow (a later report is stale).
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
@@ -192,6 +220,7 @@ impl OrderStatus {
         !self.is_terminal()
     }
 
+    /// The variant's name, for human and `--json` output.
     pub fn as_str(self) -> &'static str {
         match self {
             OrderStatus::PendingNew => "PendingNew",
@@ -211,14 +240,20 @@ impl OrderStatus {
 pub enum ReportedStatus {
     /// Accepted by the matching engine but not yet live (a stop not triggered, an ACCEPT reply).
     PendingNew,
+    /// Resting on the book, nothing filled yet.
     New,
+    /// Resting with part of its quantity filled.
     PartiallyFilled,
+    /// The whole quantity executed.
     Filled,
+    /// Canceled; part of it may have filled first.
     Canceled,
+    /// Refused by the matching engine.
     Rejected,
 }
 
 impl ReportedStatus {
+    /// The same state in the tracker's vocabulary.
     pub fn to_status(self) -> OrderStatus {
         match self {
             ReportedStatus::PendingNew => OrderStatus::PendingNew,
@@ -234,11 +269,17 @@ impl ReportedStatus {
 /// Where an order report came from; kept on fills for diagnostics, never used to decide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Source {
+    /// The private WebSocket's unsolicited order update.
     WsPush,
+    /// The WebSocket's reply to our own place or cancel request.
     WsReply,
+    /// The REST reply to our own place or cancel request.
     RestReply,
+    /// A REST order-status query (resolving an `Unknown` order).
     RestStatus,
+    /// The REST order-history listing.
     RestHistory,
+    /// The REST open-order listing (reconciliation after start-up or a reconnect).
     OpenOrders,
 }
 
@@ -246,29 +287,43 @@ pub enum Source {
 /// its quantity scale, fees at the caller's fee scale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrderUpdate {
+    /// The exchange's id of the order reported on.
     pub order_id: OrderId,
     /// The exchange's per-order sequence number, when the report has one.
     pub seq: Option<u64>,
+    /// The state the exchange reports.
     pub status: ReportedStatus,
+    /// Total quantity filled so far (cumulative, not this execution's), at the quantity scale.
     pub cum_qty: i64,
     /// Average fill price of `cum_qty` (0 when nothing filled).
     pub avg_px: i64,
+    /// Total fee charged so far (cumulative), at the fee scale.
     pub cum_fee: i64,
+    /// The exchange's timestamp of the report, ms since the Unix epoch.
     pub ts_ms: i64,
+    /// Which channel the report came from (diagnostics only).
     pub source: Source,
 }
 
 /// One execution, derived from the growth of an order's cumulative quantity and fee.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fill {
+    /// The exchange's id of the order that executed.
     pub order_id: OrderId,
+    /// Our id of that order, as the tracker holds it (empty when the order was adopted without one).
     pub client_id: ClientId,
+    /// The order's symbol.
     pub symbol: SymbolId,
+    /// The order's side: a buy fill adds base asset, a sell fill removes it.
     pub side: Side,
     /// This execution's own price: (avg_new·cum_new − avg_old·cum_old) / qty, rounded half away from zero.
     pub price: i64,
+    /// This execution's quantity (not cumulative), at the symbol's quantity scale; always above zero.
     pub qty: i64,
+    /// This execution's fee (the growth of the cumulative fee), at the fee scale.
     pub fee: i64,
+    /// The exchange's timestamp of the report that revealed it, ms since the Unix epoch.
     pub ts_ms: i64,
+    /// Which channel revealed it (diagnostics only).
     pub source: Source,
 }

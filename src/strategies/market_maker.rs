@@ -15,6 +15,7 @@ use crate::prelude::*;
 /// What the market maker is told. Prices at the symbol's price scale, quantities at its quantity scale.
 #[derive(Clone, Copy, Debug)]
 pub struct MmParams {
+    /// The one symbol quoted; book updates of other symbols are ignored.
     pub symbol: SymbolId,
     /// Full bid-to-ask distance, basis points of the mid.
     pub spread_bps: i64,
@@ -25,10 +26,13 @@ pub struct MmParams {
     pub max_position: i64,
     /// The tick (price step) at the price scale.
     pub tick: i64,
+    /// Least time between two requotes, engine clock ns: a quote cancelled at once earns nothing and spends rate limit.
     pub min_quote_life_ns: u64,
-    /// The symbol's lot, minimum quantity and minimum notional (price × quantity scale), for sizing at the book.
+    /// The symbol's lot (quantity step) at the quantity scale, for sizing at the book when `size` is 0.
     pub lot: i64,
+    /// The symbol's minimum order quantity at the quantity scale.
     pub min_qty: i64,
+    /// The symbol's minimum notional at `price_scale + qty_scale`.
     pub min_notional: i128,
 }
 
@@ -47,10 +51,15 @@ fn smallest_order(lot: i64, min_qty: i64, min_notional: i128, price: i64) -> i64
 /// Counters the command prints as progress.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct MmStats {
+    /// Book updates of the quoted symbol seen.
     pub updates: u64,
+    /// Quotes placed (accepted by `Ctx::place`; the exchange may still reject them).
     pub orders: u64,
+    /// Cancels sent for quotes that moved or were pulled.
     pub cancels: u64,
+    /// Executions of our quotes (one per `on_fill`, partial fills counted separately).
     pub fills: u64,
+    /// Quotes the exchange rejected (a post-only quote that would have taken liquidity, for one).
     pub rejects: u64,
     /// Refused before sending (risk or rate limits, not connected yet).
     pub refused: u64,
@@ -63,6 +72,9 @@ struct Quote {
     price: i64,
 }
 
+/// The sample market maker (see the module docs): one post-only bid and ask around the mid, skewed against
+/// inventory. Build it with [`MarketMaker::new`] from [`MmParams::for_rules`] and run it through the
+/// [`Trader`] builder; read `position`, `stats` and `fills` after the run.
 pub struct MarketMaker {
     p: MmParams,
     bid: Option<Quote>,
@@ -70,9 +82,10 @@ pub struct MarketMaker {
     quoted_at_ns: u64,
     /// Signed inventory from our fills (base asset, quantity scale).
     pub position: i64,
+    /// What it did, for progress lines and the final summary.
     pub stats: MmStats,
-    /// Why the last order was refused before sending (rules, limits, not connected), kept for a run that never
-    /// quoted to say why.
+    /// Why the first refused order was refused before sending (rules, limits, not connected): only the first is
+    /// kept (later ones are counted in `stats.refused`), so a run that never quoted can say why.
     pub last_refusal: Option<PlaceError>,
     /// The book is in doubt (stale, resyncing): quotes were pulled and none is placed until it is live again.
     pub stale: bool,
@@ -123,6 +136,8 @@ impl MmParams {
 }
 
 impl MarketMaker {
+    /// A market maker with nothing quoted and a flat position; reserves room for 4,096 fills up front so the fill
+    /// callback never allocates.
     pub fn new(p: MmParams) -> Self {
         MarketMaker {
             p,
@@ -177,7 +192,7 @@ impl MarketMaker {
             }
             Err(e) => {
                 self.stats.refused += 1;
-                // Only the first refusal of a kind is kept, so the hot path does not copy strings repeatedly.
+                // Only the first refusal is kept, so the hot path does not copy strings repeatedly.
                 if self.last_refusal.is_none() {
                     self.last_refusal = Some(e);
                 }

@@ -23,16 +23,26 @@ pub enum OrderType {
 /// (`SymbolInfo::price_scale` / `qty_scale`); they are quantized to the trading rules before anything is sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PlaceRequest {
+    /// Which of the session's symbols (the index given by the builder's symbol order).
     pub symbol: SymbolId,
+    /// Buy or sell.
     pub side: Side,
+    /// Limit or market.
     pub order_type: OrderType,
+    /// Limit price as a mantissa at the symbol's price scale (`60000.10` at scale 2 is `6000010`); ignored for market
+    /// orders. Rounded to the tick on the passive side (down for a buy, up for a sell) before sending.
     pub price: i64,
+    /// Size as a mantissa at the symbol's quantity scale; rounded down to the lot before sending.
     pub qty: i64,
+    /// How long a limit order may rest: good-till-cancel, immediate-or-cancel or fill-or-kill (market orders are
+    /// sent without one).
     pub tif: TimeInForce,
+    /// Have the exchange reject the order rather than let it take liquidity (maker only); ignored for market orders.
     pub post_only: bool,
 }
 
 impl PlaceRequest {
+    /// A good-till-cancel limit order; `price` and `qty` are mantissas at the symbol's scales.
     pub fn limit(symbol: SymbolId, side: Side, price: i64, qty: i64) -> Self {
         PlaceRequest {
             symbol,
@@ -45,6 +55,8 @@ impl PlaceRequest {
         }
     }
 
+    /// A good-till-cancel limit order that the exchange rejects rather than lets take liquidity: the way to quote
+    /// without ever crossing the spread.
     pub fn post_only(symbol: SymbolId, side: Side, price: i64, qty: i64) -> Self {
         PlaceRequest {
             post_only: true,
@@ -52,6 +64,8 @@ impl PlaceRequest {
         }
     }
 
+    /// A market order for `qty` (a mantissa at the symbol's quantity scale); it takes liquidity at any price, so the
+    /// notional checks use the book's top as the reference price.
     pub fn market(symbol: SymbolId, side: Side, qty: i64) -> Self {
         PlaceRequest {
             order_type: OrderType::Market,

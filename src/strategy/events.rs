@@ -12,13 +12,15 @@ use crate::orders::{Order, OrderHandle};
 /// What changed in a book update.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct BookUpdate {
+    /// The exchange's depth sequence number of this update (checked for gaps before the book is touched).
     pub seqnum: u64,
-    /// Exchange timestamp of the update, ms.
+    /// Exchange timestamp of the update, ms since the Unix epoch.
     pub ts_ms: u64,
     /// True for a snapshot (the book was rebuilt), false for a diff.
     pub snapshot: bool,
-    /// Levels changed in this update (bids, asks).
+    /// Bid levels changed in this update (saturates at `u16::MAX`).
     pub bid_levels: u16,
+    /// Ask levels changed in this update (saturates at `u16::MAX`).
     pub ask_levels: u16,
     /// The best bid or ask moved.
     pub top_changed: bool,
@@ -29,17 +31,22 @@ pub struct BookUpdate {
 /// Best bid and offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bbo {
+    /// The symbol the quote is for.
     pub symbol: SymbolId,
+    /// The exchange's timestamp of the quote, ms since the Unix epoch.
     pub ts: u64,
-    /// `None` when the exchange sent an empty pair.
+    /// Best bid (price and size); `None` when the exchange sent an empty pair.
     pub bid: Option<Level>,
+    /// Best ask (price and size); `None` when the exchange sent an empty pair.
     pub ask: Option<Level>,
 }
 
 /// The taker's side of a trade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TradeSide {
+    /// The taker bought: it lifted an ask.
     Buy,
+    /// The taker sold: it hit a bid.
     Sell,
 }
 
@@ -50,6 +57,7 @@ impl TradeSide {
         if bm { TradeSide::Sell } else { TradeSide::Buy }
     }
 
+    /// `"buy"` / `"sell"`, as in the `--json` trade lines.
     pub fn as_str(self) -> &'static str {
         match self {
             TradeSide::Buy => "buy",
@@ -61,9 +69,13 @@ impl TradeSide {
 /// One (possibly aggregated) market trade.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Trade {
+    /// Trade price at the symbol's price scale.
     pub price: Price,
+    /// Traded quantity at the symbol's quantity scale.
     pub qty: Qty,
+    /// The exchange's timestamp of the trade, ms since the Unix epoch.
     pub ts: u64,
+    /// The exchange's sequence number of the trade.
     pub seqnum: u64,
     /// True when the buyer was the maker (`bm`); see `side()`.
     pub buyer_is_maker: bool,
@@ -80,14 +92,21 @@ impl Trade {
 /// One bar (candle).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bar<'a> {
+    /// The symbol the bar is for.
     pub symbol: SymbolId,
     /// Interval name as sent (`1`, `5`, ..., `1d`, `1w`, `1m`), raw.
     pub interval: &'a [u8],
+    /// Start of the bar's interval, ms since the Unix epoch, as the exchange sends it.
     pub ts: u64,
+    /// First trade price of the interval, at the symbol's price scale.
     pub open: Price,
+    /// Highest trade price of the interval.
     pub high: Price,
+    /// Lowest trade price of the interval.
     pub low: Price,
+    /// Last trade price so far (the bar may still be in progress).
     pub close: Price,
+    /// Quantity traded in the interval as the exchange reports it (`v`), at the symbol's quantity scale.
     pub volume: Qty,
 }
 
@@ -98,6 +117,7 @@ pub enum OrderEventKind {
     Acknowledged,
     /// Resting on the book.
     New,
+    /// Canceled (by us, by the exchange, or the unfilled remainder of an IOC/FOK order): no longer on the book.
     Canceled,
     /// Refused by the exchange (`code`, `reason` in `OrderEvent`) or by our own checks before sending.
     Rejected,
@@ -105,11 +125,18 @@ pub enum OrderEventKind {
     Unknown,
 }
 
+/// One event of [`Strategy::on_order`](crate::strategy::Strategy::on_order): what happened to one of the
+/// session's orders, with the order as the tracker holds it after the event.
 #[derive(Clone, Copy, Debug)]
 pub struct OrderEvent<'a> {
+    /// What happened.
     pub kind: OrderEventKind,
+    /// The order's handle, as [`Ctx::place`](crate::strategy::Ctx::place) returned it (or from `open_orders()` for an
+    /// adopted order).
     pub handle: OrderHandle,
+    /// The order after the event: status, cumulative fill, exchange id.
     pub order: &'a Order,
+    /// The order's status after the event (the same as `order.status`).
     pub status: OrderStatus,
     /// The exchange's error code, when it gave one.
     pub code: i64,
@@ -124,7 +151,10 @@ pub enum BookStatus {
     Stale(ResyncReason),
     /// The connection went quiet for half its liveness deadline: nothing for `age_ns`, a ping is out. The book may
     /// be behind the market; `Live` follows the next message, or `Stale(Reconnect)` if the link is dead.
-    Silent { age_ns: u64 },
+    Silent {
+        /// Nanoseconds (engine clock) since the connection last delivered anything.
+        age_ns: u64,
+    },
     /// In sync.
     Live,
 }
@@ -132,12 +162,14 @@ pub enum BookStatus {
 /// A futures position as the venue reports it (spot sessions have none). `qty` is signed: above zero long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Position {
+    /// The contract the position is in.
     pub symbol: SymbolId,
     /// Signed size at the symbol's quantity scale.
     pub qty: i64,
     /// Average open price at the symbol's price scale (0 when flat).
     pub avg_open_price: i64,
-    /// Realized and unrealized PnL at the settlement asset's scale.
+    /// Realized PnL as the venue reports it, at the settlement asset's scale.
     pub realized_pnl: i64,
+    /// Unrealized PnL as the venue reports it, at the settlement asset's scale.
     pub unrealized_pnl: i64,
 }

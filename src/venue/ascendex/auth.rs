@@ -99,7 +99,10 @@ impl fmt::Display for CredentialsError {
 
 impl std::error::Error for CredentialsError {}
 
-/// The API key and secret. Wiped on drop; `Debug` redacts them.
+/// The API key and secret that sign private REST requests and the trade socket's login. Both strings are wiped
+/// from memory on drop, and `Debug` shows only the key's first four characters, never the secret. Build it from
+/// the environment ([`Credentials::from_env`]), a key file ([`Credentials::from_key_file`]) or two strings
+/// ([`Credentials::new`]); the [`Trader`](crate::builder::Trader) builder reads the environment by itself.
 pub struct Credentials {
     key: String,
     secret: String,
@@ -133,7 +136,9 @@ fn check_token(s: &str, what: &'static str) -> Result<(), CredentialsError> {
 }
 
 impl Credentials {
-    /// Takes ownership of the strings (they are wiped on drop).
+    /// Takes ownership of the strings (they are wiped on drop). Each must be non-empty printable ASCII without
+    /// quotes or backslashes ([`CredentialsError::Empty`], [`CredentialsError::BadCharacters`]): a key pasted with
+    /// its quotes or a trailing newline is refused here rather than failing every signature later.
     pub fn new(key: String, secret: String) -> Result<Credentials, CredentialsError> {
         let c = Credentials { key, secret };
         check_token(&c.key, "API key")?;
@@ -141,7 +146,8 @@ impl Credentials {
         Ok(c)
     }
 
-    /// From `ASCENDEX_API_KEY` and `ASCENDEX_API_SECRET`.
+    /// From `ASCENDEX_API_KEY` and `ASCENDEX_API_SECRET`; [`CredentialsError::MissingEnv`] names the variable that
+    /// is not set.
     pub fn from_env() -> Result<Credentials, CredentialsError> {
         let key = std::env::var(ENV_KEY).map_err(|_| CredentialsError::MissingEnv(ENV_KEY))?;
         let secret =
