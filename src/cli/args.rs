@@ -70,7 +70,7 @@ pub enum Command {
     #[command(disable_help_flag = true)]
     Sim {
         /// [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N] [--stamp] [--spin]
-        /// [--ping-interval-ms MS] [--no-stdin]
+        /// [--ping-interval-ms MS] [--strict-docs] [--no-stdin]
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
         args: Vec<String>,
     },

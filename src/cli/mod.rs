@@ -72,7 +72,7 @@ where
 const SIM_USAGE: &str = "Run the exchange simulator until stopped; prints its URLs, the CA file and demo credentials.
 
 Usage: ascendex sim [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N]
-                    [--stamp] [--ping-interval-ms MS] [--no-stdin]
+                    [--stamp] [--ping-interval-ms MS] [--strict-docs] [--no-stdin]
 
 Stops on Ctrl-C or end of input (with --no-stdin: when killed). Fault spec: see tools/sim/README.md.";
 

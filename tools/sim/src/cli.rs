@@ -1,11 +1,11 @@
 //! `sim [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N] [--stamp]
-//! [--spin] [--ping-interval-ms MS] [--no-stdin]`: runs the simulator until Ctrl-C or stdin EOF (with `--no-stdin`, until
+//! [--spin] [--ping-interval-ms MS] [--strict-docs] [--no-stdin]`: runs the simulator until Ctrl-C or stdin EOF (with `--no-stdin`, until
 //! killed: for background use where stdin is /dev/null) and prints where to reach it.
 
 use crate::{SimConfig, SimError, start};
 use std::io::Read;
 
-const USAGE: &str = "usage: sim [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N] [--stamp] [--spin] [--ping-interval-ms MS] [--no-stdin]";
+const USAGE: &str = "usage: sim [--listen ADDR] [--seed N] [--rate MSGS_PER_S] [--faults SPEC] [--state-dir DIR] [--core N] [--stamp] [--spin] [--ping-interval-ms MS] [--strict-docs] [--no-stdin]";
 
 /// What `run_cli` was asked to do.
 pub struct CliArgs {
@@ -44,6 +44,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<CliArgs, Str
             }
             "--stamp" => cfg.stamp = true,
             "--spin" => cfg.spin = true,
+            "--strict-docs" => cfg.strict_docs = true,
             "--no-stdin" => no_stdin = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
@@ -115,6 +116,7 @@ mod tests {
             "127.0.0.1:9443",
             "--stamp",
             "--spin",
+            "--strict-docs",
             "--no-stdin",
         ];
         let a = parse_args(args.map(String::from)).unwrap();
@@ -126,6 +128,8 @@ mod tests {
         assert_eq!(c.listen.port(), 9443);
         assert!(c.stamp);
         assert!(c.spin);
+        assert!(c.strict_docs);
+        assert!(!parse_args(Vec::<String>::new()).unwrap().cfg.strict_docs);
         assert!(parse_args(["--bogus".to_string()]).is_err());
         assert!(parse_args(["--seed".to_string()]).is_err());
     }

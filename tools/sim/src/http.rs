@@ -74,14 +74,24 @@ fn reason(status: u16) -> &'static str {
 }
 
 fn render(r: &Response, keep_alive: bool) -> Vec<u8> {
+    // A `Content-Type` in `extra` (strict mode's plain-text 404) replaces the JSON default.
+    let ct = r
+        .extra
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map_or("application/json", |(_, v)| v.as_str());
     let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: {}\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: {}\r\n",
         r.status,
         reason(r.status),
         r.body.len(),
         if keep_alive { "keep-alive" } else { "close" }
     );
-    for (k, v) in &r.extra {
+    for (k, v) in r
+        .extra
+        .iter()
+        .filter(|(k, _)| !k.eq_ignore_ascii_case("content-type"))
+    {
         head.push_str(k);
         head.push_str(": ");
         head.push_str(v);
@@ -423,6 +433,23 @@ async fn upgrade_ws<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     req: Request,
     leftover: Vec<u8>,
 ) {
+    let strict = {
+        let mut st = shared.lock();
+        match st
+            .strict_docs
+            .then(|| crate::strict::check_ws_path(&req.path, &req.query))
+        {
+            Some(Err(why)) => {
+                st.refused.push(crate::strict::refused(&req, why));
+                Some(crate::strict::not_found(&req))
+            }
+            _ => None,
+        }
+    };
+    if let Some(r) = strict {
+        let _ = s.write_all(&render(&r, false)).await;
+        return;
+    }
     let refuse = shared.lock().script.ws_refuse.clone();
     if let Some((status, body)) = refuse {
         let _ = s

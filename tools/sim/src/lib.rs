@@ -19,12 +19,14 @@ pub mod rest;
 pub mod rng;
 pub mod script;
 pub mod state;
+pub mod strict;
 pub mod tls;
 pub mod ws;
 
 pub use faults::FaultRecord;
 pub use limits::Limits;
 pub use script::{RestLogEntry, Scripted};
+pub use strict::RefusedRequest;
 
 use engine::{Engine, Ev};
 use market::ASSET_SCALE;
@@ -70,6 +72,10 @@ pub struct SimConfig {
     /// ever sleeping), as a real exchange's gateways are: latency measured against it then leaves out the
     /// simulator's own wake-ups from `epoll`, tens of µs on an idle VM. Costs a whole core.
     pub spin: bool,
+    /// Serve only what the exchange's documentation documents (exact paths, methods, parameter names; no harness
+    /// endpoints, no aliases of the demo or ccxt) and answer anything else `404` with a plain-text body, as a real
+    /// gateway would (`--strict-docs`). Refusals are logged: [`SimHandle::refused_requests`].
+    pub strict_docs: bool,
     /// Completed bars kept per symbol and interval (default 500, as the seed history; more lets a test page
     /// through a deep history).
     pub bar_history: usize,
@@ -124,6 +130,7 @@ impl Default for SimConfig {
             ping_interval_ms: 15_000,
             account_group: 6,
             spin: false,
+            strict_docs: false,
             bar_history: 500,
         }
     }
@@ -329,6 +336,8 @@ pub fn start(cfg: SimConfig) -> Result<SimHandle, SimError> {
         doc_variants: BTreeSet::new(),
         held: vec![None; nsym],
         keys,
+        strict_docs: cfg.strict_docs,
+        refused: Vec::new(),
         script: script::Script::default(),
     };
     inject_locked(&mut st, &cfg.faults)?;
@@ -655,6 +664,11 @@ impl SimHandle {
     /// vs `order:CASH`, mixed-case actions, ...).
     pub fn doc_variants(&self) -> Vec<String> {
         self.shared.lock().doc_variants.iter().cloned().collect()
+    }
+    /// The requests strict-docs mode refused (404), oldest first: method, target and what the docs say instead.
+    /// Empty when strict mode is off.
+    pub fn refused_requests(&self) -> Vec<RefusedRequest> {
+        self.shared.lock().refused.clone()
     }
     /// Number of open WebSocket sessions.
     pub fn ws_sessions(&self) -> usize {

@@ -77,6 +77,13 @@ fn private_route(method: &str, tail: &str) -> Option<&'static str> {
 
 pub fn handle(shared: &Arc<Shared>, req: &Request) -> Response {
     let mut st = shared.lock();
+    if st.strict_docs
+        && let Err(why) = crate::strict::check_rest(req)
+    {
+        st.refused
+            .push(crate::strict::refused(req, why.reason().to_string()));
+        return crate::strict::refuse(req, why.status());
+    }
     let path = req.path.trim_end_matches('/');
     let m = req.method.as_str();
     if let Some(r) = public(&mut st, m, path, req) {
@@ -132,7 +139,11 @@ pub fn handle(shared: &Arc<Shared>, req: &Request) -> Response {
     let (prehash, variant) = match verify(&st, prehash) {
         Ok(v) => (prehash, v),
         // The futures docs sign fee/info with `fee/info`; the spot docs (and the demo) use `fee`.
-        Err(_) if tail.ends_with("spot/fee/info") && verify(&st, "fee/info").is_ok() => {
+        Err(_)
+            if !st.strict_docs
+                && tail.ends_with("spot/fee/info")
+                && verify(&st, "fee/info").is_ok() =>
+        {
             st.record_variant("rest prehash fee/info for spot/fee/info");
             ("fee/info", verify(&st, "fee/info").unwrap_or("raw"))
         }
@@ -140,6 +151,15 @@ pub fn handle(shared: &Arc<Shared>, req: &Request) -> Response {
     };
     st.auth_variants.push(format!("rest:{prehash}:{variant}"));
     private(&mut st, m, &tail, req)
+}
+
+/// Removes fields the docs do not document (strict mode).
+fn strip(v: &mut Value, keys: &[&str]) {
+    if let Some(o) = v.as_object_mut() {
+        for k in keys {
+            o.remove(*k);
+        }
+    }
 }
 
 fn not_found(req: &Request) -> Response {
@@ -169,8 +189,13 @@ fn ticker(st: &State, sym: usize) -> Value {
         Some((a, b)) => json!([p.fmt_px(a), p.fmt_qty(b)]),
         None => json!([]),
     };
-    json!({"symbol": p.symbol, "open": p.fmt_px(open), "close": p.fmt_px(s.last_px), "high": p.fmt_px(high), "low": p.fmt_px(low),
-        "volume": p.fmt_qty(vol), "ask": pair(ask), "bid": pair(bid), "type": "spot"})
+    let mut v = json!({"symbol": p.symbol, "open": p.fmt_px(open), "close": p.fmt_px(s.last_px), "high": p.fmt_px(high), "low": p.fmt_px(low),
+        "volume": p.fmt_qty(vol), "ask": pair(ask), "bid": pair(bid), "type": "spot"});
+    if st.strict_docs {
+        // `type` is not in the documented ticker (spot/_rest_pub_ticker.md).
+        strip(&mut v, &["type"]);
+    }
+    v
 }
 
 fn public(st: &mut State, m: &str, path: &str, req: &Request) -> Option<Response> {
@@ -431,9 +456,12 @@ fn private(st: &mut State, m: &str, tail: &str, req: &Request) -> Response {
                 .iter()
                 .map(|p| json!({"fee": {"maker": mk, "taker": tk}, "symbol": p.symbol}))
                 .collect();
-            ok(
-                json!({"domain": "spot", "userUID": st.acct.uid, "vipLevel": 0, "productFee": rows.clone(), "fees": rows}),
-            )
+            let mut v = json!({"domain": "spot", "userUID": st.acct.uid, "vipLevel": 0, "productFee": rows.clone(), "fees": rows});
+            if st.strict_docs {
+                // `fees` is what ccxt reads; spot/_rest_act_fee.md documents `productFee` only.
+                strip(&mut v, &["fees"]);
+            }
+            ok(v)
         }
         ("GET", "api/pro/v1/spot/fee/info") => {
             let (mk, tk) = (

@@ -108,6 +108,10 @@ pub struct State {
     /// A depth diff held back by a `reorder` fault, per symbol.
     pub held: Vec<Option<Ev>>,
     pub keys: Vec<SymKeys>,
+    /// Serve only what the docs document (see `strict`).
+    pub strict_docs: bool,
+    /// What strict mode refused, oldest first.
+    pub refused: Vec<crate::strict::RefusedRequest>,
     /// Scripted answers and the REST request log (tests).
     pub script: crate::script::Script,
 }

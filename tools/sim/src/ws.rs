@@ -394,6 +394,18 @@ fn handle_text(shared: &Arc<Shared>, sid: u64, info: &WsInfo, text: &str) -> Vec
             return Vec::new();
         }
     };
+    if st.strict_docs {
+        let authed = st.sessions.get(&sid).is_some_and(|s| s.authed);
+        if let Err(why) = crate::strict::check_ws_msg(&v, authed) {
+            st.refused
+                .push(crate::strict::refused_ws(text, why.clone()));
+            push(
+                &q,
+                json!({"m":"error","id":id_of(&v),"code":100005,"reason":"INVALID_WS_REQUEST_DATA","info":why}),
+            );
+            return Vec::new();
+        }
+    }
     let op = v
         .get("op")
         .and_then(Value::as_str)
