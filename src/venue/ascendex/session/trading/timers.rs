@@ -114,7 +114,9 @@ impl TradingState {
                 if n > 0 {
                     self.stats.status_queries += 1;
                     self.rest.push_back(Job::Status { ids, n: n as u8 }, now);
-                    self.next_status_ns = now + 500 * MS;
+                    // A full batch means more are in doubt (after a silent socket, hundreds): keep querying, one
+                    // request at a time, rather than ten every half second.
+                    self.next_status_ns = now + if n == ids.len() { 50 * MS } else { 500 * MS };
                 }
             }
             self.pump(cx);
