@@ -15,7 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::net::ws::HeaderSource;
 
@@ -189,8 +189,9 @@ impl Credentials {
     }
 
     fn parse_key_file(text: &str, shown: &str) -> Result<Credentials, CredentialsError> {
-        let mut key = None;
-        let mut secret = None;
+        // Zeroizing holders: a value replaced by a repeated line, or dropped on an error, is wiped too.
+        let mut key: Option<Zeroizing<String>> = None;
+        let mut secret: Option<Zeroizing<String>> = None;
         for (n, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -208,27 +209,22 @@ impl Credentials {
                 .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
                 .unwrap_or(value);
             match name.trim() {
-                ENV_KEY => key = Some(value.to_string()),
-                ENV_SECRET => secret = Some(value.to_string()),
+                ENV_KEY => key = Some(Zeroizing::new(value.to_string())),
+                ENV_SECRET => secret = Some(Zeroizing::new(value.to_string())),
                 _ => {}
             }
         }
-        let key = key.ok_or(CredentialsError::MissingInFile {
-            path: shown.to_string(),
-            name: ENV_KEY,
-        })?;
-        let secret = match secret {
-            Some(s) => s,
-            None => {
-                let mut key = key;
-                key.zeroize();
-                return Err(CredentialsError::MissingInFile {
-                    path: shown.to_string(),
-                    name: ENV_SECRET,
-                });
+        match (key, secret) {
+            // Moved out, not copied: the holders are left empty.
+            (Some(mut key), Some(mut secret)) => {
+                Credentials::new(std::mem::take(&mut *key), std::mem::take(&mut *secret))
             }
-        };
-        Credentials::new(key, secret)
+            // Whatever was read is wiped as the holders drop.
+            (key, _) => Err(CredentialsError::MissingInFile {
+                path: shown.to_string(),
+                name: if key.is_none() { ENV_KEY } else { ENV_SECRET },
+            }),
+        }
     }
 
     /// The API key (sent in clear in `x-auth-key`; not a secret by itself, but do not log it).
@@ -794,6 +790,21 @@ mod tests {
             Credentials::parse_key_file("ASCENDEX_API_KEY=a\nASCENDEX_API_SECRET=\n", "f").err(),
             Some(CredentialsError::Empty("API secret"))
         );
+        // A secret without a key is refused naming the key (the secret read is wiped as it drops).
+        assert_eq!(
+            Credentials::parse_key_file("ASCENDEX_API_SECRET=s3cr3t\n", "f").err(),
+            Some(CredentialsError::MissingInFile {
+                path: "f".into(),
+                name: ENV_KEY
+            })
+        );
+        // A repeated name: the last line wins (the earlier value is wiped as it is replaced).
+        let c = Credentials::parse_key_file(
+            "ASCENDEX_API_KEY=k1\nASCENDEX_API_SECRET=old\nASCENDEX_API_SECRET=new\n",
+            "f",
+        )
+        .unwrap();
+        assert_eq!(c.secret, "new");
     }
 
     #[test]
