@@ -23,9 +23,9 @@
 #![deny(missing_docs)]
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::engine::signals::{catch_interrupts, interrupted};
 use crate::engine::{Engine, EngineError, RunMode};
 use crate::metrics::Latency;
 use crate::orders::rules::SymbolRules;
@@ -71,6 +71,8 @@ pub enum TraderError {
     Session(SessionError),
     /// The event loop failed (a socket error it cannot recover from, or the core could not be pinned).
     Engine(EngineError),
+    /// The REST base is not `https://HOST[:PORT]`, so no stream URL can be derived from it (set `.ws_url`).
+    BadUrl(String),
     /// The strategy factory refused the symbols' rules.
     Strategy(String),
 }
@@ -89,6 +91,12 @@ impl std::fmt::Display for TraderError {
             TraderError::Session(e) => write!(f, "{e}"),
             TraderError::Engine(e) => write!(f, "event loop: {e}"),
             TraderError::Strategy(e) => write!(f, "strategy: {e}"),
+            TraderError::BadUrl(u) => {
+                write!(
+                    f,
+                    "REST base {u:?} is not https://HOST[:PORT]: no stream URL to derive"
+                )
+            }
         }
     }
 }
@@ -194,20 +202,6 @@ pub enum Ended {
     Signal,
     /// The strategy called `stop()` (or `kill()`).
     Stopped,
-}
-
-static SIGNALLED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    SIGNALLED.store(true, Ordering::Relaxed);
-}
-
-fn catch_signals() {
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
-    }
 }
 
 /// How often the run loop looks at the clock, the signal flag and the strategy's stop (the engine's own loop is
@@ -435,7 +429,9 @@ impl Trader {
         };
         let ws_url = match ws_url {
             Some(w) => w,
-            None => derive_ws_url(&rest_url),
+            None => {
+                bootstrap::public_ws_url(&rest_url).ok_or(TraderError::BadUrl(rest_url.clone()))?
+            }
         };
         let cfg = SessionConfig {
             rest_url,
@@ -552,16 +548,6 @@ fn book_notes<S>(session: &Session<S>, symbols: &[String], depth: usize) -> Vec<
     out
 }
 
-/// `https://HOST[:PORT][/...]` → `wss://HOST[:PORT]/api/pro/v1/stream`.
-fn derive_ws_url(rest: &str) -> String {
-    let host = rest
-        .trim_start_matches("https://")
-        .split('/')
-        .next()
-        .unwrap_or("");
-    format!("wss://{host}/api/pro/v1/stream")
-}
-
 /// The loop in slices, so the clock, the signal flag, the strategy's stop and the observer are looked at between
 /// them. A core that cannot be pinned is reported in `pin_failed` and the loop blocks instead.
 fn drive<S: Strategy>(
@@ -572,14 +558,14 @@ fn drive<S: Strategy>(
     pin_failed: &mut Option<usize>,
     observe: &mut impl FnMut(&mut S, &Progress) -> bool,
 ) -> Result<Ended, TraderError> {
-    catch_signals();
+    catch_interrupts();
     let mut mode = match mode {
         Mode::Block => RunMode::Block,
         Mode::Spin { core } => RunMode::Spin { core },
     };
     let start = Instant::now();
     loop {
-        if SIGNALLED.load(Ordering::Relaxed) {
+        if interrupted() {
             return Ok(Ended::Signal);
         }
         let left = limit.map(|l| l.saturating_sub(start.elapsed()));

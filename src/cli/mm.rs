@@ -299,7 +299,7 @@ fn never_quoted(run: &Run<MarketMaker>) -> CliResult {
             ),
         ));
     }
-    if let Some(e) = &run.strategy.last_refusal {
+    if let Some(e) = &run.strategy.first_refusal {
         return Err(CliError::usage(format!("mm quoted nothing: {e}")));
     }
     let why = if run.book_notes.is_empty() {
@@ -335,9 +335,10 @@ fn start_note(out: Out, p: &crate::builder::Progress) {
 pub fn trader_error(e: TraderError) -> CliError {
     match e {
         TraderError::Session(e) => super::stream::session_error(e),
-        TraderError::NoSymbols | TraderError::Strategy(_) | TraderError::Credentials(_) => {
-            CliError::usage(e.to_string())
-        }
+        TraderError::NoSymbols
+        | TraderError::Strategy(_)
+        | TraderError::Credentials(_)
+        | TraderError::BadUrl(_) => CliError::usage(e.to_string()),
         TraderError::Simulator(_) | TraderError::Engine(_) => CliError::network(e.to_string()),
     }
 }

@@ -96,20 +96,13 @@ fn first_line(s: &str) -> String {
 
 /// The public stream URL for a REST base: `https://HOST[:PORT]` → `wss://HOST[:PORT]/api/pro/v1/stream`.
 pub fn derive_ws_url(rest_url: &str) -> CliResult<String> {
-    let rest = rest_url.trim_end_matches('/');
-    let host = rest
-        .strip_prefix("https://")
-        .or_else(|| rest.strip_prefix("http://").map(|_| ""))
-        .ok_or_else(|| {
-            CliError::usage(format!("--rest-url {rest_url:?} must start with https://"))
-        })?;
-    if host.is_empty() {
+    if rest_url.starts_with("http://") {
         return Err(CliError::usage(format!(
             "--rest-url {rest_url:?}: plain http is not supported, use https://"
         )));
     }
-    let host = host.split('/').next().unwrap_or(host);
-    Ok(format!("wss://{host}/api/pro/v1/stream"))
+    crate::venue::ascendex::session::bootstrap::public_ws_url(rest_url)
+        .ok_or_else(|| CliError::usage(format!("--rest-url {rest_url:?} must start with https://")))
 }
 
 /// Credentials from `--key-file` or the environment. A bad key file is an error at once (exit 2); missing

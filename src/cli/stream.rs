@@ -3,7 +3,6 @@
 //! the command can report progress and notice Ctrl-C, and the pin-or-block fallback.
 
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -28,24 +27,7 @@ use crate::venue::ascendex::session::{
 };
 use crate::venue::ascendex::stream::market::Trade;
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::Relaxed);
-}
-
-/// Ctrl-C ends a running session gracefully (orders cancelled, report printed) instead of killing the process.
-pub fn catch_ctrl_c() {
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGTERM, on_sigint as *const () as libc::sighandler_t);
-    }
-}
-
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::Relaxed)
-}
+use crate::engine::signals::{INTERRUPTED, catch_interrupts, interrupted};
 
 /// A session error as the user sees it.
 pub fn session_error(e: SessionError) -> CliError {
@@ -130,7 +112,7 @@ pub fn run_slices<S: Strategy>(
     out: Out,
     mut tick: impl FnMut(&mut Session<S>, Duration) -> bool,
 ) -> CliResult {
-    catch_ctrl_c();
+    catch_interrupts();
     engine.stop_on(&INTERRUPTED);
     let start = Instant::now();
     loop {
@@ -435,7 +417,7 @@ fn run_watched<S: Strategy>(
     total: Option<Duration>,
     mut more: impl FnMut(&Session<S>) -> bool,
 ) -> CliResult {
-    catch_ctrl_c();
+    catch_interrupts();
     let url = session_ws_url(g)?;
     let start = Instant::now();
     let mut w = Watch {

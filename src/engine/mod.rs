@@ -9,6 +9,7 @@
 //! message 2 is looked at, and the borrow of the message being handled never conflicts with sending.
 
 pub mod conn;
+pub mod signals;
 
 use std::io;
 use std::sync::Arc;

@@ -86,7 +86,7 @@ pub struct MarketMaker {
     pub stats: MmStats,
     /// Why the first refused order was refused before sending (rules, limits, not connected): only the first is
     /// kept (later ones are counted in `stats.refused`), so a run that never quoted can say why.
-    pub last_refusal: Option<PlaceError>,
+    pub first_refusal: Option<PlaceError>,
     /// The book is in doubt (stale, resyncing): quotes were pulled and none is placed until it is live again.
     pub stale: bool,
     /// Fills since the caller last drained them (capacity reserved up front; the callback never grows it past that).
@@ -147,7 +147,7 @@ impl MarketMaker {
             position: 0,
             stats: MmStats::default(),
             fills: Vec::with_capacity(4096),
-            last_refusal: None,
+            first_refusal: None,
             stale: false,
         }
     }
@@ -193,8 +193,8 @@ impl MarketMaker {
             Err(e) => {
                 self.stats.refused += 1;
                 // Only the first refusal is kept, so the hot path does not copy strings repeatedly.
-                if self.last_refusal.is_none() {
-                    self.last_refusal = Some(e);
+                if self.first_refusal.is_none() {
+                    self.first_refusal = Some(e);
                 }
             }
         }

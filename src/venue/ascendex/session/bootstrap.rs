@@ -177,6 +177,13 @@ pub fn fetch_with_clock(cfg: &SessionConfig) -> Result<(Bootstrap, Option<i64>),
     ))
 }
 
+/// The public stream URL of a REST base: `https://HOST[:PORT][/...]` → `wss://HOST[:PORT]/api/pro/v1/stream`;
+/// `None` when the base is not `https://` with a host.
+pub fn public_ws_url(rest_url: &str) -> Option<String> {
+    let host = rest_url.strip_prefix("https://")?.split('/').next()?;
+    (!host.is_empty()).then(|| format!("wss://{host}/api/pro/v1/stream"))
+}
+
 /// The authenticated stream URL: the account group inserted as the first path segment.
 pub fn private_ws_url(public: &str, group: u32) -> String {
     match public
