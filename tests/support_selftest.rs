@@ -728,7 +728,9 @@ fn stall_reads_makes_a_big_writer_see_would_block() {
         },
     );
     let (mut tls, _) = tls_connect(&server);
-    let body: Vec<u8> = (0..4_000_000u32).map(|i| (i % 256) as u8).collect();
+    // More than the kernel can buffer for a peer that is not reading (tcp_rmem's maximum is 32 MiB here): with 4 MB
+    // the stalled server's socket sometimes took it all and the writer never saw WouldBlock on a loaded machine.
+    let body: Vec<u8> = (0..40_000_000u32).map(|i| (i % 256) as u8).collect();
     let head = format!(
         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
         body.len()
