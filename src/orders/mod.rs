@@ -26,6 +26,7 @@ pub mod risk;
 #[deny(missing_docs)]
 pub mod rules;
 pub mod scaled;
+pub mod stop;
 #[deny(missing_docs)]
 pub mod tracker;
 #[deny(missing_docs)]
@@ -37,6 +38,7 @@ pub use reconcile::{OpenOrderReport, ReconcileAction, reconcile};
 pub use risk::{
     Backoff, OpClass, OpLimits, RateBudget, RiskError, RiskGate, SymbolLimits, TokenBucket,
 };
+pub use stop::{StopPhase, StopSwitch, next_to_cancel};
 pub use tracker::{
     Applied, Event, IllegalTransition, NewOrder, Order, OrderHandle, OrderTracker, TrackError,
     transition,

@@ -11,7 +11,9 @@ use crate::net::tls::{TlsError, client_config};
 use crate::orders::ClockOffset;
 use crate::strategy::Strategy;
 use crate::venue::ascendex::auth::{ApiPath, CredentialsError};
+use crate::venue::ascendex::product::ProductApi;
 use crate::venue::ascendex::rest::trading::{parse_account_info, parse_exchange_info};
+use crate::venue::ascendex::spot::Spot;
 
 /// Why a session could not start. Messages say what to check; none contains a secret.
 #[derive(Debug)]
@@ -68,7 +70,8 @@ pub fn wall_ms() -> u64 {
 
 /// What start-up learned from the exchange.
 pub struct Bootstrap {
-    /// The body of `GET /api/pro/v1/cash/products` (trading rules and scales for every symbol).
+    /// The body of the product's rules source (`GET /api/pro/v1/cash/products` for spot): trading rules and
+    /// scales for every symbol.
     pub products: Vec<u8>,
     pub account_group: Option<u32>,
     pub user_uid: Option<String>,
@@ -107,21 +110,20 @@ pub fn fetch(cfg: &SessionConfig) -> Result<Bootstrap, SessionError> {
 
 /// [`fetch`], plus the exchange clock offset measured on the way (with credentials), which signs the first upgrade.
 pub fn fetch_with_clock(cfg: &SessionConfig) -> Result<(Bootstrap, Option<i64>), SessionError> {
+    fetch_product::<Spot>(cfg)
+}
+
+/// [`fetch_with_clock`] for product `P`: its rules source.
+pub fn fetch_product<P: ProductApi>(
+    cfg: &SessionConfig,
+) -> Result<(Bootstrap, Option<i64>), SessionError> {
     let tls = client_config(cfg.ca_file.as_deref()).map_err(SessionError::Tls)?;
     let timeout = Duration::from_secs(10);
-    let r = oneshot::request(
-        &tls,
-        &cfg.rest_url,
-        "GET",
-        "/api/pro/v1/cash/products",
-        &[],
-        &[],
-        timeout,
-    )
-    .map_err(|err| SessionError::Rest {
-        what: "loading products",
-        err,
-    })?;
+    let r = oneshot::request(&tls, &cfg.rest_url, "GET", P::RULES_PATH, &[], &[], timeout)
+        .map_err(|err| SessionError::Rest {
+            what: "loading products",
+            err,
+        })?;
     if r.status != 200 {
         return Err(SessionError::Exchange {
             what: "loading products",
@@ -180,8 +182,13 @@ pub fn fetch_with_clock(cfg: &SessionConfig) -> Result<(Bootstrap, Option<i64>),
 /// The public stream URL of a REST base: `https://HOST[:PORT][/...]` → `wss://HOST[:PORT]/api/pro/v1/stream`;
 /// `None` when the base is not `https://` with a host.
 pub fn public_ws_url(rest_url: &str) -> Option<String> {
+    public_ws_url_for::<Spot>(rest_url)
+}
+
+/// [`public_ws_url`] of product `P`'s stream.
+pub fn public_ws_url_for<P: ProductApi>(rest_url: &str) -> Option<String> {
     let host = rest_url.strip_prefix("https://")?.split('/').next()?;
-    (!host.is_empty()).then(|| format!("wss://{host}/api/pro/v1/stream"))
+    (!host.is_empty()).then(|| format!("wss://{host}{}", P::STREAM_PATH))
 }
 
 /// The authenticated stream URL: the account group inserted as the first path segment.
@@ -191,7 +198,7 @@ pub fn private_ws_url(public: &str, group: u32) -> String {
         .and_then(|i| public[i + 3..].find('/').map(|j| i + 3 + j))
     {
         Some(at) => format!("{}/{group}{}", &public[..at], &public[at..]),
-        None => format!("{public}/{group}/api/pro/v1/stream"),
+        None => format!("{public}/{group}{}", Spot::STREAM_PATH),
     }
 }
 
@@ -201,21 +208,34 @@ pub fn start<S: Strategy>(
     cfg: SessionConfig,
     strategy: S,
 ) -> Result<Session<S>, SessionError> {
-    let (boot, offset) = fetch_with_clock(&cfg)?;
+    start_product::<S, Spot>(engine, cfg, strategy)
+}
+
+/// [`start`] for product `P`.
+pub fn start_product<S: Strategy, P: ProductApi>(
+    engine: &mut Engine,
+    cfg: SessionConfig,
+    strategy: S,
+) -> Result<Session<S, P>, SessionError> {
+    let (boot, offset) = fetch_product::<P>(&cfg)?;
     start_with(engine, cfg, &boot, offset, strategy)
 }
 
 /// [`start`] from what [`fetch_with_clock`] already learned (a caller that read the rules first, such as the
 /// builder, does not fetch them twice).
-pub fn start_with<S: Strategy>(
+pub fn start_with<S: Strategy, P: ProductApi>(
     engine: &mut Engine,
     cfg: SessionConfig,
     boot: &Bootstrap,
     offset: Option<i64>,
     strategy: S,
-) -> Result<Session<S>, SessionError> {
-    let market = MarketState::new(&cfg, boot)?;
-    let mut trading = TradingState::new(&cfg, boot)?;
+) -> Result<Session<S, P>, SessionError> {
+    let rules = P::parse_rules(&boot.products).map_err(|e| SessionError::Exchange {
+        what: "reading products",
+        detail: e.to_string(),
+    })?;
+    let market = MarketState::with_rules(&cfg, &rules)?;
+    let mut trading = TradingState::<P>::new(&cfg, boot)?;
     if let Some(o) = offset {
         trading.seed_clock_offset(o);
     }

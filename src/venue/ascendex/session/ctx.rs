@@ -7,18 +7,20 @@ use crate::orders::{Order, OrderHandle};
 use crate::strategy::{Ctx, PlaceError, PlaceRequest, STRATEGY_TIMERS};
 
 use super::trading::TradingState;
+use crate::venue::ascendex::product::ProductApi;
+use crate::venue::ascendex::spot::Spot;
 
 /// What a strategy's callback acts with inside an AscendEX session (live or paper).
-pub struct SessionCtx<'a, 'c> {
+pub struct SessionCtx<'a, 'c, P: ProductApi = Spot> {
     cx: &'a mut Cx<'c>,
-    trading: &'a mut TradingState,
+    trading: &'a mut TradingState<P>,
     timer_base: usize,
 }
 
-impl<'a, 'c> SessionCtx<'a, 'c> {
+impl<'a, 'c, P: ProductApi> SessionCtx<'a, 'c, P> {
     pub(crate) fn new(
         cx: &'a mut Cx<'c>,
-        trading: &'a mut TradingState,
+        trading: &'a mut TradingState<P>,
         timer_base: usize,
     ) -> Self {
         SessionCtx {
@@ -29,7 +31,7 @@ impl<'a, 'c> SessionCtx<'a, 'c> {
     }
 }
 
-impl Ctx for SessionCtx<'_, '_> {
+impl<P: ProductApi> Ctx for SessionCtx<'_, '_, P> {
     #[inline]
     fn now_ns(&self) -> u64 {
         self.cx.now_ns()

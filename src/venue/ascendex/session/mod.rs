@@ -22,6 +22,8 @@ use crate::net::http::{HttpError, Response};
 use crate::orders::types::SymbolId;
 use crate::strategy::{STRATEGY_TIMERS, Strategy};
 use crate::venue::ascendex::auth::{Credentials, KeyDerivation};
+use crate::venue::ascendex::product::ProductApi;
+use crate::venue::ascendex::spot::Spot;
 pub use ctx::SessionCtx;
 
 pub use crate::strategy::PlaceError;
@@ -64,20 +66,20 @@ pub struct Conns {
 }
 
 /// The handler the engine runs.
-pub struct Session<S> {
+pub struct Session<S, P: ProductApi = Spot> {
     pub strategy: S,
     pub conns: Conns,
     pub market: MarketState,
-    pub trading: TradingState,
+    pub trading: TradingState<P>,
     started: bool,
 }
 
-impl<S: Strategy> Session<S> {
+impl<S: Strategy, P: ProductApi> Session<S, P> {
     pub fn from_parts(
         strategy: S,
         conns: Conns,
         market: MarketState,
-        trading: TradingState,
+        trading: TradingState<P>,
     ) -> Self {
         Session {
             strategy,
@@ -90,7 +92,12 @@ impl<S: Strategy> Session<S> {
 
     /// Calls the strategy for one market-data event. The trading half sees it first (paper trading fills
     /// against the live book and trades).
-    fn dispatch_md(strategy: &mut S, trading: &mut TradingState, cx: &mut Cx<'_>, ev: MdEvent<'_>) {
+    fn dispatch_md(
+        strategy: &mut S,
+        trading: &mut TradingState<P>,
+        cx: &mut Cx<'_>,
+        ev: MdEvent<'_>,
+    ) {
         trading.on_market_event(cx, &ev, strategy);
         let mut ctx = SessionCtx::new(cx, trading, STRATEGY_TIMER_BASE);
         match ev {
@@ -130,8 +137,8 @@ impl<S: Strategy> Session<S> {
     /// Stops trading gracefully: cancels open orders (when `cancel_on_shutdown`), waits up to `grace` for the
     /// exchange to confirm, then closes the connections.
     pub fn shutdown(&mut self, engine: &mut Engine, grace: Duration) -> Result<(), EngineError> {
-        struct Drain<'s, S>(&'s mut Session<S>, bool);
-        impl<S: Strategy> Handler for Drain<'_, S> {
+        struct Drain<'s, S, P: ProductApi>(&'s mut Session<S, P>, bool);
+        impl<S: Strategy, P: ProductApi> Handler for Drain<'_, S, P> {
             fn on_state(
                 &mut self,
                 cx: &mut Cx<'_>,
@@ -173,7 +180,7 @@ impl<S: Strategy> Session<S> {
     }
 }
 
-impl<S: Strategy> Handler for Session<S> {
+impl<S: Strategy, P: ProductApi> Handler for Session<S, P> {
     fn on_state(
         &mut self,
         cx: &mut Cx<'_>,

@@ -30,10 +30,12 @@ use crate::book::{Book, BookConfig, BookSync, Level, SyncAction, SyncConfig, Syn
 use crate::engine::{ConnId, ConnState, Cx, DisconnectReason, SendError};
 use crate::metrics::{Latency, Probe};
 use crate::net::http::{HttpError, Response};
+use crate::num::MAX_SCALE;
 use crate::num::Scale;
+use crate::orders::rules::RulesTable;
 use crate::orders::types::SymbolId;
 use crate::strategy::{BookStatus, BookUpdate};
-use crate::venue::ascendex::rest::market::{depth_path, parse_depth, parse_products};
+use crate::venue::ascendex::rest::market::{BOOK_QTY_EXTRA_DECIMALS, depth_path, parse_depth};
 use crate::venue::ascendex::stream::market::{
     Bar, Bbo, DecodeError, DecoderConfig, Depth, DepthKind, MdDecoder, Msg, SymbolTable, Trade,
 };
@@ -350,20 +352,32 @@ pub struct MarketState {
 }
 
 impl MarketState {
+    /// The market half of a spot session, from the products body start-up read.
     pub fn new(cfg: &SessionConfig, boot: &Bootstrap) -> Result<Self, SessionError> {
-        let products = parse_products(&boot.products).map_err(|e| SessionError::Exchange {
-            what: "reading products",
-            detail: e.to_string(),
-        })?;
+        let rules =
+            RulesTable::from_products_json(&boot.products).map_err(|e| SessionError::Exchange {
+                what: "reading products",
+                detail: e.to_string(),
+            })?;
+        MarketState::with_rules(cfg, &rules)
+    }
+
+    /// The market half from any product's trading rules (the books' tick and scales come from them).
+    pub fn with_rules(cfg: &SessionConfig, rules: &RulesTable) -> Result<Self, SessionError> {
         let m = &cfg.market;
         let mut table = SymbolTable::new();
         let mut syms = Vec::with_capacity(cfg.symbols.len());
         for (i, name) in cfg.symbols.iter().enumerate() {
-            let p = products
-                .iter()
-                .find(|p| &p.symbol == name)
+            let p = rules
+                .by_name(name)
                 .ok_or_else(|| SessionError::UnknownSymbol(name.clone()))?;
-            let (ps, qs) = (p.price_scale(), p.book_qty_scale());
+            let bad_scale = |_| SessionError::Exchange {
+                what: "setting up the book",
+                detail: format!("{name}: scale out of range"),
+            };
+            let ps = Scale::new(p.price_scale).map_err(bad_scale)?;
+            let qs = Scale::new((p.qty_scale + BOOK_QTY_EXTRA_DECIMALS).min(MAX_SCALE))
+                .map_err(bad_scale)?;
             if table.add(name.as_bytes(), ps, qs).0 as usize != i {
                 return Err(SessionError::UnknownSymbol(format!(
                     "{name} (listed twice)"
@@ -371,7 +385,7 @@ impl MarketState {
             }
             let sync = BookSync::new(SyncConfig {
                 book: BookConfig {
-                    tick: p.tick.mantissa,
+                    tick: p.tick,
                     window: m.book_window,
                     depth: m.book_depth.max(1),
                 },

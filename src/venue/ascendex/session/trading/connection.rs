@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl TradingState {
+impl<P: ProductApi> TradingState<P> {
     pub fn on_state<S: Strategy>(
         &mut self,
         cx: &mut Cx<'_>,
@@ -105,7 +105,7 @@ impl TradingState {
             && self.budget.try_acquire(OpClass::Stream, now).is_ok()
         {
             let id = self.entry.next_client_id();
-            wire::write_subscribe_orders(&mut self.buf, Account::Cash, &id);
+            P::write_subscribe(&mut self.buf, &id);
             let _ = cx.send_text(t, &self.buf);
         }
     }
@@ -129,7 +129,7 @@ impl TradingState {
             &mut self.buf,
             "auth",
             ts,
-            ApiPath::Stream,
+            P::STREAM_PREHASH,
             self.cfg.ready_ack,
         );
         if cx.send_text(t, &self.buf).is_ok() {

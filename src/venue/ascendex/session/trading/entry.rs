@@ -3,26 +3,24 @@
 
 use super::*;
 
-impl TradingState {
-    /// Starts the graceful stop: cancel-all when configured, refuse new orders.
+impl<P: ProductApi> TradingState<P> {
+    /// Starts the graceful stop (the core's sequence, `orders::stop`): new orders refused, and every own open order
+    /// cancelled by id when `cancel_on_shutdown`.
     pub fn begin_shutdown<S: Strategy>(&mut self, cx: &mut Cx<'_>, strategy: &mut S) {
-        self.shutting_down = true;
+        self.stop.begin_shutdown();
         if self.cfg.cancel_on_shutdown {
             // Only what this session owns, by id: other programs' orders on the account are left alone.
             let _ = self.cancel_owned(cx, None);
-            self.shutdown_acked = true;
-        } else {
-            self.shutdown_acked = true;
         }
         self.flush(cx, strategy);
     }
 
-    /// Nothing left to wait for: the cancel-all was answered and no order of ours is still open.
+    /// Nothing left to wait for: no own order is still open and no cancel-all answer is awaited.
     pub fn shutdown_done(&self) -> bool {
         if !self.cfg.cancel_on_shutdown || !(self.live || self.paper.is_some()) {
             return true;
         }
-        self.shutdown_acked && self.tracker.live_count() == 0
+        self.stop.is_done(self.tracker.live_count())
     }
 
     /// Authenticated, subscribed and reconciled (or nothing to trade with).
@@ -128,7 +126,7 @@ impl TradingState {
         if !self.live && self.paper.is_none() {
             return Err(PlaceError::NoTrading);
         }
-        if self.killed || self.shutting_down {
+        if self.stop.refuses_orders() {
             return Err(PlaceError::Killed);
         }
         let rules = self
@@ -209,10 +207,13 @@ impl TradingState {
         };
         let h = match via {
             Some(Via::WebSocket) => {
-                match self
-                    .entry
-                    .place(&mut self.buf, &mut self.tracker, &spec, at)
-                {
+                match self.entry.place_with(
+                    &mut self.buf,
+                    &mut self.tracker,
+                    &spec,
+                    at,
+                    P::write_place,
+                ) {
                     Ok(h) => h,
                     Err(EntryError::Track(e)) => return Err(e.into()),
                     Err(_) => return Err(PlaceError::Encode),
@@ -353,7 +354,13 @@ impl TradingState {
             let t = self.exch_ms(now);
             let req = self
                 .entry
-                .write_cancel(&mut self.buf, &o.order_id, &rules.symbol, t)
+                .write_cancel_with(
+                    &mut self.buf,
+                    &o.order_id,
+                    &rules.symbol,
+                    t,
+                    P::write_cancel,
+                )
                 .map_err(|_| PlaceError::Encode)?;
             if self
                 .trade
@@ -414,21 +421,11 @@ impl TradingState {
         symbol: Option<SymbolId>,
     ) -> Result<(), PlaceError> {
         let mut first_err = Ok(());
-        // Walks the tracker by slot without holding a borrow across `cancel` (no allocation).
-        for slot in 0..self.tracker.slot_count() {
-            let Some(h) = self.tracker.live_at(slot) else {
-                continue;
-            };
-            let Some(o) = self.tracker.get(h) else {
-                continue;
-            };
-            // An order in doubt is left to its status query: cancelling it again and again (each refusal puts it
-            // back in doubt) would keep it from ever being settled.
-            if symbol.is_some_and(|s| s != o.symbol)
-                || matches!(o.status, OrderStatus::PendingCancel | OrderStatus::Unknown)
-            {
-                continue;
-            }
+        // Walks the tracker by slot without holding a borrow across `cancel` (no allocation). Orders in doubt are
+        // left to their status query (see `orders::stop`).
+        let mut from = 0;
+        while let Some((slot, h)) = next_to_cancel(&self.tracker, symbol, from) {
+            from = slot + 1;
             match self.cancel(cx, h) {
                 Ok(()) | Err(PlaceError::NotOpen) => {}
                 Err(e) => {
@@ -479,17 +476,15 @@ impl TradingState {
             }
             self.paper_apply(&mut out);
             self.paper_out = out;
-            self.shutdown_acked = true;
             return Ok(());
         }
         if !self.live {
-            self.shutdown_acked = true;
             return Ok(());
         }
         if self.ws_ready(cx) && self.budget.try_acquire(OpClass::OrderReq, now).is_ok() {
             let req = self.entry.next_client_id();
             let t = self.exch_ms(now);
-            let ok = wire::write_cancel_all(&mut self.buf, Account::Cash, &req, t, name).is_ok()
+            let ok = P::write_cancel_all(&mut self.buf, &req, t, name).is_ok()
                 && self
                     .trade
                     .is_some_and(|c| cx.send_text(c, &self.buf).is_ok());
@@ -497,8 +492,10 @@ impl TradingState {
                 return Err(PlaceError::NotConnected);
             }
             self.cancel_all_pending += 1;
+            self.stop.cancel_all_sent();
         } else if self.trade_rest.is_some() {
             self.rest.push_front(Job::CancelAll(symbol), now);
+            self.stop.cancel_all_sent();
             self.pump(cx);
         } else {
             return Err(PlaceError::NotConnected);
@@ -533,9 +530,8 @@ impl TradingState {
 
     /// Cancels everything and refuses new orders until the session restarts.
     pub fn kill(&mut self, cx: &mut Cx<'_>) {
-        self.killed = true;
+        self.stop.kill();
         // Own orders only, by id; the tick resends what the rate budget refuses now.
-        self.shutdown_acked = true;
         let _ = self.cancel_owned(cx, None);
     }
 }

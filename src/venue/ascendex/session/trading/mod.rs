@@ -21,6 +21,7 @@ mod rest_send;
 mod timers;
 mod ws_messages;
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use super::bootstrap::{Bootstrap, SessionError, wall_ms};
@@ -36,15 +37,17 @@ use crate::orders::types::{AssetId, SymbolId};
 use crate::orders::{
     Applied, Balances, ClientId, ClockOffset, Fill, NewOrder, OpClass, OpLimits, OpenOrderReport,
     Order, OrderHandle, OrderId, OrderKind, OrderStatus, OrderTracker, OrderUpdate, RateBudget,
-    ReconcileAction, RiskError, RiskGate, Side, Source, SymbolLimits, TimeInForce, TrackError,
-    reconcile,
+    ReconcileAction, RiskError, RiskGate, Side, Source, StopSwitch, SymbolLimits, TimeInForce,
+    TrackError, next_to_cancel, reconcile,
 };
 use crate::paper::{PaperConfig, PaperEvent, PaperExchange, PaperOrder, PaperSymbol};
 use crate::strategy::{OrderEvent, OrderEventKind, OrderType, PlaceError, PlaceRequest, Strategy};
 use crate::venue::ascendex::auth::{ApiPath, Signer, UpgradeSigner};
 use crate::venue::ascendex::ids::{ClientIdGen, Via};
+use crate::venue::ascendex::product::ProductApi;
 use crate::venue::ascendex::rest::trading as rest;
 use crate::venue::ascendex::rules::{PriceSpec, RulesTable};
+use crate::venue::ascendex::spot::Spot;
 use crate::venue::ascendex::stream::trading::{
     self as wire, Account, EntryError, Inbound, OrderEntry, OrderSpec, PING, PONG, ReplyStatus,
     RespInst, ScaleTable, Scales, Stamp,
@@ -323,7 +326,7 @@ enum Prepared {
 }
 
 /// The trading half. Built by `bootstrap::start`; the session routes engine callbacks here.
-pub struct TradingState {
+pub struct TradingState<P: ProductApi = Spot> {
     cfg: TradingConfig,
     /// Credentials and an account group: live trading is possible.
     live: bool,
@@ -370,9 +373,8 @@ pub struct TradingState {
     balance_synced: bool,
     auth_error: Option<TradeAuthError>,
     cancel_all_pending: u32,
-    killed: bool,
-    shutting_down: bool,
-    shutdown_acked: bool,
+    /// The kill switch and the shutdown sequence (the core's).
+    stop: StopSwitch,
     next_ping_ns: u64,
     /// Engine time of the trade socket's last message, and of its unanswered liveness ping (0: none).
     last_rx_ns: u64,
@@ -390,20 +392,20 @@ pub struct TradingState {
     latency: Latency,
     lclock: Clock,
     pub stats: TradingStats,
+    product: PhantomData<P>,
 }
 
 fn asset_scale_fn(scale: u8) -> impl Fn(&str) -> u8 {
     move |_| scale
 }
 
-impl TradingState {
+impl<P: ProductApi> TradingState<P> {
     pub fn new(cfg: &SessionConfig, boot: &Bootstrap) -> Result<Self, SessionError> {
         let tc = cfg.trading.clone();
-        let all =
-            RulesTable::from_products_json(&boot.products).map_err(|e| SessionError::Exchange {
-                what: "trading rules",
-                detail: e.to_string(),
-            })?;
+        let all = P::parse_rules(&boot.products).map_err(|e| SessionError::Exchange {
+            what: "trading rules",
+            detail: e.to_string(),
+        })?;
         // Symbol ids are positions in the session's symbol list.
         let mut rules = RulesTable::default();
         for name in &cfg.symbols {
@@ -485,7 +487,7 @@ impl TradingState {
         let margin = tc.limit_margin_pct;
         let upgrade = match (&signer, tc.ws_auth, tc.ready_ack) {
             (Some(s), WsAuthMode::Header, false) => {
-                Some(Arc::new(UpgradeSigner::new(s.clone(), ApiPath::Stream)))
+                Some(Arc::new(UpgradeSigner::new(s.clone(), P::STREAM_PREHASH)))
             }
             _ => None,
         };
@@ -531,9 +533,7 @@ impl TradingState {
             balance_synced: false,
             auth_error: None,
             cancel_all_pending: 0,
-            killed: false,
-            shutting_down: false,
-            shutdown_acked: false,
+            stop: StopSwitch::new(),
             next_ping_ns: 0,
             last_rx_ns: 0,
             liveness_ping_ns: 0,
@@ -552,6 +552,7 @@ impl TradingState {
             rules,
             cfg: tc,
             stats: TradingStats::default(),
+            product: PhantomData,
         })
     }
 

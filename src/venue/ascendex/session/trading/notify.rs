@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl TradingState {
+impl<P: ProductApi> TradingState<P> {
     // -----------------------------------------------------------------------------------------------------------
     // Strategy notifications
 

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl TradingState {
+impl<P: ProductApi> TradingState<P> {
     pub fn on_http<S: Strategy>(
         &mut self,
         cx: &mut Cx<'_>,
@@ -60,8 +60,13 @@ impl TradingState {
         }
         if self.rest.retry(j, now, self.cfg.rest_retry_ms * MS) {
             self.stats.rest_retries += 1;
-        } else if let Job::Cancel { handle, .. } = j.job {
-            self.cancel_refused(handle);
+        } else {
+            match j.job {
+                Job::Cancel { handle, .. } => self.cancel_refused(handle),
+                // Given up: the stop no longer waits for it (the orders' own reports still settle them).
+                Job::CancelAll(_) => self.stop.cancel_all_answered(),
+                _ => {}
+            }
         }
     }
 
@@ -87,7 +92,7 @@ impl TradingState {
                 }
             }
             Job::RiskLimits => self.on_risk_limits(body),
-            Job::Balance => match rest::parse_balances(body, &self.scales) {
+            Job::Balance => match P::parse_balances(body, &self.scales) {
                 Ok((rows, _)) => {
                     for r in &rows {
                         if self
@@ -104,7 +109,7 @@ impl TradingState {
                 }
                 Err(_) => self.stats.rest_errors += 1,
             },
-            Job::OpenOrders { requested_ns } => match rest::parse_orders(body, &self.scales) {
+            Job::OpenOrders { requested_ns } => match P::parse_orders(body, &self.scales) {
                 Ok(reports) => {
                     let rows: Vec<OpenOrderReport> = reports
                         .iter()
@@ -117,7 +122,7 @@ impl TradingState {
             },
             Job::Status { ids, n } => {
                 let queried = &ids[..n as usize];
-                match rest::parse_orders(body, &self.scales) {
+                match P::parse_orders(body, &self.scales) {
                     Ok(reports) => {
                         for r in &reports {
                             self.apply_update(&r.update(Source::RestStatus), 0, &r.error_code);
@@ -136,7 +141,7 @@ impl TradingState {
                     Err(_) => self.stats.rest_errors += 1,
                 }
             }
-            Job::Place(h) => match rest::parse_order_ack(body, &self.scales) {
+            Job::Place(h) => match P::parse_order_ack(body, &self.scales) {
                 Ok(ack) => {
                     self.placed_reply(h, ack.status, ack.order_id, 0, "", "", now);
                     if let Some(rep) = ack.report {
@@ -157,17 +162,14 @@ impl TradingState {
                 Err(_) => self.stats.rest_errors += 1,
             },
             Job::PlaceBatch { hs, n } => self.on_batch_answer(&j, &hs[..n as usize], body, now),
-            Job::Cancel { handle, .. } => match rest::parse_order_ack(body, &self.scales) {
+            Job::Cancel { handle, .. } => match P::parse_order_ack(body, &self.scales) {
                 Ok(_) => {}
                 Err(_) => self.cancel_refused(handle),
             },
-            Job::CancelAll(_) => {
-                if self.shutting_down || self.killed {
-                    self.shutdown_acked = rest::parse_order_ack(body, &self.scales).is_ok();
-                }
-            }
+            // Whatever it said, the orders' own reports settle each order.
+            Job::CancelAll(_) => self.stop.cancel_all_answered(),
             Job::Products => {
-                if let Ok(all) = RulesTable::from_products_json(body) {
+                if let Ok(all) = P::parse_rules(body) {
                     let names: Vec<String> =
                         self.rules.iter().map(|(_, r)| r.symbol.clone()).collect();
                     for n in names {
@@ -190,7 +192,7 @@ impl TradingState {
         body: &[u8],
         now: u64,
     ) {
-        match rest::parse_batch_ack(body, &self.scales) {
+        match P::parse_batch_ack(body, &self.scales) {
             Ok(acks) => {
                 for (i, ack) in acks.iter().enumerate() {
                     let Some(h) = self.batch_member(sent, &ack.request_id, i) else {

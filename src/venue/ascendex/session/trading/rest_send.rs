@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl TradingState {
+impl<P: ProductApi> TradingState<P> {
     /// Sends the next queued REST request when the connection is free.
     pub(super) fn pump(&mut self, cx: &mut Cx<'_>) {
         let Some(rc) = self.trade_rest else { return };
@@ -38,30 +38,32 @@ impl TradingState {
                 )
             }
             Job::Products => {
-                let r = rest::products(&mut self.rb, Account::Cash);
+                let r = P::rest_rules(&mut self.rb);
                 let (m, p) = (r.method, r.path);
                 send(cx, rc, None, m, p, ApiPath::Other(""), &[], t)
             }
             Job::Balance => {
-                let r = rest::balance(&mut self.rb, self.group, Account::Cash, None, false);
+                let r = P::rest_balance(&mut self.rb, self.group);
                 send_req(cx, rc, self.signer.as_ref(), &r, t)
             }
             Job::OpenOrders { .. } => {
-                let r = rest::open_orders(&mut self.rb, self.group, Account::Cash, None);
+                let r = P::rest_open_orders(&mut self.rb, self.group);
                 send_req(cx, rc, self.signer.as_ref(), &r, t)
             }
             Job::Status { ids, n } => {
-                let r =
-                    rest::order_status(&mut self.rb, self.group, Account::Cash, &ids[..n as usize]);
+                let r = P::rest_order_status(&mut self.rb, self.group, &ids[..n as usize]);
                 send_req(cx, rc, self.signer.as_ref(), &r, t)
             }
             Job::CancelAll(sym) => {
                 let name = sym
                     .and_then(|s| self.rules.get(s))
                     .map(|r| r.symbol.as_str());
-                match rest::cancel_all(&mut self.rb, self.group, Account::Cash, t, name) {
+                match P::rest_cancel_all(&mut self.rb, self.group, t, name) {
                     Ok(r) => send_req(cx, rc, self.signer.as_ref(), &r, t),
-                    Err(_) => false,
+                    Err(_) => {
+                        self.stop.cancel_all_answered();
+                        false
+                    }
                 }
             }
             Job::Cancel { handle, req } => {
@@ -77,7 +79,7 @@ impl TradingState {
                     symbol: &rules.symbol,
                     time_ms: t,
                 };
-                match rest::cancel_order(&mut self.rb, self.group, Account::Cash, &item) {
+                match P::rest_cancel(&mut self.rb, self.group, &item) {
                     Ok(r) => send_req(cx, rc, self.signer.as_ref(), &r, t),
                     Err(_) => false,
                 }
@@ -108,15 +110,14 @@ impl TradingState {
                     n: m as u8,
                 };
                 let (tracker, rules, entry) = (&self.tracker, &self.rules, &self.entry);
-                let built =
-                    rest::batch_place_each(&mut self.rb, self.group, Account::Cash, m, |i, out| {
-                        let o = live[i]
-                            .and_then(|h| tracker.get(h))
-                            .ok_or(wire::EncodeError::BadOrder)?;
-                        let r = rules.get(o.symbol).ok_or(wire::EncodeError::BadSymbol)?;
-                        let spec = tracked_spec(o, r);
-                        wire::write_order_object(out, &entry.place_request(&o.client_id, t, &spec))
-                    });
+                let built = P::rest_batch_place_each(&mut self.rb, self.group, m, |i, out| {
+                    let o = live[i]
+                        .and_then(|h| tracker.get(h))
+                        .ok_or(wire::EncodeError::BadOrder)?;
+                    let r = rules.get(o.symbol).ok_or(wire::EncodeError::BadSymbol)?;
+                    let spec = tracked_spec(o, r);
+                    P::write_order_object(out, &entry.place_request(&o.client_id, t, &spec))
+                });
                 match built {
                     Ok(r) => {
                         self.stats.rest_batches += 1;
@@ -148,7 +149,7 @@ impl TradingState {
                 }
                 let spec = tracked_spec(&o, rules);
                 let po = self.entry.place_request(&o.client_id, t, &spec);
-                match rest::place_order(&mut self.rb, self.group, Account::Cash, &po) {
+                match P::rest_place(&mut self.rb, self.group, &po) {
                     Ok(r) => {
                         let sent = send_req(cx, rc, self.signer.as_ref(), &r, t);
                         if sent {

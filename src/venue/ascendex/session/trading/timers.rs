@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl TradingState {
+impl<P: ProductApi> TradingState<P> {
     pub fn on_timer<S: Strategy>(
         &mut self,
         cx: &mut Cx<'_>,
@@ -19,7 +19,7 @@ impl TradingState {
         self.arm_timer(cx);
         self.cancel_leftovers(cx);
         // Stopping: cancels the budget refused earlier go now (own orders only, by id).
-        if self.shutting_down || self.killed {
+        if self.stop.sweeping() {
             let _ = self.cancel_owned(cx, None);
         }
         // Orders still waiting in the REST queue (e.g. through a 429 hold) have not left: their answer cannot be
@@ -125,7 +125,7 @@ impl TradingState {
     }
 }
 
-impl TradingState {
+impl<P: ProductApi> TradingState<P> {
     /// Half the deadline of silence: a ping; the other half unanswered: the socket is replaced (its orders are
     /// reconciled on the new one).
     fn check_liveness(&mut self, cx: &mut Cx<'_>, now: u64) {

@@ -3,7 +3,7 @@
 
 use super::*;
 
-impl TradingState {
+impl<P: ProductApi> TradingState<P> {
     pub fn on_message<S: Strategy>(
         &mut self,
         cx: &mut Cx<'_>,
@@ -17,7 +17,7 @@ impl TradingState {
         // Any message proves the socket alive.
         self.last_rx_ns = rx_ns;
         self.liveness_ping_ns = 0;
-        let inbound = match wire::decode(msg, &self.scales) {
+        let inbound = match P::decode(msg, &self.scales) {
             Ok(m) => m,
             Err(_) => {
                 self.stats.decode_errors += 1;
@@ -103,8 +103,7 @@ impl TradingState {
                         && self.budget.try_acquire(OpClass::Req, now).is_ok()
                     {
                         let id = self.entry.next_client_id();
-                        if wire::write_open_orders(&mut self.buf, Account::Cash, &id, None).is_ok()
-                        {
+                        if P::write_open_orders(&mut self.buf, &id, None).is_ok() {
                             self.ws_open_ns = now;
                             let _ = cx.send_text(t, &self.buf);
                         }
@@ -197,9 +196,7 @@ impl TradingState {
             }
             "cancel-all" => {
                 self.cancel_all_pending = self.cancel_all_pending.saturating_sub(1);
-                if self.shutting_down || self.killed {
-                    self.shutdown_acked = r.status != ReplyStatus::Err;
-                }
+                self.stop.cancel_all_answered();
                 let _ = now;
             }
             _ => {}

@@ -258,6 +258,22 @@ impl OrderEntry {
         o: &OrderSpec<'_>,
         at: Stamp,
     ) -> Result<OrderHandle, EntryError> {
+        let account = self.account;
+        self.place_with(out, tracker, o, at, |out, req| {
+            write_place_order(out, account, req)
+        })
+    }
+
+    /// [`Self::place`] with the frame written by `write` (a product's codec: the session is generic over it).
+    #[inline]
+    pub fn place_with(
+        &mut self,
+        out: &mut Vec<u8>,
+        tracker: &mut OrderTracker,
+        o: &OrderSpec<'_>,
+        at: Stamp,
+        write: impl FnOnce(&mut Vec<u8>, &PlaceOrder<'_>) -> Result<(), EncodeError>,
+    ) -> Result<OrderHandle, EntryError> {
         let (h, cid) = self
             .track(tracker, o, Some(Via::WebSocket), at)
             .map_err(|e| {
@@ -265,7 +281,7 @@ impl OrderEntry {
                 EntryError::Track(e)
             })?;
         let req = self.place_request(&cid, at.exchange_ms, o);
-        if let Err(e) = write_place_order(out, self.account, &req) {
+        if let Err(e) = write(out, &req) {
             let _ = tracker.release(h);
             return Err(EntryError::Encode(e));
         }
@@ -281,8 +297,24 @@ impl OrderEntry {
         symbol: &str,
         time_ms: u64,
     ) -> Result<ClientId, EncodeError> {
+        let account = self.account;
+        self.write_cancel_with(out, order_id, symbol, time_ms, |out, rid, t, id, s| {
+            write_cancel_order(out, account, rid, t, id, s)
+        })
+    }
+
+    /// [`Self::write_cancel`] with the frame written by `write` (a product's codec).
+    #[inline]
+    pub fn write_cancel_with(
+        &mut self,
+        out: &mut Vec<u8>,
+        order_id: &OrderId,
+        symbol: &str,
+        time_ms: u64,
+        write: impl FnOnce(&mut Vec<u8>, &ClientId, u64, &OrderId, &str) -> Result<(), EncodeError>,
+    ) -> Result<ClientId, EncodeError> {
         let rid = self.ids.next_id();
-        write_cancel_order(out, self.account, &rid, time_ms, order_id, symbol)?;
+        write(out, &rid, time_ms, order_id, symbol)?;
         Ok(rid)
     }
 
