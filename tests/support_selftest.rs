@@ -727,7 +727,6 @@ fn stall_reads_makes_a_big_writer_see_would_block() {
             ..Default::default()
         },
     );
-    let (mut tls, _) = tls_connect(&server);
     // More than the kernel can buffer for a peer that is not reading (tcp_rmem's maximum is 32 MiB here): with 4 MB
     // the stalled server's socket sometimes took it all and the writer never saw WouldBlock on a loaded machine.
     let body: Vec<u8> = (0..40_000_000u32).map(|i| (i % 256) as u8).collect();
@@ -735,11 +734,14 @@ fn stall_reads_makes_a_big_writer_see_would_block() {
         "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
-    tls.sock.sock.set_nonblocking(true).unwrap();
     let mut plain = head.into_bytes();
     plain.extend_from_slice(&body);
-    let (mut off, mut would_block) = (0, 0usize);
+    // The stall starts when the server accepts, so the clock starts before the connect (on a loaded machine the
+    // handshake alone can take a good part of the stall, and the writer then waits less than the full stall).
     let start = Instant::now();
+    let (mut tls, _) = tls_connect(&server);
+    tls.sock.sock.set_nonblocking(true).unwrap();
+    let (mut off, mut would_block) = (0, 0usize);
     while off < plain.len() || tls.conn.wants_write() {
         if off < plain.len() {
             off += tls.conn.writer().write(&plain[off..]).unwrap();

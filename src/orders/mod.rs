@@ -20,6 +20,7 @@
 
 pub mod balances;
 pub mod clock;
+pub mod positions;
 pub mod reconcile;
 pub mod rest_queue;
 pub mod risk;
@@ -34,6 +35,7 @@ pub mod types;
 
 pub use balances::{Balance, BalanceApplied, BalanceError, Balances};
 pub use clock::{ClockOffset, ClockSample};
+pub use positions::{MarginType, PositionApplied, PositionRow, PositionScales, Positions};
 pub use reconcile::{OpenOrderReport, ReconcileAction, reconcile};
 pub use risk::{
     Backoff, OpClass, OpLimits, RateBudget, RiskError, RiskGate, SymbolLimits, TokenBucket,
