@@ -439,10 +439,8 @@ pub fn decode_reply(frame: &[u8]) -> Result<Reply<'_>, DecodeError> {
                 for kv in json::fields(o) {
                     let (k, v) = kv?;
                     match k {
-                        b"orderId" => {
-                            if v.as_str_bytes().is_some_and(|b| !b.is_empty()) {
-                                r.order_id = Some(order_id(Some(v), "info.orderId")?);
-                            }
+                        b"orderId" if v.as_str_bytes().is_some_and(|b| !b.is_empty()) => {
+                            r.order_id = Some(order_id(Some(v), "info.orderId")?);
                         }
                         b"symbol" => r.symbol = text(v, "info.symbol")?,
                         b"reason" => r.reason = text(v, "info.reason")?,

@@ -339,6 +339,7 @@ mod order_push {
     use crate::orders::{OrderKind, ReportedStatus, Side, Source};
     use crate::venue::ascendex::stream::trading::{DecodeError, WireStatus};
 
+    #[allow(clippy::too_many_arguments)]
     fn push(
         sn: u64,
         st: &str,
