@@ -24,7 +24,7 @@ use crate::venue::ascendex::rest::trading::RestError;
 use crate::venue::ascendex::stream::trading::json::{self, JsonError, Value};
 use crate::venue::ascendex::stream::trading::{DecodeError, Scales};
 
-use super::wire::{dec_round, exact, leverage, opt_text, req_dec, req_u64, text};
+use super::wire::{Rows, dec_round, exact, leverage, opt_text, req_dec, req_u64, text};
 
 /// One account message (push or REST answer); iterate [`collaterals`](Self::collaterals) and
 /// [`positions`](Self::positions).
@@ -169,10 +169,8 @@ impl<'a> AccountMsg<'a> {
         &self,
         scales: &'s S,
     ) -> impl Iterator<Item = Result<CollateralBalance<'a>, DecodeError>> + use<'a, 's, S> {
-        json::elements(self.col).map(move |v| match v? {
-            Value::Obj(o) => collateral_row(o, scales),
-            _ => Err(DecodeError::Bad("col")),
-        })
+        let mut rows = Rows::new(self.col, "col");
+        std::iter::from_fn(move || collateral_row(&mut rows, scales))
     }
 
     /// Each position (the message's `ts` stamped on it); a contract the table does not know is
@@ -182,28 +180,37 @@ impl<'a> AccountMsg<'a> {
         scales: &'s S,
     ) -> impl Iterator<Item = Result<PositionRow<'a>, DecodeError>> + use<'a, 's, S> {
         let ts = self.ts;
-        json::elements(self.pos).map(move |v| match v? {
-            Value::Obj(o) => position_row(o, scales, ts),
-            _ => Err(DecodeError::Bad("pos")),
+        let mut rows = Rows::new(self.pos, "pos");
+        std::iter::from_fn(move || {
+            let mut r = RawPos::default();
+            let read = rows.next_row(|k, v| r.set(k, v))?;
+            Some(read.and_then(|()| position_row(&r, scales, ts)))
         })
     }
 }
 
 fn collateral_row<'a, S: Scales>(
-    obj: &'a [u8],
+    rows: &mut Rows<'a>,
     scales: &S,
-) -> Result<CollateralBalance<'a>, DecodeError> {
+) -> Option<Result<CollateralBalance<'a>, DecodeError>> {
     let (mut a, mut b, mut f, mut p) = (None, None, None, None);
-    for kv in json::fields(obj) {
-        let (k, v) = kv?;
-        match k {
-            b"a" | b"asset" => a = Some(v),
-            b"b" | b"balance" => b = Some(v),
-            b"f" | b"discountFactor" => f = Some(v),
-            b"referencePrice" => p = Some(v),
-            _ => {}
-        }
-    }
+    let read = rows.next_row(|k, v| match k {
+        b"a" | b"asset" => a = Some(v),
+        b"b" | b"balance" => b = Some(v),
+        b"f" | b"discountFactor" => f = Some(v),
+        b"referencePrice" => p = Some(v),
+        _ => {}
+    })?;
+    Some(read.and_then(|()| collateral_finish(scales, a, b, f, p)))
+}
+
+fn collateral_finish<'a, S: Scales>(
+    scales: &S,
+    a: Option<Value<'a>>,
+    b: Option<Value<'a>>,
+    f: Option<Value<'a>>,
+    p: Option<Value<'a>>,
+) -> Result<CollateralBalance<'a>, DecodeError> {
     let name = text(a.ok_or(DecodeError::Missing("a"))?, "a")?;
     let asset = scales
         .asset(name.as_bytes())
@@ -249,33 +256,35 @@ struct RawPos<'a> {
     ip: Option<Value<'a>>,
 }
 
-fn position_row<'a, S: Scales>(
-    obj: &'a [u8],
-    scales: &S,
-    ts: u64,
-) -> Result<PositionRow<'a>, DecodeError> {
-    let mut r = RawPos::default();
-    for kv in json::fields(obj) {
-        let (k, v) = kv?;
+impl<'a> RawPos<'a> {
+    #[inline]
+    fn set(&mut self, k: &[u8], v: Value<'a>) {
         let slot = match k {
-            b"s" | b"symbol" => &mut r.s,
-            b"sd" | b"side" => &mut r.sd,
-            b"pos" | b"position" => &mut r.pos,
-            b"rc" | b"referenceCost" => &mut r.rc,
-            b"up" | b"unrealizedPnl" => &mut r.up,
-            b"rp" | b"realizedPnl" => &mut r.rp,
-            b"aop" | b"avgOpenPrice" => &mut r.aop,
-            b"boon" | b"buyOpenOrderNotional" => &mut r.boon,
-            b"soon" | b"sellOpenOrderNotional" => &mut r.soon,
-            b"mt" | b"marginType" => &mut r.mt,
-            b"iw" | b"isolatedMargin" => &mut r.iw,
-            b"lev" | b"leverage" => &mut r.lev,
-            b"markPrice" => &mut r.mp,
-            b"indexPrice" => &mut r.ip,
-            _ => continue,
+            b"s" | b"symbol" => &mut self.s,
+            b"sd" | b"side" => &mut self.sd,
+            b"pos" | b"position" => &mut self.pos,
+            b"rc" | b"referenceCost" => &mut self.rc,
+            b"up" | b"unrealizedPnl" => &mut self.up,
+            b"rp" | b"realizedPnl" => &mut self.rp,
+            b"aop" | b"avgOpenPrice" => &mut self.aop,
+            b"boon" | b"buyOpenOrderNotional" => &mut self.boon,
+            b"soon" | b"sellOpenOrderNotional" => &mut self.soon,
+            b"mt" | b"marginType" => &mut self.mt,
+            b"iw" | b"isolatedMargin" => &mut self.iw,
+            b"lev" | b"leverage" => &mut self.lev,
+            b"markPrice" => &mut self.mp,
+            b"indexPrice" => &mut self.ip,
+            _ => return,
         };
         *slot = Some(v);
     }
+}
+
+fn position_row<'a, S: Scales>(
+    r: &RawPos<'a>,
+    scales: &S,
+    ts: u64,
+) -> Result<PositionRow<'a>, DecodeError> {
     let name = text(r.s.ok_or(DecodeError::Missing("s"))?, "s")?;
     let sc = scales
         .symbol(name.as_bytes())

@@ -15,7 +15,7 @@ use crate::venue::ascendex::rest::trading::RestError;
 use crate::venue::ascendex::stream::trading::json::{self, JsonError, Value};
 use crate::venue::ascendex::stream::trading::{DecodeError, Scales};
 
-use super::wire::{req_exact, req_u64, text};
+use super::wire::{Rows, req_exact, req_u64, text};
 
 /// The two arrays of one pricing message or answer; iterate [`contracts`](PricingMsg::contracts) and
 /// [`collaterals`](PricingMsg::collaterals).
@@ -111,10 +111,8 @@ impl<'a> PricingMsg<'a> {
         &self,
         scales: &'s S,
     ) -> impl Iterator<Item = Result<PricingRow<'a>, DecodeError>> + use<'a, 's, S> {
-        json::elements(self.con).map(move |v| match v? {
-            Value::Obj(o) => contract_row(o, scales),
-            _ => Err(DecodeError::Bad("con")),
-        })
+        let mut rows = Rows::new(self.con, "con");
+        std::iter::from_fn(move || contract_row(&mut rows, scales))
     }
 
     /// Each collateral row; an asset the scale table does not know is `Err(UnknownAsset)`.
@@ -122,18 +120,18 @@ impl<'a> PricingMsg<'a> {
         &self,
         scales: &'s S,
     ) -> impl Iterator<Item = Result<CollateralRow<'a>, DecodeError>> + use<'a, 's, S> {
-        json::elements(self.col).map(move |v| match v? {
-            Value::Obj(o) => collateral_row(o, scales),
-            _ => Err(DecodeError::Bad("col")),
-        })
+        let mut rows = Rows::new(self.col, "col");
+        std::iter::from_fn(move || collateral_row(&mut rows, scales))
     }
 }
 
-fn contract_row<'a, S: Scales>(obj: &'a [u8], scales: &S) -> Result<PricingRow<'a>, DecodeError> {
+fn contract_row<'a, S: Scales>(
+    rows: &mut Rows<'a>,
+    scales: &S,
+) -> Option<Result<PricingRow<'a>, DecodeError>> {
     let (mut s, mut t, mut ip, mut mp, mut r, mut oi, mut f) =
         (None, None, None, None, None, None, None);
-    for kv in json::fields(obj) {
-        let (k, v) = kv?;
+    let read = rows.next_row(|k, v| {
         let slot = match k {
             b"s" | b"symbol" => &mut s,
             b"t" | b"time" => &mut t,
@@ -142,10 +140,24 @@ fn contract_row<'a, S: Scales>(obj: &'a [u8], scales: &S) -> Result<PricingRow<'
             b"r" | b"fundingRate" => &mut r,
             b"oi" | b"openInterest" => &mut oi,
             b"f" | b"nextFundingTime" => &mut f,
-            _ => continue,
+            _ => return,
         };
         *slot = Some(v);
-    }
+    })?;
+    Some(read.and_then(|()| contract_finish(scales, s, t, ip, mp, r, oi, f)))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn contract_finish<'a, S: Scales>(
+    scales: &S,
+    s: Option<Value<'a>>,
+    t: Option<Value<'a>>,
+    ip: Option<Value<'a>>,
+    mp: Option<Value<'a>>,
+    r: Option<Value<'a>>,
+    oi: Option<Value<'a>>,
+    f: Option<Value<'a>>,
+) -> Result<PricingRow<'a>, DecodeError> {
     let name = text(s.ok_or(DecodeError::Missing("s"))?, "s")?;
     let sc = scales
         .symbol(name.as_bytes())
@@ -177,18 +189,23 @@ fn contract_row<'a, S: Scales>(obj: &'a [u8], scales: &S) -> Result<PricingRow<'
 }
 
 fn collateral_row<'a, S: Scales>(
-    obj: &'a [u8],
+    rows: &mut Rows<'a>,
     scales: &S,
-) -> Result<CollateralRow<'a>, DecodeError> {
+) -> Option<Result<CollateralRow<'a>, DecodeError>> {
     let (mut a, mut p) = (None, None);
-    for kv in json::fields(obj) {
-        let (k, v) = kv?;
-        match k {
-            b"a" | b"asset" => a = Some(v),
-            b"p" | b"referencePrice" => p = Some(v),
-            _ => {}
-        }
-    }
+    let read = rows.next_row(|k, v| match k {
+        b"a" | b"asset" => a = Some(v),
+        b"p" | b"referencePrice" => p = Some(v),
+        _ => {}
+    })?;
+    Some(read.and_then(|()| collateral_finish(scales, a, p)))
+}
+
+fn collateral_finish<'a, S: Scales>(
+    scales: &S,
+    a: Option<Value<'a>>,
+    p: Option<Value<'a>>,
+) -> Result<CollateralRow<'a>, DecodeError> {
     let name = text(a.ok_or(DecodeError::Missing("a"))?, "a")?;
     let price: Dec = req_exact(p, "p")?;
     if price.mantissa < 0 {

@@ -122,3 +122,100 @@ pub(super) fn leverage(v: Option<Value<'_>>, k: &'static str) -> Result<u16, Dec
         }
     }
 }
+
+/// An array of flat objects walked in one pass: each row's fields are handed to a callback as the row is read,
+/// instead of skipping the row to find its end and then reading it again (the scanner's `elements` + `fields`
+/// visit every byte of a row twice). A row's end is where the object reader, given the rest of the array, meets
+/// the bytes after the row's closing brace (`TrailingData`), which is exact: nothing else raises it.
+pub(super) struct Rows<'a> {
+    b: &'a [u8],
+    i: usize,
+    /// 0 = before `[`, 1 = a row next, 2 = done.
+    state: u8,
+    /// Named in the error for an element that is not an object.
+    name: &'static str,
+}
+
+use crate::venue::ascendex::stream::trading::json::{JsonError, ObjectReader};
+
+impl<'a> Rows<'a> {
+    pub(super) fn new(arr: &'a [u8], name: &'static str) -> Rows<'a> {
+        Rows {
+            b: arr,
+            i: 0,
+            state: 0,
+            name,
+        }
+    }
+
+    fn ws(&mut self) {
+        while matches!(self.b.get(self.i), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+            self.i += 1;
+        }
+    }
+
+    /// Reads the next row, calling `f` per field; `None` after the last row.
+    pub(super) fn next_row(
+        &mut self,
+        mut f: impl FnMut(&'a [u8], Value<'a>),
+    ) -> Option<Result<(), DecodeError>> {
+        let r = self.step(&mut f);
+        if r.as_ref().is_some_and(|r| r.is_err()) {
+            self.state = 2;
+        }
+        r
+    }
+
+    fn step(&mut self, f: &mut impl FnMut(&'a [u8], Value<'a>)) -> Option<Result<(), DecodeError>> {
+        if self.state == 2 {
+            return None;
+        }
+        if self.state == 0 {
+            self.ws();
+            if self.b.get(self.i) != Some(&b'[') {
+                return Some(Err(DecodeError::Bad(self.name)));
+            }
+            self.i += 1;
+            self.ws();
+            if self.b.get(self.i) == Some(&b']') {
+                self.state = 2;
+                return None;
+            }
+            self.state = 1;
+        }
+        self.ws();
+        match self.b.get(self.i) {
+            Some(b'{') => {}
+            None => return Some(Err(JsonError::Truncated.into())),
+            Some(_) => return Some(Err(DecodeError::Bad(self.name))),
+        }
+        let rest = self.b.get(self.i..).unwrap_or_default();
+        let mut rdr = ObjectReader::new(rest);
+        let end = loop {
+            match rdr.next_key() {
+                Ok(Some(k)) => match rdr.value() {
+                    Ok(v) => f(k, v),
+                    Err(e) => return Some(Err(e.into())),
+                },
+                // The row ran to the end of the text: the array's `]` is missing.
+                Ok(None) => return Some(Err(JsonError::Truncated.into())),
+                Err(JsonError::TrailingData { at }) => break at,
+                Err(e) => return Some(Err(e.into())),
+            }
+        };
+        self.i += end;
+        match self.b.get(self.i) {
+            Some(b',') => self.i += 1,
+            Some(b']') => {
+                self.i += 1;
+                self.state = 2;
+                self.ws();
+                if self.i != self.b.len() {
+                    return Some(Err(JsonError::TrailingData { at: self.i }.into()));
+                }
+            }
+            _ => return Some(Err(JsonError::Unexpected { at: self.i }.into())),
+        }
+        Some(Ok(()))
+    }
+}
