@@ -6,7 +6,8 @@
 use crate::book::Level;
 use crate::book::sync::ResyncReason;
 use crate::num::{Price, Qty};
-use crate::orders::types::{OrderStatus, SymbolId};
+use crate::orders::scaled::Dec;
+use crate::orders::types::{AssetId, OrderStatus, SymbolId};
 use crate::orders::{Order, OrderHandle};
 
 /// What changed in a book update.
@@ -172,4 +173,61 @@ pub struct Position {
     pub realized_pnl: i64,
     /// Unrealized PnL as the venue reports it, at the settlement asset's scale.
     pub unrealized_pnl: i64,
+    /// Leverage set for the contract (an integer; 0 when the venue did not say).
+    pub leverage: u16,
+    /// Crossed (shares the account's collateral) or isolated (its own margin).
+    pub margin_type: MarginType,
+    /// Margin held by an isolated position, at the settlement asset's scale (0 when crossed).
+    pub isolated_margin: i64,
+    /// The venue's timestamp of the report, ms since the Unix epoch.
+    pub ts: u64,
+}
+
+/// How a futures position is margined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum MarginType {
+    /// The position draws on the account's whole collateral (the default).
+    #[default]
+    Crossed,
+    /// The position has its own margin; losing it liquidates this position only.
+    Isolated,
+}
+
+impl MarginType {
+    /// `"crossed"` / `"isolated"`, as in the `--json` position lines and the venue's requests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MarginType::Crossed => "crossed",
+            MarginType::Isolated => "isolated",
+        }
+    }
+}
+
+/// A perpetual contract's pricing: what the funding and the liquidation engine use, not the last trade. Figures
+/// are [`Dec`]s at their own scale (a mark price carries more decimals than the tick, a funding rate nine): exact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pricing {
+    /// The contract.
+    pub symbol: SymbolId,
+    /// Mark price (the venue's fair price; unrealized PnL and liquidation use it), exact as sent.
+    pub mark_price: Dec,
+    /// Index price of the underlying (spot reference), exact as sent.
+    pub index_price: Dec,
+    /// Funding rate of the current period (signed: positive means longs pay shorts), exact as sent.
+    pub funding_rate: Dec,
+    /// When the next funding is charged, ms since the Unix epoch.
+    pub next_funding_ms: u64,
+    /// Open interest in contracts (base units), exact as sent.
+    pub open_interest: Dec,
+    /// The venue's timestamp of the figures, ms since the Unix epoch.
+    pub ts: u64,
+}
+
+/// The reference price of a collateral asset (in the settlement asset, e.g. USDT), for valuing collateral.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CollateralPrice {
+    /// The collateral asset.
+    pub asset: AssetId,
+    /// Its price in the settlement asset, exact as sent.
+    pub price: Dec,
 }

@@ -2,6 +2,7 @@
 //! [`product::ProductApi`] a session is generic over) over the shared session machinery.
 
 pub mod auth;
+pub mod futures;
 pub mod ids;
 pub mod product;
 pub mod rest;
