@@ -11,7 +11,7 @@
 use super::types::SymbolId;
 
 /// How the margin of a position is held.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum MarginType {
     /// Shared with every crossed position of the account.
     #[default]

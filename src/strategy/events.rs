@@ -183,25 +183,8 @@ pub struct Position {
     pub ts: u64,
 }
 
-/// How a futures position is margined.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub enum MarginType {
-    /// The position draws on the account's whole collateral (the default).
-    #[default]
-    Crossed,
-    /// The position has its own margin; losing it liquidates this position only.
-    Isolated,
-}
-
-impl MarginType {
-    /// `"crossed"` / `"isolated"`, as in the `--json` position lines and the venue's requests.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MarginType::Crossed => "crossed",
-            MarginType::Isolated => "isolated",
-        }
-    }
-}
+/// How a futures position is margined (defined with the core's position table).
+pub use crate::orders::positions::MarginType;
 
 /// A perpetual contract's pricing: what the funding and the liquidation engine use, not the last trade. Figures
 /// are [`Dec`]s at their own scale (a mark price carries more decimals than the tick, a funding rate nine): exact.
